@@ -1,0 +1,21 @@
+"""Token counting and usage metering."""
+
+from lowart.accounting._meter import StreamMeter
+from lowart.accounting._tokens import (
+    count_completion_tokens,
+    count_prompt_tokens,
+    count_text,
+    encoding_for_model,
+    warm_up,
+)
+from lowart.accounting._writer import UsageWriter
+
+__all__ = [
+    "StreamMeter",
+    "UsageWriter",
+    "count_completion_tokens",
+    "count_prompt_tokens",
+    "count_text",
+    "encoding_for_model",
+    "warm_up",
+]

@@ -1,0 +1,97 @@
+"""Usage records are queued on the request path and written in batches off it.
+
+A failed write keeps its batch and retries with backoff, and `close` flushes
+everything still queued, so a record that was submitted is never lost while
+the process shuts down cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from lowart.types import UsageRecord
+
+__all__ = ["UsageWriter"]
+
+log = logging.getLogger("lowart.usage")
+
+
+class UsageWriter:
+    def __init__(
+        self,
+        write_batch: Callable[[Sequence[UsageRecord]], Awaitable[None]],
+        *,
+        flush_seconds: float = 0.2,
+        batch_size: int = 500,
+    ) -> None:
+        self._write_batch = write_batch
+        self._flush_seconds = flush_seconds
+        self._batch_size = batch_size
+        self._pending: list[UsageRecord] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._closing = False
+        self._listeners: list[Callable[[UsageRecord], None]] = []
+        self.written = 0
+
+    def add_listener(self, listener: Callable[[UsageRecord], None]) -> None:
+        """Called synchronously per submitted record (limits settle, metrics)."""
+        self._listeners.append(listener)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="lowart-usage-writer")
+
+    def submit(self, record: UsageRecord) -> None:
+        """Queue a record; never blocks and never raises on the request path."""
+        self._pending.append(record)
+        for listener in self._listeners:
+            try:
+                listener(record)
+            except Exception:
+                log.exception("usage listener failed")
+        if len(self._pending) >= self._batch_size:
+            self._wake.set()
+
+    async def _run(self) -> None:
+        backoff = self._flush_seconds
+        while not self._closing:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+            self._wake.clear()
+            if await self._flush_once():
+                backoff = self._flush_seconds
+            else:
+                backoff = min(backoff * 2, 10.0)
+
+    async def _flush_once(self) -> bool:
+        while self._pending:
+            batch = self._pending[: self._batch_size]
+            try:
+                await self._write_batch(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("writing %d usage records failed; will retry", len(batch))
+                return False
+            del self._pending[: len(batch)]
+            self.written += len(batch)
+        return True
+
+    async def flush(self) -> None:
+        await self._flush_once()
+
+    async def close(self, attempts: int = 5) -> None:
+        """Stop the background task and write whatever is still queued."""
+        self._closing = True
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for attempt in range(attempts):
+            if await self._flush_once():
+                return
+            await asyncio.sleep(0.2 * (attempt + 1))
+        log.error("%d usage records could not be written at shutdown", len(self._pending))

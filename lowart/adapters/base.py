@@ -1,0 +1,103 @@
+"""What every vendor adapter provides, and the pieces they share.
+
+An adapter turns a canonical (OpenAI-shaped) request into vendor calls and the
+vendor's replies back into canonical responses and stream chunks. It knows
+nothing of keys, limits, the database or the client's protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import orjson
+
+from lowart.errors import GatewayError, UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route
+
+__all__ = ["Adapter", "iter_sse", "translate_transport_error", "upstream_error_from_body"]
+
+
+class Adapter(ABC):
+    vendor: str
+
+    @abstractmethod
+    async def complete(self, route: Route, request: ChatRequest, ctx: CallContext) -> ChatResponse:
+        """One non-streaming call; raises a GatewayError on any failure."""
+
+    @abstractmethod
+    def stream(
+        self, route: Route, request: ChatRequest, ctx: CallContext
+    ) -> AsyncIterator[ChatChunk]:
+        """An async generator of canonical chunks; closing it cancels the upstream call."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release vendor-specific resources (the shared HTTP session is not the adapter's)."""
+
+
+async def iter_sse(content: aiohttp.StreamReader) -> AsyncIterator[tuple[str, str]]:
+    """Yield (event, data) per server-sent event, working on whole lines of bytes.
+
+    Lines are split before decoding, so a multi-byte UTF-8 character split
+    across network reads is reassembled intact.
+    """
+    event = ""
+    data: list[str] = []
+    async for raw in content:
+        line = raw.rstrip(b"\r\n")
+        if not line:
+            if data:
+                yield event or "message", "\n".join(data)
+            event, data = "", []
+            continue
+        if line.startswith(b"data:"):
+            value = line[5:]
+            data.append((value[1:] if value.startswith(b" ") else value).decode("utf-8", "replace"))
+        elif line.startswith(b"event:"):
+            event = line[6:].strip().decode("utf-8", "replace")
+        # comments (":") and other fields (id, retry) carry nothing we relay
+    if data:
+        yield event or "message", "\n".join(data)
+
+
+def _message_from_body(body: bytes) -> str:
+    try:
+        parsed: Any = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        text = body.decode("utf-8", "replace").strip()
+        return text[:500] if text else ""
+    if isinstance(parsed, dict):
+        error = parsed.get("error", parsed)
+        if isinstance(error, dict):
+            message = error.get("message") or error.get("detail") or error.get("type")
+            if message:
+                return str(message)[:2000]
+        elif isinstance(error, str):
+            return error[:2000]
+        if isinstance(parsed.get("detail"), str):
+            return parsed["detail"][:2000]
+    return body.decode("utf-8", "replace")[:500]
+
+
+def upstream_error_from_body(route: Route, status: int, body: bytes) -> UpstreamError:
+    """The vendor's own message and status, never its raw bytes or our stack."""
+    message = _message_from_body(body) or f"HTTP {status}"
+    return UpstreamError(
+        f"Upstream for model '{route.name}' answered {status}: {message}", upstream_status=status
+    )
+
+
+def translate_transport_error(route: Route, exc: BaseException) -> GatewayError:
+    """Map aiohttp/asyncio failures to the gateway's vocabulary (used as `raise ... from exc`)."""
+    if isinstance(exc, GatewayError):
+        return exc
+    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+        return UpstreamTimeout(f"Upstream for model '{route.name}' timed out.")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return UpstreamUnavailable(f"Upstream for model '{route.name}' is unreachable.")
+    if isinstance(exc, (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError)):
+        return UpstreamError(f"Upstream for model '{route.name}' dropped the connection.")
+    return UpstreamError(f"Upstream for model '{route.name}' failed: {type(exc).__name__}.")

@@ -1,0 +1,133 @@
+"""The built-in `mock` vendor: deterministic answers with no network and no keys.
+
+It exists so `make run` works on a fresh machine and so clients can be tested
+against lowart alone. It behaves like a real upstream: it streams word by word,
+honours max_tokens and reports usage counted with the real tokenizer.
+Route options: `delay` (seconds before each streamed word) and `reply` (fixed text).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from lowart.accounting import count_prompt_tokens, count_text
+from lowart.adapters.base import Adapter
+from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route
+
+__all__ = ["MockAdapter"]
+
+_WORDS = re.compile(r"\S+\s*")
+
+
+def _last_user_text(request: ChatRequest) -> str:
+    for message in reversed(request.get("messages") or []):
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, str):
+                return content
+            if isinstance(content, list):
+                return " ".join(
+                    str(p.get("text", ""))
+                    for p in content
+                    if isinstance(p, dict) and p.get("type") == "text"
+                )
+    return ""
+
+
+def _reply_words(route: Route, request: ChatRequest) -> tuple[list[str], str]:
+    """The words of the answer and the finish reason, after max_tokens truncation."""
+    text = route.options.get("reply")
+    if not text:
+        said = " ".join(_last_user_text(request).split())[:400]
+        text = (
+            f"This is the lowart mock model. You said: {said}"
+            if said
+            else "This is the lowart mock model."
+        )
+    words = _WORDS.findall(text)
+    limit = request.get("max_completion_tokens") or request.get("max_tokens")
+    if isinstance(limit, int) and 0 < limit < len(words):
+        return words[:limit], "length"
+    return words, "stop"
+
+
+def _usage(route: Route, request: ChatRequest, text: str) -> dict[str, int]:
+    prompt = count_prompt_tokens(request, route.upstream_model)
+    completion = count_text(text, route.upstream_model)
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+class MockAdapter(Adapter):
+    vendor = "mock"
+
+    async def complete(self, route: Route, request: ChatRequest, ctx: CallContext) -> ChatResponse:
+        payload: dict[str, Any] = {**request, "model": route.upstream_model}
+        if ctx.hooks is not None:
+            payload = ctx.hooks.request(payload)
+        words, finish = _reply_words(route, payload)
+        text = "".join(words)
+        response: dict[str, Any] = {
+            "id": f"chatcmpl-{uuid.uuid4().hex}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": route.upstream_model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text, "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": finish,
+                }
+            ],
+            "usage": _usage(route, payload, text),
+        }
+        if ctx.hooks is not None:
+            response = ctx.hooks.response(response)
+        return response
+
+    async def stream(
+        self, route: Route, request: ChatRequest, ctx: CallContext
+    ) -> AsyncIterator[ChatChunk]:
+        payload: dict[str, Any] = {**request, "model": route.upstream_model}
+        if ctx.hooks is not None:
+            payload = ctx.hooks.request(payload)
+        words, finish = _reply_words(route, payload)
+        delay = float(route.options.get("delay", 0))
+        base = {
+            "id": f"chatcmpl-{uuid.uuid4().hex}",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": route.upstream_model,
+        }
+        deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
+        deltas += [{"content": word} for word in words]
+        for index, delta in enumerate(deltas):
+            if delay and index:
+                await asyncio.sleep(delay)
+            last = index == len(deltas) - 1
+            choice = {
+                "index": 0,
+                "delta": delta,
+                "logprobs": None,
+                "finish_reason": finish if last else None,
+            }
+            chunk = self._emit(ctx, {**base, "choices": [choice], "usage": None})
+            if chunk is not None:
+                yield chunk
+        usage_chunk = {**base, "choices": [], "usage": _usage(route, payload, "".join(words))}
+        chunk = self._emit(ctx, usage_chunk)
+        if chunk is not None:
+            yield chunk
+
+    @staticmethod
+    def _emit(ctx: CallContext, chunk: dict[str, Any]) -> dict[str, Any] | None:
+        return ctx.hooks.event(chunk) if ctx.hooks is not None else chunk

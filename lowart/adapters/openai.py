@@ -1,0 +1,144 @@
+"""OpenAI-compatible upstreams (OpenAI, vLLM, llama.cpp server, Ollama, ...).
+
+The canonical shape is OpenAI's, so this adapter is a pass-through: it swaps in
+the upstream model name, always asks for streamed usage (the meter needs it),
+and relays chunks as they arrive without buffering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import orjson
+
+from lowart.adapters.base import (
+    Adapter,
+    iter_sse,
+    translate_transport_error,
+    upstream_error_from_body,
+)
+from lowart.errors import GatewayError, UpstreamError
+from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route
+
+__all__ = ["OpenAIAdapter"]
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+_JSON = "application/json"
+
+
+class OpenAIAdapter(Adapter):
+    vendor = "openai"
+
+    def __init__(self, session: aiohttp.ClientSession, timeout: aiohttp.ClientTimeout) -> None:
+        self._session = session
+        self._timeout = timeout
+
+    def _timeout_for(self, route: Route, ctx: CallContext) -> aiohttp.ClientTimeout:
+        options = route.options
+        if "connect_timeout" not in options and "read_timeout" not in options and not ctx.timeout:
+            return self._timeout
+        return aiohttp.ClientTimeout(
+            total=ctx.timeout,
+            connect=options.get("connect_timeout", self._timeout.connect),
+            sock_read=options.get("read_timeout", self._timeout.sock_read),
+        )
+
+    @staticmethod
+    def _url(route: Route) -> str:
+        return (route.base_url or DEFAULT_BASE_URL).rstrip("/") + "/chat/completions"
+
+    @staticmethod
+    def _headers(route: Route) -> dict[str, str]:
+        headers = {"Content-Type": _JSON, "Accept": _JSON}
+        if route.api_key:
+            headers["Authorization"] = f"Bearer {route.api_key}"
+        return headers
+
+    @staticmethod
+    def _payload(
+        route: Route, request: ChatRequest, ctx: CallContext, stream: bool
+    ) -> dict[str, Any]:
+        payload: dict[str, Any] = dict(request)
+        payload["model"] = route.upstream_model
+        if stream:
+            payload["stream"] = True
+            payload["stream_options"] = {
+                **(payload.get("stream_options") or {}),
+                "include_usage": True,
+            }
+        else:
+            payload.pop("stream", None)
+            payload.pop("stream_options", None)
+        if ctx.hooks is not None:
+            payload = ctx.hooks.request(payload)
+        return payload
+
+    async def complete(self, route: Route, request: ChatRequest, ctx: CallContext) -> ChatResponse:
+        payload = self._payload(route, request, ctx, stream=False)
+        try:
+            async with self._session.post(
+                self._url(route),
+                data=orjson.dumps(payload),
+                headers=self._headers(route),
+                timeout=self._timeout_for(route, ctx),
+            ) as resp:
+                body = await resp.read()
+                status = resp.status
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise translate_transport_error(route, exc) from exc
+        if status >= 400:
+            raise upstream_error_from_body(route, status, body)
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise UpstreamError(f"Upstream for model '{route.name}' sent invalid JSON.") from exc
+        if not isinstance(data, dict) or "choices" not in data:
+            raise UpstreamError(f"Upstream for model '{route.name}' sent an unexpected reply.")
+        if ctx.hooks is not None:
+            data = ctx.hooks.response(data)
+        return data
+
+    async def stream(
+        self, route: Route, request: ChatRequest, ctx: CallContext
+    ) -> AsyncIterator[ChatChunk]:
+        payload = self._payload(route, request, ctx, stream=True)
+        try:
+            async with self._session.post(
+                self._url(route),
+                data=orjson.dumps(payload),
+                headers=self._headers(route),
+                timeout=self._timeout_for(route, ctx),
+            ) as resp:
+                if resp.status >= 400:
+                    raise upstream_error_from_body(route, resp.status, await resp.read())
+                async for _event, data in iter_sse(resp.content):
+                    if data == "[DONE]":
+                        return
+                    chunk = _parse_chunk(route, data)
+                    if ctx.hooks is not None:
+                        chunk = ctx.hooks.event(chunk)
+                        if chunk is None:
+                            continue
+                    yield chunk
+        except GatewayError:
+            raise
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise translate_transport_error(route, exc) from exc
+
+
+def _parse_chunk(route: Route, data: str) -> ChatChunk:
+    try:
+        chunk = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise UpstreamError(
+            f"Upstream for model '{route.name}' sent an invalid stream event."
+        ) from exc
+    if not isinstance(chunk, dict):
+        raise UpstreamError(f"Upstream for model '{route.name}' sent an invalid stream event.")
+    if "error" in chunk and not chunk.get("choices"):
+        error = chunk["error"]
+        message = error.get("message") if isinstance(error, dict) else str(error)
+        raise UpstreamError(f"Upstream for model '{route.name}' failed mid-stream: {message}")
+    return chunk

@@ -1,0 +1,222 @@
+"""Composition root: builds the engine once and runs every listener around it.
+
+`Runtime` owns each shared resource (database engine, upstream HTTP session,
+usage writer, caches) and closes them in reverse order; listeners (HTTP now,
+gRPC and MCP later) only borrow them. `serve` is the one shutdown sequence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from lowart.accounting import UsageWriter, warm_up
+from lowart.adapters import Adapter, MockAdapter, OpenAIAdapter
+from lowart.admin import Admin
+from lowart.auth import Authenticator, InProcessLimiter
+from lowart.config import Settings
+from lowart.gateway import Gateway
+from lowart.routing import ModelManager
+from lowart.store import (
+    KeyStore,
+    ModelStore,
+    SecretBox,
+    UsageStore,
+    migrate,
+    open_engine,
+    read_version,
+)
+
+__all__ = ["Runtime", "serve"]
+
+log = logging.getLogger("lowart")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    admin: Admin
+    gateway: Gateway
+    usage_writer: UsageWriter
+    authenticator: Authenticator
+    models: ModelManager
+    session: aiohttp.ClientSession
+    adapters: dict[str, Adapter]
+    _stack: AsyncExitStack = field(repr=False)
+    _version: int = 0
+    bootstrap_key: str | None = None
+
+    @classmethod
+    async def open(cls, settings: Settings, *, background: bool = True) -> Runtime:
+        stack = AsyncExitStack()
+        try:
+            return await cls._build(settings, stack, background)
+        except BaseException:
+            await stack.aclose()
+            raise
+
+    @classmethod
+    async def _build(cls, settings: Settings, stack: AsyncExitStack, background: bool) -> Runtime:
+        engine = open_engine(settings.database_url)
+        stack.push_async_callback(engine.dispose)
+        await migrate(engine)
+        secrets = SecretBox.from_settings(settings.secret_key, settings.secret_key_file)
+        key_store, model_store, usage_store = (
+            KeyStore(engine),
+            ModelStore(engine),
+            UsageStore(engine),
+        )
+        admin = Admin(key_store, model_store, usage_store, secrets)
+        authenticator = Authenticator(key_store)
+        models = ModelManager(model_store, secrets)
+        await models.refresh()
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, enable_cleanup_closed=True),
+            json_serialize=None,
+            auto_decompress=True,
+        )
+        stack.push_async_callback(session.close)
+        timeout = aiohttp.ClientTimeout(
+            total=None, connect=settings.connect_timeout, sock_read=settings.read_timeout
+        )
+        adapters: dict[str, Adapter] = {
+            "openai": OpenAIAdapter(session, timeout),
+            "mock": MockAdapter(),
+        }
+        for adapter in adapters.values():
+            stack.push_async_callback(adapter.close)
+        writer = UsageWriter(
+            usage_store.write_batch,
+            flush_seconds=settings.usage_flush_seconds,
+            batch_size=settings.usage_batch_size,
+        )
+        writer.start()
+        stack.push_async_callback(writer.close)
+        gateway = Gateway(
+            authenticator=authenticator,
+            limiter=InProcessLimiter(),
+            models=models,
+            adapters=adapters,
+            usage=writer,
+        )
+        runtime = cls(
+            settings=settings,
+            engine=engine,
+            admin=admin,
+            gateway=gateway,
+            usage_writer=writer,
+            authenticator=authenticator,
+            models=models,
+            session=session,
+            adapters=adapters,
+            _stack=stack,
+            _version=await read_version(engine),
+        )
+        if background:
+            runtime._spawn(stack, runtime._watch_config(), "lowart-config-watch")
+            if settings.usage_retention_days:
+                runtime._spawn(stack, runtime._prune_usage(), "lowart-usage-retention")
+        await asyncio.to_thread(warm_up, ("gpt-4o", "gpt-4"))
+        return runtime
+
+    @staticmethod
+    def _spawn(stack: AsyncExitStack, coro: Any, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+
+        async def _stop() -> None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        stack.push_async_callback(_stop)
+
+    async def close(self) -> None:
+        await self._stack.aclose()
+
+    async def reload(self) -> None:
+        """Apply configuration changes now (called right after an admin API change)."""
+        self._version = await read_version(self.engine)
+        self.authenticator.invalidate()
+        await self.models.refresh()
+
+    async def _watch_config(self) -> None:
+        """Notice changes made by the CLI or another gateway process: one cheap read a tick."""
+        while True:
+            await asyncio.sleep(self.settings.config_poll_seconds)
+            try:
+                version = await read_version(self.engine)
+                if version != self._version:
+                    await self.reload()
+            except Exception:
+                log.exception("checking the configuration version failed")
+
+    async def _prune_usage(self) -> None:
+        days = self.settings.usage_retention_days or 0
+        while True:
+            try:
+                removed = await self.admin.usage.prune(datetime.now(UTC) - timedelta(days=days))
+                if removed:
+                    log.info(
+                        "usage retention removed %d raw records older than %d days", removed, days
+                    )
+            except Exception:
+                log.exception("usage retention failed")
+            await asyncio.sleep(3600)
+
+    async def bootstrap_admin_key(self) -> str | None:
+        """On a database with no keys, make the first admin key (shown once)."""
+        if await self.admin.keys.count():
+            return None
+        key, _ = await self.admin.create_key("admin", admin=True)
+        self.bootstrap_key = key
+        return key
+
+
+async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
+    """Run every listener until SIGTERM/SIGINT, then shut down in one sequence:
+    stop accepting, let streams finish within the grace period, flush usage, close."""
+    from lowart.frontends.http import HttpListener
+
+    runtime = await Runtime.open(settings)
+    try:
+        key = await runtime.bootstrap_admin_key() if settings.bootstrap_admin else None
+        if key:
+            _announce_admin_key(key)
+        http = HttpListener(runtime)
+        await http.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("lowart serving on %s", ", ".join(http.addresses))
+        if ready is not None:
+            ready.set()
+        await stop.wait()
+        log.info(
+            "shutting down: draining in-flight requests (up to %.0fs)", settings.shutdown_grace
+        )
+        await http.stop()
+    finally:
+        await runtime.close()
+        log.info("shutdown complete")
+
+
+def _announce_admin_key(key: str) -> None:
+    print(
+        "\nCreated the first admin API key (shown only this once, store it now):\n\n"
+        f"    {key}\n\n"
+        "Make more keys with:  lowart keys create --name NAME [--admin]\n",
+        file=sys.stdout,
+        flush=True,
+    )

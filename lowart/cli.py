@@ -1,0 +1,308 @@
+"""The `lowart` command line: serve, and manage keys, models, usage and the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from lowart._table import render_table
+from lowart.admin import Admin
+from lowart.config import Settings
+from lowart.errors import GatewayError
+from lowart.store import KeyStore, ModelStore, SecretBox, UsageStore, migrate, open_engine
+
+__all__ = ["main"]
+
+
+def _configure_logging(debug: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("aiosqlite", "sqlalchemy", "alembic", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+async def _with_admin(settings: Settings, action: Callable[[Admin], Awaitable[Any]]) -> Any:
+    engine = open_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        secrets = SecretBox.from_settings(settings.secret_key, settings.secret_key_file)
+        admin = Admin(KeyStore(engine), ModelStore(engine), UsageStore(engine), secrets)
+        return await action(admin)
+    finally:
+        await engine.dispose()
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(database_url=getattr(args, "db", None))
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from lowart.app import serve
+
+    settings = Settings.from_env(database_url=args.db, host=args.host, port=args.port, uds=args.uds)
+    _configure_logging(args.debug)
+    try:
+        asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _cmd_db_upgrade(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+
+    async def run() -> None:
+        engine = open_engine(settings.database_url)
+        try:
+            await migrate(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    print("database is at the latest revision")
+    return 0
+
+
+def _cmd_keys_create(args: argparse.Namespace) -> int:
+    models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
+    key, info = asyncio.run(
+        _with_admin(
+            _settings(args),
+            lambda admin: admin.create_key(
+                args.name,
+                admin=args.admin,
+                rpm=args.rpm,
+                tpm=args.tpm,
+                quota=args.quota,
+                models=models,
+            ),
+        )
+    )
+    kind = "admin key" if info["admin"] else "key"
+    print(f"Created {kind} '{info['name']}'. It is shown only now; store it safely:")
+    print(key)
+    return 0
+
+
+def _cmd_keys_list(args: argparse.Namespace) -> int:
+    rows = asyncio.run(_with_admin(_settings(args), lambda admin: admin.list_keys()))
+    for row in rows:
+        row["status"] = "revoked" if row["revoked_at"] else "active"
+        row["models"] = ",".join(row["models"]) if row["models"] else "all"
+    columns = (
+        "name",
+        "prefix",
+        "admin",
+        "status",
+        "rpm",
+        "tpm",
+        "quota_tokens",
+        "used_tokens",
+        "models",
+    )
+    print(render_table(rows, columns))
+    return 0
+
+
+def _cmd_keys_revoke(args: argparse.Namespace) -> int:
+    asyncio.run(_with_admin(_settings(args), lambda admin: admin.revoke_key(args.name)))
+    print(f"Revoked key '{args.name}'.")
+    return 0
+
+
+def _parse_options(pairs: list[str] | None) -> dict[str, Any] | None:
+    if not pairs:
+        return None
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep:
+            raise GatewayError(f"--option expects NAME=VALUE, got {pair!r}")
+        try:
+            options[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            options[name] = raw
+    return options
+
+
+def _model_fields(args: argparse.Namespace) -> dict[str, Any]:
+    fields = {
+        "base_url": args.base_url,
+        "upstream_model": args.upstream_model,
+        "api_key": args.api_key,
+        "api_key_env": args.api_key_env,
+        "options": _parse_options(args.option),
+    }
+    if getattr(args, "vendor", None) is not None:
+        fields["vendor"] = args.vendor
+    if getattr(args, "enabled", None) is not None:
+        fields["enabled"] = args.enabled
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _cmd_models_add(args: argparse.Namespace) -> int:
+    fields = _model_fields(args)
+    vendor = fields.pop("vendor")
+    model = asyncio.run(
+        _with_admin(
+            _settings(args), lambda admin: admin.add_model(args.name, vendor=vendor, **fields)
+        )
+    )
+    print(f"Added model '{model['name']}' ({model['vendor']} -> {model['upstream_model']}).")
+    return 0
+
+
+def _cmd_models_update(args: argparse.Namespace) -> int:
+    fields = _model_fields(args)
+    asyncio.run(_with_admin(_settings(args), lambda admin: admin.update_model(args.name, **fields)))
+    print(f"Updated model '{args.name}'.")
+    return 0
+
+
+def _cmd_models_remove(args: argparse.Namespace) -> int:
+    asyncio.run(_with_admin(_settings(args), lambda admin: admin.remove_model(args.name)))
+    print(f"Removed model '{args.name}'.")
+    return 0
+
+
+def _cmd_models_list(args: argparse.Namespace) -> int:
+    rows = asyncio.run(_with_admin(_settings(args), lambda admin: admin.list_models()))
+    columns = ("name", "vendor", "upstream_model", "base_url", "api_key", "enabled")
+    print(render_table(rows, columns))
+    return 0
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    rows = asyncio.run(
+        _with_admin(
+            _settings(args), lambda admin: admin.usage_summary(by=args.by, since=args.since)
+        )
+    )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    group = {"model": "route", "key": "key_name", "day": "day", "interface": "interface"}[args.by]
+    columns = (
+        group,
+        "requests",
+        "errors",
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+        "avg_latency_ms",
+    )
+    print(render_table(rows, columns))
+    return 0
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", help="database URL (default: $LOWART_DATABASE_URL or ./lowart.db)")
+
+
+def _add_model_args(parser: argparse.ArgumentParser, *, creating: bool) -> None:
+    from lowart.adapters import VENDORS
+
+    parser.add_argument("--vendor", choices=VENDORS, required=creating)
+    parser.add_argument("--base-url", help="upstream API base, e.g. https://api.openai.com/v1")
+    parser.add_argument("--upstream-model", help="the vendor's model name (default: NAME)")
+    secret = parser.add_mutually_exclusive_group()
+    secret.add_argument("--api-key", help="provider key, stored encrypted")
+    secret.add_argument("--api-key-env", help="read the provider key from this variable at start")
+    parser.add_argument(
+        "--option",
+        action="append",
+        metavar="NAME=VALUE",
+        help="vendor option (JSON value), repeatable",
+    )
+    _add_db(parser)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lowart", description="lowart AI API gateway")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", help="TCP host (default 127.0.0.1, $LOWART_HOST)")
+    serve.add_argument("--port", type=int, help="TCP port (default 3000, $LOWART_PORT)")
+    serve.add_argument("--uds", help="also listen on this Unix socket ($LOWART_UDS)")
+    serve.add_argument("--debug", action="store_true", help="debug logging")
+    _add_db(serve)
+    serve.set_defaults(func=_cmd_serve)
+
+    keys = sub.add_parser("keys", help="manage API keys").add_subparsers(
+        dest="action", required=True
+    )
+    create = keys.add_parser("create", help="create a key (printed once, on the last line)")
+    create.add_argument("--name", required=True)
+    create.add_argument("--admin", action="store_true", help="may use the admin API")
+    create.add_argument("--rpm", type=int, help="requests per minute")
+    create.add_argument("--tpm", type=int, help="tokens per minute")
+    create.add_argument("--quota", type=int, help="total token quota")
+    create.add_argument("--models", help="comma-separated models this key may use (default: all)")
+    _add_db(create)
+    create.set_defaults(func=_cmd_keys_create)
+    listing = keys.add_parser("list", help="list keys (never the keys themselves)")
+    _add_db(listing)
+    listing.set_defaults(func=_cmd_keys_list)
+    revoke = keys.add_parser("revoke", help="revoke a key by name")
+    revoke.add_argument("name")
+    _add_db(revoke)
+    revoke.set_defaults(func=_cmd_keys_revoke)
+
+    models = sub.add_parser("models", help="manage model routes").add_subparsers(
+        dest="action", required=True
+    )
+    add = models.add_parser("add", help="add a model route")
+    add.add_argument("name")
+    _add_model_args(add, creating=True)
+    add.set_defaults(func=_cmd_models_add)
+    update = models.add_parser("update", help="change a model route")
+    update.add_argument("name")
+    _add_model_args(update, creating=False)
+    toggle = update.add_mutually_exclusive_group()
+    toggle.add_argument("--enable", dest="enabled", action="store_true", default=None)
+    toggle.add_argument("--disable", dest="enabled", action="store_false")
+    update.set_defaults(func=_cmd_models_update)
+    remove = models.add_parser("remove", help="remove a model route")
+    remove.add_argument("name")
+    _add_db(remove)
+    remove.set_defaults(func=_cmd_models_remove)
+    mlist = models.add_parser("list", help="list model routes")
+    _add_db(mlist)
+    mlist.set_defaults(func=_cmd_models_list)
+
+    stats = sub.add_parser("stats", help="usage statistics")
+    stats.add_argument("--by", choices=("model", "key", "day", "interface"), default="model")
+    stats.add_argument("--since", help="YYYY-MM-DD or relative like 7d")
+    stats.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_db(stats)
+    stats.set_defaults(func=_cmd_stats)
+
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(
+        dest="action", required=True
+    )
+    upgrade = db.add_parser("upgrade", help="apply migrations (alembic upgrade head)")
+    _add_db(upgrade)
+    upgrade.set_defaults(func=_cmd_db_upgrade)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except GatewayError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""Settings: one frozen object built from the environment and command line.
+
+Nothing reads `os.environ` after start-up; every component receives the
+settings it needs, which keeps tests free to run several gateways in one process.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+__all__ = ["DEFAULT_DATABASE_URL", "Settings"]
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./lowart.db"
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int | None = 3000
+    uds: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
+    secret_key_file: Path = Path("./lowart.key")
+    max_body_bytes: int = 32 * 1024 * 1024
+    connect_timeout: float = 10.0
+    read_timeout: float = 600.0
+    shutdown_grace: float = 15.0
+    config_poll_seconds: float = 1.0
+    usage_flush_seconds: float = 0.2
+    usage_batch_size: int = 500
+    usage_retention_days: int | None = None
+    debug_bodies: bool = False
+    bootstrap_admin: bool = True
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Read `LOWART_*` variables; explicit keyword overrides win (the CLI's flags)."""
+        listen_mode = os.environ.get("LISTEN_MODE", "").upper()
+        port: int | None = _env_int("LOWART_PORT", 3000)
+        uds = os.environ.get("LOWART_UDS") or None
+        if listen_mode == "UDS":
+            port, uds = None, uds or "./lowart.sock"
+        elif listen_mode == "BOTH":
+            uds = uds or "./lowart.sock"
+        retention = os.environ.get("LOWART_USAGE_RETENTION_DAYS")
+        settings = cls(
+            database_url=os.environ.get("LOWART_DATABASE_URL", DEFAULT_DATABASE_URL),
+            host=os.environ.get("LOWART_HOST", "127.0.0.1"),
+            port=port,
+            uds=uds,
+            secret_key=os.environ.get("LOWART_SECRET_KEY") or None,
+            secret_key_file=Path(os.environ.get("LOWART_SECRET_KEY_FILE", "./lowart.key")),
+            max_body_bytes=_env_int("LOWART_MAX_BODY_BYTES", 32 * 1024 * 1024),
+            connect_timeout=_env_float("LOWART_CONNECT_TIMEOUT", 10.0),
+            read_timeout=_env_float("LOWART_READ_TIMEOUT", 600.0),
+            shutdown_grace=_env_float("LOWART_SHUTDOWN_GRACE", 15.0),
+            config_poll_seconds=_env_float("LOWART_CONFIG_POLL_SECONDS", 1.0),
+            usage_retention_days=int(retention) if retention else None,
+            debug_bodies=os.environ.get("LOWART_DEBUG_BODIES", "") in ("1", "true", "yes"),
+        )
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        return replace(settings, **clean)

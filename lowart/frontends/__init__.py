@@ -1,0 +1,1 @@
+"""Protocol frontends: decode a protocol into canonical calls, encode the answers."""

@@ -1,0 +1,100 @@
+"""The HTTP side of the error vocabulary, the request id and the access log line.
+
+One middleware does all three, so every response, error or not, carries an
+`x-request-id`, an OpenAI error body when it failed, and leaves one log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import orjson
+from aiohttp import web
+
+from lowart.errors import GatewayError, InvalidRequest, NotFound, PayloadTooLarge
+from lowart.frontends.http._keys import CTX
+from lowart.types import CallContext
+
+__all__ = ["error_response", "request_middleware"]
+
+log = logging.getLogger("lowart.http")
+access_log = logging.getLogger("lowart.access")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ErrorBody = Callable[[GatewayError], dict]
+
+
+def error_response(exc: GatewayError, body: ErrorBody | None = None) -> web.Response:
+    payload = body(exc) if body is not None else exc.openai_body()
+    response = web.Response(
+        status=exc.status, body=orjson.dumps(payload), content_type="application/json"
+    )
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+    return response
+
+
+def _from_http_exception(exc: web.HTTPException) -> GatewayError:
+    if exc.status == 413:
+        return PayloadTooLarge("The request body is too large.")
+    if exc.status == 404:
+        return NotFound("Unknown path.", code="unknown_url")
+    if exc.status == 405:
+        return InvalidRequest(
+            "Method not allowed for this path.", status=405, code="method_not_allowed"
+        )
+    return InvalidRequest(exc.reason or "Bad request.", status=exc.status)
+
+
+def _error_body_for(request: web.Request) -> ErrorBody | None:
+    """The Anthropic endpoints answer errors in Anthropic's envelope."""
+    if request.path.startswith("/v1/messages"):
+        return GatewayError.anthropic_body
+    return None
+
+
+@web.middleware
+async def request_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    presented = request.headers.get("x-request-id", "")
+    request_id = presented if _REQUEST_ID.match(presented) else f"req_{uuid.uuid4().hex}"
+    ctx = CallContext(request_id=request_id, interface="http")
+    request[CTX] = ctx
+    try:
+        response = await handler(request)
+    except GatewayError as exc:
+        response = error_response(exc, _error_body_for(request))
+    except web.HTTPException as exc:
+        response = error_response(_from_http_exception(exc), _error_body_for(request))
+    except Exception:
+        log.exception("unhandled error in request %s", request_id)
+        response = error_response(
+            GatewayError(f"Internal error. Quote request id {request_id} when reporting it."),
+            _error_body_for(request),
+        )
+    if not response.prepared:
+        response.headers["x-request-id"] = request_id
+    if access_log.isEnabledFor(logging.INFO):
+        access_log.info(
+            orjson.dumps(
+                {
+                    "request_id": request_id,
+                    "interface": ctx.interface,
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status,
+                    "key": ctx.key_name,
+                    "route": ctx.route,
+                    "outcome": ctx.status,
+                    "latency_ms": round((time.perf_counter() - ctx.started) * 1000, 2),
+                    "prompt_tokens": ctx.prompt_tokens,
+                    "completion_tokens": ctx.completion_tokens,
+                }
+            ).decode()
+        )
+    return response

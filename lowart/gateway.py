@@ -1,0 +1,353 @@
+"""The Gateway: the one service every frontend calls.
+
+Authentication, limits, routing, adapter calls, token accounting and usage
+records all happen here, once, whatever protocol the caller speaks. Frontends
+decode their protocol into the canonical request, call `complete` or
+`open_stream`, and encode what comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+from lowart._validate import validate_chat_request
+from lowart.accounting import StreamMeter, UsageWriter, count_prompt_tokens
+from lowart.adapters import Adapter
+from lowart.auth import Admission, Authenticator, InProcessLimiter
+from lowart.errors import GatewayError, PermissionDenied
+from lowart.routing import ModelManager
+from lowart.types import (
+    CallContext,
+    ChatChunk,
+    ChatRequest,
+    ChatResponse,
+    Principal,
+    Route,
+    UsageRecord,
+    VendorHooks,
+)
+
+__all__ = ["ChatStream", "Gateway"]
+
+log = logging.getLogger("lowart.gateway")
+
+# Tokens assumed for the completion when a limited key sends no max_tokens.
+DEFAULT_COMPLETION_ESTIMATE = 512
+
+HooksFactory = Callable[[Route, CallContext], VendorHooks | None]
+
+
+class Gateway:
+    def __init__(
+        self,
+        *,
+        authenticator: Authenticator,
+        limiter: InProcessLimiter,
+        models: ModelManager,
+        adapters: Mapping[str, Adapter],
+        usage: UsageWriter,
+        hooks_for: HooksFactory | None = None,
+    ) -> None:
+        self._auth = authenticator
+        self._limiter = limiter
+        self.models = models
+        self._adapters = adapters
+        self._usage = usage
+        self._hooks_for = hooks_for
+
+    async def authenticate(self, presented: str | None) -> Principal:
+        return await self._auth.authenticate(presented)
+
+    @staticmethod
+    def require_admin(principal: Principal) -> None:
+        if not principal.is_admin:
+            raise PermissionDenied("This operation needs an admin key.")
+
+    def models_for(self, principal: Principal) -> list[Route]:
+        """The routes this key may use (what /v1/models and ListModels show)."""
+        allowed = principal.allowed_models
+        return [r for r in self.models.routes() if allowed is None or r.name in allowed]
+
+    def route_for(self, principal: Principal, model: object) -> Route:
+        route = self.models.resolve(model)
+        allowed = principal.allowed_models
+        if allowed is not None and route.name not in allowed:
+            raise PermissionDenied(f"This key may not use the model '{route.name}'.", param="model")
+        return route
+
+    def adapter_for(self, route: Route) -> Adapter:
+        adapter = self._adapters.get(route.vendor)
+        if adapter is None:
+            raise GatewayError(
+                f"Model '{route.name}' names vendor '{route.vendor}', which is not available."
+            )
+        return adapter
+
+    def _begin(self, principal: Principal, body: Any, ctx: CallContext) -> _Call:
+        request = validate_chat_request(body)
+        ctx.key_name = principal.name
+        route = self.route_for(principal, request["model"])
+        ctx.route = route.name
+        adapter = self.adapter_for(route)
+        estimate = 0
+        if self._limiter.needs_estimate(principal):
+            limit = request.get("max_completion_tokens") or request.get("max_tokens")
+            estimate = count_prompt_tokens(request, route.upstream_model) + (
+                limit or DEFAULT_COMPLETION_ESTIMATE
+            )
+        used = self._auth.used_tokens_at_load.get(principal.key_id, 0)
+        admission = self._limiter.admit(principal, estimate, used)
+        if self._hooks_for is not None:
+            ctx.hooks = self._hooks_for(route, ctx)
+        return _Call(self._usage, principal, route, adapter, request, ctx, admission)
+
+    async def complete(self, principal: Principal, body: Any, ctx: CallContext) -> ChatResponse:
+        """One non-streaming chat completion, usage recorded however it ends."""
+        call = self._begin(principal, body, ctx)
+        call.stream = False
+        try:
+            response = await call.adapter.complete(call.route, call.request, ctx)
+        except BaseException as exc:
+            call.fail(exc)
+            raise
+        usage = response.get("usage")
+        if usage:
+            prompt = int(usage.get("prompt_tokens") or 0)
+            completion = int(usage.get("completion_tokens") or 0)
+            call.finish(prompt, completion, "upstream", usage)
+        else:
+            meter = StreamMeter(call.request, call.route.upstream_model)
+            for choice in response.get("choices") or ():
+                meter.observe({"choices": [{"delta": choice.get("message") or {}}]})
+            prompt, completion, source, _ = meter.usage()
+            response["usage"] = {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+            }
+            call.finish(prompt, completion, source, None)
+        response["model"] = call.route.name
+        return response
+
+    async def open_stream(self, principal: Principal, body: Any, ctx: CallContext) -> ChatStream:
+        """Start a stream and wait for its first chunk, so failures before the
+        first byte still reach the client as a proper error status."""
+        call = self._begin(principal, body, ctx)
+        upstream = call.adapter.stream(call.route, call.request, ctx)
+        meter = StreamMeter(call.request, call.route.upstream_model)
+        try:
+            first = await anext(upstream, None)
+        except BaseException as exc:
+            call.fail(exc, meter)
+            await _close_quietly(upstream)
+            raise
+        call.first_chunk_at = time.perf_counter()
+        return ChatStream(call, upstream, meter, first)
+
+
+class _Call:
+    """One routed request and the single usage record it will leave."""
+
+    __slots__ = (
+        "adapter",
+        "admission",
+        "ctx",
+        "first_chunk_at",
+        "principal",
+        "recorded",
+        "request",
+        "route",
+        "stream",
+        "usage_writer",
+    )
+
+    def __init__(
+        self,
+        usage_writer: UsageWriter,
+        principal: Principal,
+        route: Route,
+        adapter: Adapter,
+        request: ChatRequest,
+        ctx: CallContext,
+        admission: Admission,
+    ) -> None:
+        self.usage_writer = usage_writer
+        self.principal = principal
+        self.route = route
+        self.adapter = adapter
+        self.request = request
+        self.ctx = ctx
+        self.admission = admission
+        self.first_chunk_at: float | None = None
+        self.recorded = False
+        self.stream = True
+
+    def finish(
+        self,
+        prompt: int,
+        completion: int,
+        source: str,
+        upstream_usage: Mapping[str, Any] | None,
+        *,
+        status: str = "ok",
+        http_status: int = 200,
+        error_code: str | None = None,
+    ) -> None:
+        if self.recorded:
+            return
+        self.recorded = True
+        now = time.perf_counter()
+        ctx = self.ctx
+        ctx.status = status
+        ctx.prompt_tokens = prompt
+        ctx.completion_tokens = completion
+        cache_read = 0
+        cache_creation = 0
+        if upstream_usage:
+            details = upstream_usage.get("prompt_tokens_details") or {}
+            cache_read = int(details.get("cached_tokens") or 0)
+            cache_creation = int(upstream_usage.get("cache_creation_input_tokens") or 0)
+        self.admission.settle(prompt + completion)
+        self.usage_writer.submit(
+            UsageRecord(
+                request_id=ctx.request_id,
+                key_id=self.principal.key_id,
+                key_name=self.principal.name,
+                route=self.route.name,
+                vendor=self.route.vendor,
+                upstream_model=self.route.upstream_model,
+                interface=ctx.interface,
+                status=status,
+                http_status=http_status,
+                error_code=error_code,
+                prompt_tokens=prompt,
+                completion_tokens=completion,
+                latency_ms=(now - ctx.started) * 1000,
+                ttft_ms=(self.first_chunk_at - ctx.started) * 1000 if self.first_chunk_at else None,
+                stream=self.stream,
+                cache_read_tokens=cache_read,
+                cache_creation_tokens=cache_creation,
+                usage_source=source,
+            )
+        )
+
+    def fail(self, exc: BaseException, meter: StreamMeter | None = None) -> None:
+        """Record a failed or cancelled call, with the tokens it produced so far."""
+        if isinstance(exc, GatewayError):
+            status, http_status, code = "error", exc.status, exc.code
+        elif isinstance(exc, asyncio.CancelledError | GeneratorExit):
+            status, http_status, code = "cancelled", 499, "client_closed"
+        else:
+            log.error("request %s failed unexpectedly", self.ctx.request_id, exc_info=exc)
+            status, http_status, code = "error", 500, "internal_error"
+        if meter is not None and (meter.upstream_usage or self.first_chunk_at):
+            prompt, completion, source, usage = meter.usage()
+        else:
+            prompt, completion, source, usage = 0, 0, "none", None
+        self.finish(
+            prompt,
+            completion,
+            source,
+            usage,
+            status=status,
+            http_status=http_status,
+            error_code=code,
+        )
+
+
+class ChatStream:
+    """The client's view of a stream: canonical chunks, model renamed, usage exact.
+
+    Iterate it, and always close it (`aclose`, or `async with`): closing early
+    (a client disconnect) cancels the upstream call and records the tokens
+    generated so far.
+    """
+
+    def __init__(
+        self,
+        call: _Call,
+        upstream: AsyncIterator[ChatChunk],
+        meter: StreamMeter,
+        first: ChatChunk | None,
+    ) -> None:
+        self._call = call
+        self._upstream = upstream
+        self._meter = meter
+        self._first = first
+        options = call.request.get("stream_options") or {}
+        self._include_usage = bool(options.get("include_usage"))
+        self._iterator = self._chunks()
+
+    @property
+    def route(self) -> Route:
+        return self._call.route
+
+    def __aiter__(self) -> AsyncIterator[ChatChunk]:
+        return self._iterator
+
+    async def __aenter__(self) -> ChatStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._iterator.aclose()
+        if not self._call.recorded:
+            self._call.fail(asyncio.CancelledError(), self._meter)
+
+    async def _chunks(self) -> AsyncIterator[ChatChunk]:
+        call, meter, name = self._call, self._meter, self._call.route.name
+        include_usage = self._include_usage
+        last: ChatChunk | None = None
+        try:
+            chunk = self._first
+            while chunk is not None:
+                meter.observe(chunk)
+                chunk["model"] = name
+                last = chunk
+                if include_usage:
+                    yield chunk
+                elif chunk.get("choices"):
+                    chunk.pop("usage", None)
+                    yield chunk
+                chunk = await anext(self._upstream, None)
+            prompt, completion, source, usage = meter.usage()
+            if include_usage and usage is None:
+                yield _usage_chunk(last, name, prompt, completion)
+            call.finish(prompt, completion, source, usage)
+        except BaseException as exc:
+            call.fail(exc, meter)
+            raise
+        finally:
+            await _close_quietly(self._upstream)
+
+
+def _usage_chunk(last: ChatChunk | None, model: str, prompt: int, completion: int) -> ChatChunk:
+    return {
+        "id": (last or {}).get("id") or f"chatcmpl-{uuid.uuid4().hex}",
+        "object": "chat.completion.chunk",
+        "created": (last or {}).get("created") or int(time.time()),
+        "model": model,
+        "choices": [],
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+        },
+    }
+
+
+async def _close_quietly(iterator: AsyncIterator[Any]) -> None:
+    close = getattr(iterator, "aclose", None)
+    if close is None:
+        return
+    try:
+        await close()
+    except Exception:
+        log.debug("closing an upstream stream failed", exc_info=True)

@@ -1,0 +1,20 @@
+"""Persistence: schema, migrations, repositories and at-rest encryption."""
+
+from lowart.store._config_version import read_version
+from lowart.store._crypto import SecretBox, SecretBoxError
+from lowart.store._engine import migrate, open_engine
+from lowart.store._keys import DuplicateName, KeyStore
+from lowart.store._models import ModelStore
+from lowart.store._usage import UsageStore
+
+__all__ = [
+    "DuplicateName",
+    "KeyStore",
+    "ModelStore",
+    "SecretBox",
+    "SecretBoxError",
+    "UsageStore",
+    "migrate",
+    "open_engine",
+    "read_version",
+]

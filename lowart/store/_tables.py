@@ -1,0 +1,100 @@
+"""The database schema (SQLAlchemy Core). Alembic migrations must match it."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = ["api_keys", "config_state", "metadata", "models", "usage_daily", "usage_records"]
+
+metadata = sa.MetaData()
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("key_prefix", sa.String(16), nullable=False),
+    sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("rpm", sa.Integer),
+    sa.Column("tpm", sa.Integer),
+    sa.Column("quota_tokens", sa.BigInteger),
+    sa.Column("used_tokens", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("allowed_models", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+)
+
+models = sa.Table(
+    "models",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("vendor", sa.String(40), nullable=False),
+    sa.Column("base_url", sa.String(2000)),
+    sa.Column("upstream_model", sa.String(400), nullable=False),
+    sa.Column("api_key_encrypted", sa.Text),
+    sa.Column("api_key_env", sa.String(200)),
+    sa.Column("options", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("script", sa.Text),
+    sa.Column("script_version", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# One row whose version is bumped by every configuration change, so running
+# gateways notice changes made by the CLI or by another process with one cheap read.
+config_state = sa.Table(
+    "config_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)
+
+usage_records = sa.Table(
+    "usage_records",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("request_id", sa.String(100), nullable=False),
+    sa.Column("key_id", sa.Integer),
+    sa.Column("key_name", sa.String(200)),
+    sa.Column("route", sa.String(200), nullable=False),
+    sa.Column("vendor", sa.String(40), nullable=False),
+    sa.Column("upstream_model", sa.String(400), nullable=False),
+    sa.Column("interface", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("http_status", sa.Integer, nullable=False),
+    sa.Column("error_code", sa.String(100)),
+    sa.Column("stream", sa.Boolean, nullable=False),
+    sa.Column("prompt_tokens", sa.Integer, nullable=False),
+    sa.Column("completion_tokens", sa.Integer, nullable=False),
+    sa.Column("total_tokens", sa.Integer, nullable=False),
+    sa.Column("cache_read_tokens", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("cache_creation_tokens", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("usage_source", sa.String(20), nullable=False),
+    sa.Column("latency_ms", sa.Float, nullable=False),
+    sa.Column("ttft_ms", sa.Float),
+    sa.Column("extra", sa.Text),
+    sa.Index("ix_usage_records_created_at", "created_at"),
+    sa.Index("ix_usage_records_key_created", "key_id", "created_at"),
+    sa.Index("ix_usage_records_route_created", "route", "created_at"),
+)
+
+# Daily rollups keep reports fast at millions of raw rows and survive retention.
+usage_daily = sa.Table(
+    "usage_daily",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("key_id", sa.Integer, primary_key=True),
+    sa.Column("route", sa.String(200), primary_key=True),
+    sa.Column("interface", sa.String(20), primary_key=True),
+    sa.Column("key_name", sa.String(200)),
+    sa.Column("requests", sa.BigInteger, nullable=False),
+    sa.Column("errors", sa.BigInteger, nullable=False),
+    sa.Column("prompt_tokens", sa.BigInteger, nullable=False),
+    sa.Column("completion_tokens", sa.BigInteger, nullable=False),
+    sa.Column("total_tokens", sa.BigInteger, nullable=False),
+    sa.Column("latency_ms_sum", sa.Float, nullable=False),
+)

@@ -1,0 +1,182 @@
+"""Usage rows: raw records, daily rollups and the per-key token total, written in batches."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from lowart.store._tables import api_keys, usage_daily, usage_records
+from lowart.types import UsageRecord
+
+__all__ = ["UsageStore"]
+
+_GROUPS = {
+    "model": (usage_daily.c.route,),
+    "key": (usage_daily.c.key_name,),
+    "day": (usage_daily.c.day,),
+    "interface": (usage_daily.c.interface,),
+}
+
+
+def _raw_row(record: UsageRecord) -> dict[str, Any]:
+    return {
+        "created_at": datetime.fromtimestamp(record.created_at, UTC),
+        "request_id": record.request_id,
+        "key_id": record.key_id,
+        "key_name": record.key_name,
+        "route": record.route,
+        "vendor": record.vendor,
+        "upstream_model": record.upstream_model,
+        "interface": record.interface,
+        "status": record.status,
+        "http_status": record.http_status,
+        "error_code": record.error_code,
+        "stream": record.stream,
+        "prompt_tokens": record.prompt_tokens,
+        "completion_tokens": record.completion_tokens,
+        "total_tokens": record.total_tokens,
+        "cache_read_tokens": record.cache_read_tokens,
+        "cache_creation_tokens": record.cache_creation_tokens,
+        "usage_source": record.usage_source,
+        "latency_ms": record.latency_ms,
+        "ttft_ms": record.ttft_ms,
+        "extra": orjson.dumps(record.extra).decode() if record.extra else None,
+    }
+
+
+def _rollups(records: Sequence[UsageRecord]) -> list[dict[str, Any]]:
+    """Fold a batch into one row per (day, key, route, interface) before touching the DB."""
+    sums: dict[tuple, dict[str, Any]] = {}
+    for r in records:
+        day = datetime.fromtimestamp(r.created_at, UTC).date()
+        group = (day, r.key_id or 0, r.route, r.interface)
+        row = sums.get(group)
+        if row is None:
+            row = sums[group] = {
+                "day": day,
+                "key_id": r.key_id or 0,
+                "route": r.route,
+                "interface": r.interface,
+                "key_name": r.key_name,
+                "requests": 0,
+                "errors": 0,
+                "prompt_tokens": 0,
+                "completion_tokens": 0,
+                "total_tokens": 0,
+                "latency_ms_sum": 0.0,
+            }
+        row["requests"] += 1
+        row["errors"] += r.status != "ok"
+        row["prompt_tokens"] += r.prompt_tokens
+        row["completion_tokens"] += r.completion_tokens
+        row["total_tokens"] += r.total_tokens
+        row["latency_ms_sum"] += r.latency_ms
+    return list(sums.values())
+
+
+class UsageStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        dialect = engine.dialect.name
+        self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+    async def write_batch(self, records: Sequence[UsageRecord]) -> None:
+        """Raw rows, rollups and key totals in one transaction: all or nothing."""
+        if not records:
+            return
+        async with self._engine.begin() as conn:
+            await conn.execute(sa.insert(usage_records), [_raw_row(r) for r in records])
+            await self._upsert_rollups(conn, _rollups(records))
+            await self._add_used_tokens(conn, records)
+
+    async def _upsert_rollups(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            stmt = self._insert(usage_daily).values(**row)
+            excluded = stmt.excluded
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["day", "key_id", "route", "interface"],
+                set_={
+                    name: getattr(usage_daily.c, name) + getattr(excluded, name)
+                    for name in (
+                        "requests",
+                        "errors",
+                        "prompt_tokens",
+                        "completion_tokens",
+                        "total_tokens",
+                        "latency_ms_sum",
+                    )
+                },
+            )
+            await conn.execute(stmt)
+
+    async def _add_used_tokens(self, conn: AsyncConnection, records: Sequence[UsageRecord]) -> None:
+        per_key: dict[int, int] = defaultdict(int)
+        for r in records:
+            if r.key_id is not None and r.total_tokens:
+                per_key[r.key_id] += r.total_tokens
+        for key_id, tokens in per_key.items():
+            await conn.execute(
+                sa.update(api_keys)
+                .where(api_keys.c.id == key_id)
+                .values(used_tokens=api_keys.c.used_tokens + tokens)
+            )
+
+    async def summary(
+        self, by: str = "model", since: date | None = None, key_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Totals grouped by model, key, day or interface, read from the daily rollups."""
+        if by not in _GROUPS:
+            raise ValueError(f"cannot group usage by {by!r}; use one of {', '.join(_GROUPS)}")
+        group = _GROUPS[by]
+        query = (
+            sa.select(
+                *group,
+                sa.func.sum(usage_daily.c.requests).label("requests"),
+                sa.func.sum(usage_daily.c.errors).label("errors"),
+                sa.func.sum(usage_daily.c.prompt_tokens).label("prompt_tokens"),
+                sa.func.sum(usage_daily.c.completion_tokens).label("completion_tokens"),
+                sa.func.sum(usage_daily.c.total_tokens).label("total_tokens"),
+                sa.func.sum(usage_daily.c.latency_ms_sum).label("latency_ms_sum"),
+            )
+            .group_by(*group)
+            .order_by(*group)
+        )
+        if since is not None:
+            query = query.where(usage_daily.c.day >= since)
+        if key_id is not None:
+            query = query.where(usage_daily.c.key_id == key_id)
+        async with self._engine.connect() as conn:
+            rows = [dict(row._mapping) for row in await conn.execute(query)]
+        for row in rows:
+            requests = int(row.pop("requests") or 0)
+            latency_sum = float(row.pop("latency_ms_sum") or 0.0)
+            row["requests"] = requests
+            row["avg_latency_ms"] = round(latency_sum / requests, 2) if requests else 0.0
+            for name in ("errors", "prompt_tokens", "completion_tokens", "total_tokens"):
+                row[name] = int(row[name] or 0)
+            if "day" in row and isinstance(row["day"], date):
+                row["day"] = row["day"].isoformat()
+        return rows
+
+    async def records(self, limit: int = 100, key_id: int | None = None) -> list[dict[str, Any]]:
+        """The newest raw records (for the admin API and tests)."""
+        query = sa.select(usage_records).order_by(usage_records.c.id.desc()).limit(limit)
+        if key_id is not None:
+            query = query.where(usage_records.c.key_id == key_id)
+        async with self._engine.connect() as conn:
+            return [dict(row._mapping) for row in await conn.execute(query)]
+
+    async def prune(self, before: datetime) -> int:
+        """Delete raw rows older than `before`; the daily rollups keep the totals."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                sa.delete(usage_records).where(usage_records.c.created_at < before)
+            )
+        return result.rowcount

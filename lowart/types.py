@@ -1,0 +1,164 @@
+"""Canonical shapes shared by the engine and every frontend.
+
+The canonical request, response and stream chunk are the OpenAI Chat
+Completions wire shapes. They travel as plain dicts (typed here with
+TypedDicts) so unknown fields survive and the OpenAI path stays a near
+zero-copy pass-through; only the few fields the gateway reads are declared.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal, NotRequired, Protocol, TypedDict
+
+__all__ = [
+    "CallContext",
+    "ChatChunk",
+    "ChatRequest",
+    "ChatResponse",
+    "Interface",
+    "Principal",
+    "Route",
+    "Usage",
+    "UsageRecord",
+    "VendorHooks",
+]
+
+Interface = Literal["http", "grpc", "mcp", "anthropic"]
+
+
+class Message(TypedDict, total=False):
+    role: str
+    content: str | list[dict[str, Any]] | None
+    name: str
+    tool_calls: list[dict[str, Any]]
+    tool_call_id: str
+
+
+class ChatRequest(TypedDict, total=False):
+    model: str
+    messages: list[Message]
+    stream: bool
+    stream_options: dict[str, Any]
+    max_tokens: int
+    max_completion_tokens: int
+    tools: list[dict[str, Any]]
+
+
+class Usage(TypedDict):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    prompt_tokens_details: NotRequired[dict[str, Any]]
+
+
+class ChatResponse(TypedDict, total=False):
+    id: str
+    object: str
+    created: int
+    model: str
+    choices: list[dict[str, Any]]
+    usage: Usage
+
+
+class ChatChunk(TypedDict, total=False):
+    id: str
+    object: str
+    created: int
+    model: str
+    choices: list[dict[str, Any]]
+    usage: Usage | None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller: an API key's identity and limits, never the key itself."""
+
+    key_id: int
+    name: str
+    is_admin: bool = False
+    rpm: int | None = None
+    tpm: int | None = None
+    quota_tokens: int | None = None
+    allowed_models: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One configured model: what the public name maps to upstream.
+
+    `api_key` is the decrypted provider key; it lives only in memory and is
+    excluded from repr so it never reaches a log line.
+    """
+
+    id: int
+    name: str
+    vendor: str
+    upstream_model: str
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    options: dict[str, Any] = field(default_factory=dict)
+    script: str | None = field(default=None, repr=False)
+    script_version: int = 0
+    enabled: bool = True
+
+
+class VendorHooks(Protocol):
+    """Rewrites applied at the vendor boundary (the Lua transforms implement this)."""
+
+    def request(self, payload: dict[str, Any]) -> dict[str, Any]: ...
+
+    def response(self, payload: dict[str, Any]) -> dict[str, Any]: ...
+
+    def event(self, event: dict[str, Any]) -> dict[str, Any] | None: ...
+
+
+@dataclass(slots=True)
+class CallContext:
+    """What one call carries through the engine; the frontend creates it.
+
+    The gateway fills in who called, which route served it and what it cost,
+    so the frontend's access log line needs no second lookup.
+    """
+
+    request_id: str
+    interface: str
+    started: float = field(default_factory=time.perf_counter)
+    key_name: str | None = None
+    route: str | None = None
+    status: str = "ok"
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    hooks: VendorHooks | None = None
+    timeout: float | None = None
+
+
+@dataclass(slots=True)
+class UsageRecord:
+    """Exactly one per request that reached routing."""
+
+    request_id: str
+    key_id: int | None
+    key_name: str | None
+    route: str
+    vendor: str
+    upstream_model: str
+    interface: str
+    status: str
+    http_status: int
+    error_code: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    latency_ms: float
+    ttft_ms: float | None
+    stream: bool
+    created_at: float = field(default_factory=time.time)
+    cache_read_tokens: int = 0
+    cache_creation_tokens: int = 0
+    usage_source: str = "upstream"
+    extra: dict[str, Any] | None = None
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
