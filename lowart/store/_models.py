@@ -30,7 +30,8 @@ class ModelStore:
                 await bump_version(conn)
         except IntegrityError as exc:
             raise DuplicateName(f"a model named {values.get('name')!r} already exists") from exc
-        return {**row, "id": result.inserted_primary_key[0]}
+        del result
+        return await self.get(values["name"])
 
     async def list(self) -> list[dict[str, Any]]:
         async with self._engine.connect() as conn:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 __all__ = ["CTX", "RUNTIME"]
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
-CTX = "lowart.ctx"
+CTX: web.RequestKey[CallContext] = web.RequestKey("lowart.ctx", CallContext)
 
 
 def call_context(request: web.Request) -> CallContext:

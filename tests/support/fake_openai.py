@@ -1,0 +1,190 @@
+"""A fake OpenAI-compatible upstream speaking the real wire format.
+
+Behaviour is chosen per request, so one server serves every test:
+- the upstream model name: `echo` (default), `no-usage`, `fail-<status>`,
+  `slow` (waits `fake_delay` before answering), `drop` (stream dies midway),
+  `utf8` (multi-byte characters split across network writes), `tools`;
+- unknown request fields (they reach us only if the gateway passes them through):
+  `fake_words` (stream length), `fake_delay` (seconds per streamed word).
+It records every request body and header set, and counts streams that ended
+because the gateway went away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+
+@dataclass
+class FakeOpenAI:
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    streams_started: int = 0
+    streams_cancelled: int = 0
+    streams_finished: int = 0
+    port: int = 0
+    _runner: web.AppRunner | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._chat)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        body = orjson.loads(await request.read())
+        self.requests.append(body)
+        self.headers.append(dict(request.headers))
+        model = body.get("model", "echo")
+        if model.startswith("fail-"):
+            status = int(model.split("-", 1)[1])
+            return web.json_response(
+                {
+                    "error": {
+                        "message": f"fake failure {status}",
+                        "type": "server_error",
+                        "code": None,
+                    }
+                },
+                status=status,
+            )
+        if model == "slow":
+            await asyncio.sleep(float(body.get("fake_delay", 5)))
+        if body.get("stream"):
+            return await self._stream(request, body, model)
+        text = _reply_text(body)
+        reply: dict[str, Any] = {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "system_fingerprint": "fp_fake",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": _message(model, text),
+                    "logprobs": None,
+                    "finish_reason": "tool_calls" if model == "tools" else "stop",
+                }
+            ],
+        }
+        if model != "no-usage":
+            reply["usage"] = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+        return web.Response(body=orjson.dumps(reply), content_type="application/json")
+
+    async def _stream(self, request: web.Request, body: dict, model: str) -> web.StreamResponse:
+        self.streams_started += 1
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        words = int(body.get("fake_words", 5))
+        delay = float(body.get("fake_delay", 0))
+        base = {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion.chunk",
+            "created": 1,
+            "model": model,
+        }
+        include_usage = (body.get("stream_options") or {}).get("include_usage")
+        try:
+            if model == "utf8":
+                await _write_split_utf8(response, base)
+            else:
+                for index in range(words):
+                    if model == "drop" and index == 3:
+                        request.transport.close()  # dies without a terminating chunk
+                        return response
+                    delta = {"content": f"w{index} "}
+                    if index == 0:
+                        delta["role"] = "assistant"
+                    chunk = {
+                        **base,
+                        "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
+                    }
+                    if include_usage:
+                        chunk["usage"] = None
+                    await response.write(b"data: " + orjson.dumps(chunk) + b"\n\n")
+                    if delay:
+                        await asyncio.sleep(delay)
+                final = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                await response.write(b"data: " + orjson.dumps(final) + b"\n\n")
+            if include_usage and model != "no-usage":
+                usage = {
+                    **base,
+                    "choices": [],
+                    "usage": {
+                        "prompt_tokens": 11,
+                        "completion_tokens": words,
+                        "total_tokens": 11 + words,
+                    },
+                }
+                await response.write(b"data: " + orjson.dumps(usage) + b"\n\n")
+            await response.write(b"data: [DONE]\n\n")
+            await response.write_eof()
+            self.streams_finished += 1
+        except (asyncio.CancelledError, ConnectionResetError, ConnectionError):
+            self.streams_cancelled += 1
+            raise
+        return response
+
+
+def _reply_text(body: dict) -> str:
+    messages = body.get("messages") or []
+    last = messages[-1].get("content") if messages else ""
+    return f"echo: {last}" if isinstance(last, str) else "echo"
+
+
+def _message(model: str, text: str) -> dict[str, Any]:
+    if model == "tools":
+        return {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+                }
+            ],
+        }
+    return {"role": "assistant", "content": text, "refusal": None}
+
+
+UTF8_TEXT = "héllo wörld ✓ 你好 🎉"
+
+
+async def _write_split_utf8(response: web.StreamResponse, base: dict) -> None:
+    """Send one event whose bytes are cut inside multi-byte characters."""
+    chunk = {
+        **base,
+        "choices": [
+            {
+                "index": 0,
+                "delta": {"role": "assistant", "content": UTF8_TEXT},
+                "finish_reason": "stop",
+            }
+        ],
+    }
+    data = b"data: " + orjson.dumps(chunk) + b"\n\n"
+    cut = data.index("你".encode()) + 1
+    cut2 = data.index("🎉".encode()) + 2
+    for piece in (data[:cut], data[cut:cut2], data[cut2:]):
+        await response.write(piece)
+        await asyncio.sleep(0.02)
