@@ -36,7 +36,7 @@ def fake_openai(loop_thread: LoopThread) -> Iterator[FakeOpenAI]:
 
 @pytest.fixture
 def gateway(loop_thread: LoopThread, tmp_path, fake_openai: FakeOpenAI) -> Iterator[GatewayHandle]:
-    """A live gateway with the mock model, plus `fake` (vendor openai) pointing at the fake upstream."""
+    """A live gateway: the mock model plus `fake`, an openai route to the fake upstream."""
     handle = start_gateway(loop_thread, test_settings(tmp_path))
     handle.add_model(
         "fake",
