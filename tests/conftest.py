@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+import asyncpg
 import pytest
 
 from tests.support.fake_openai import FakeOpenAI
+from tests.support.postgres import temporary_database
 from tests.support.servers import (
     GatewayHandle,
     LoopThread,
@@ -17,6 +19,18 @@ from tests.support.servers import (
 )
 
 REQUIRE_SERVICES = os.environ.get("LOWART_TEST_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture
+def postgres_url(loop_thread: LoopThread) -> Iterator[str]:
+    """A fresh PostgreSQL database (skipped locally, failed in CI, when the server is down)."""
+    context = temporary_database()
+    try:
+        url = loop_thread.run(context.__aenter__())
+    except (OSError, asyncpg.PostgresError) as exc:
+        service_unavailable("PostgreSQL", str(exc))
+    yield url
+    loop_thread.run(context.__aexit__(None, None, None))
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lowart.store._config_version import bump_version
+from lowart.store._rows import as_dict
 from lowart.store._tables import api_keys
 
 __all__ = ["DuplicateName", "KeyStore"]
@@ -43,7 +44,7 @@ class KeyStore:
     async def list(self) -> list[dict[str, Any]]:
         async with self._engine.connect() as conn:
             rows = await conn.execute(sa.select(api_keys).order_by(api_keys.c.id))
-            return [dict(row._mapping) for row in rows]
+            return [as_dict(row) for row in rows]
 
     async def find_active_by_hash(self, key_hash: str) -> dict[str, Any] | None:
         query = sa.select(api_keys).where(
@@ -51,7 +52,7 @@ class KeyStore:
         )
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
-            return dict(row._mapping) if row else None
+            return as_dict(row) if row else None
 
     async def update(self, name: str, values: Mapping[str, Any]) -> bool:
         async with self._engine.begin() as conn:

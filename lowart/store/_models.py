@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lowart.store._config_version import bump_version
 from lowart.store._keys import DuplicateName
+from lowart.store._rows import as_dict
 from lowart.store._tables import models
 
 __all__ = ["ModelStore"]
@@ -36,12 +37,12 @@ class ModelStore:
     async def list(self) -> list[dict[str, Any]]:
         async with self._engine.connect() as conn:
             rows = await conn.execute(sa.select(models).order_by(models.c.name))
-            return [dict(row._mapping) for row in rows]
+            return [as_dict(row) for row in rows]
 
     async def get(self, name: str) -> dict[str, Any] | None:
         async with self._engine.connect() as conn:
             row = (await conn.execute(sa.select(models).where(models.c.name == name))).first()
-            return dict(row._mapping) if row else None
+            return as_dict(row) if row else None
 
     async def update(self, name: str, values: Mapping[str, Any]) -> bool:
         async with self._engine.begin() as conn:

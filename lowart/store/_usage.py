@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from lowart.store._rows import as_dict
 from lowart.store._tables import api_keys, usage_daily, usage_records
 from lowart.types import UsageRecord
 
@@ -153,7 +154,7 @@ class UsageStore:
         if key_id is not None:
             query = query.where(usage_daily.c.key_id == key_id)
         async with self._engine.connect() as conn:
-            rows = [dict(row._mapping) for row in await conn.execute(query)]
+            rows = [as_dict(row) for row in await conn.execute(query)]
         for row in rows:
             requests = int(row.pop("requests") or 0)
             latency_sum = float(row.pop("latency_ms_sum") or 0.0)
@@ -171,7 +172,7 @@ class UsageStore:
         if key_id is not None:
             query = query.where(usage_records.c.key_id == key_id)
         async with self._engine.connect() as conn:
-            return [dict(row._mapping) for row in await conn.execute(query)]
+            return [as_dict(row) for row in await conn.execute(query)]
 
     async def prune(self, before: datetime) -> int:
         """Delete raw rows older than `before`; the daily rollups keep the totals."""

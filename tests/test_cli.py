@@ -1,0 +1,120 @@
+"""The command line, run as a user would run it: a separate process on a database file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def lowart(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "LOWART_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+        "LOWART_SECRET_KEY_FILE": str(tmp_path / "cli.key"),
+    }
+    env.pop("LOWART_SECRET_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "lowart", *args], env=env, capture_output=True, text=True, timeout=60
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"lowart {' '.join(args)} failed: {result.stderr}")
+    return result
+
+
+def test_keys_commands(tmp_path):
+    created = lowart(tmp_path, "keys", "create", "--name", "ci", "--rpm", "10", "--tpm", "1000")
+    key = created.stdout.strip().splitlines()[-1]
+    assert key.startswith("la-") and len(key) > 40
+    listing = lowart(tmp_path, "keys", "list").stdout
+    assert "ci" in listing and key not in listing and key[:10] in listing and "active" in listing
+    assert lowart(tmp_path, "keys", "create", "--name", "ci", check=False).returncode == 1
+    lowart(tmp_path, "keys", "revoke", "ci")
+    assert "revoked" in lowart(tmp_path, "keys", "list").stdout
+    failed = lowart(tmp_path, "keys", "revoke", "ci", check=False)
+    assert (
+        failed.returncode == 1
+        and "No active key" in failed.stderr
+        and "Traceback" not in failed.stderr
+    )
+
+
+def test_models_commands(tmp_path):
+    assert "mock" in lowart(tmp_path, "models", "list").stdout
+    lowart(
+        tmp_path,
+        "models",
+        "add",
+        "gpt",
+        "--vendor",
+        "openai",
+        "--base-url",
+        "http://127.0.0.1:1/v1",
+        "--upstream-model",
+        "gpt-4o",
+        "--api-key",
+        "sk-cli-secret",
+        "--option",
+        "read_timeout=30",
+    )
+    listing = lowart(tmp_path, "models", "list").stdout
+    assert (
+        "gpt-4o" in listing and "stored (encrypted)" in listing and "sk-cli-secret" not in listing
+    )
+    lowart(tmp_path, "models", "update", "gpt", "--upstream-model", "gpt-4.1", "--disable")
+    listing = lowart(tmp_path, "models", "list").stdout
+    assert "gpt-4.1" in listing
+    lowart(tmp_path, "models", "remove", "gpt")
+    assert "gpt-4.1" not in lowart(tmp_path, "models", "list").stdout
+    bad = lowart(
+        tmp_path, "models", "add", "x", "--vendor", "openai", "--base-url", "nope", check=False
+    )
+    assert bad.returncode == 1 and "base_url" in bad.stderr
+
+
+def test_db_upgrade_and_empty_stats(tmp_path):
+    assert "latest revision" in lowart(tmp_path, "db", "upgrade").stdout
+    assert "(none)" in lowart(tmp_path, "stats").stdout
+    assert lowart(tmp_path, "stats", "--by", "day", "--json").stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("by", ["model", "key", "day", "interface"])
+def test_stats_after_traffic(tmp_path, by):
+    import asyncio
+
+    from lowart.store import UsageStore, migrate, open_engine
+    from lowart.types import UsageRecord
+
+    async def seed() -> None:
+        engine = open_engine(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+        await migrate(engine)
+        records = [
+            UsageRecord(
+                request_id=f"r{i}",
+                key_id=1,
+                key_name="alice",
+                route="gpt",
+                vendor="openai",
+                upstream_model="gpt-4o",
+                interface="http",
+                status="ok" if i else "error",
+                http_status=200,
+                error_code=None,
+                prompt_tokens=10,
+                completion_tokens=5,
+                latency_ms=12.0,
+                ttft_ms=None,
+                stream=False,
+            )
+            for i in range(4)
+        ]
+        await UsageStore(engine).write_batch(records)
+        await engine.dispose()
+
+    asyncio.run(seed())
+    out = lowart(tmp_path, "stats", "--by", by, "--since", "7d").stdout
+    assert "60" in out  # total tokens: 4 x 15
+    assert "4" in out

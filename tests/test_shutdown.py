@@ -1,0 +1,82 @@
+"""SIGTERM drains in-flight streams and flushes usage before the process exits."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import openai
+
+
+def _start(tmp_path: Path) -> tuple[subprocess.Popen, str, str]:
+    env = {
+        **os.environ,
+        "LOWART_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'srv.db'}",
+        "LOWART_SECRET_KEY": "shutdown-test",
+        "LOWART_SHUTDOWN_GRACE": "10",
+    }
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lowart",
+            "models",
+            "add",
+            "slow",
+            "--vendor",
+            "mock",
+            "--option",
+            "delay=0.1",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lowart", "serve", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    key = url = None
+    deadline = time.monotonic() + 30
+    while (key is None or url is None) and time.monotonic() < deadline:
+        line = proc.stdout.readline() if key is None else proc.stderr.readline()
+        if key is None and (found := re.search(r"(la-[\w-]{20,})", line)):
+            key = found[1]
+        if key is not None and (found := re.search(r"serving on (http://[\d.:]+)", line)):
+            url = found[1]
+    assert key and url, "server did not start"
+    threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep the pipe drained
+    return proc, key, url
+
+
+def test_sigterm_drains_streams_and_flushes_usage(tmp_path):
+    proc, key, url = _start(tmp_path)
+    api = openai.OpenAI(base_url=url + "/v1", api_key=key, max_retries=0)
+    stream = api.chat.completions.create(
+        model="slow", messages=[{"role": "user", "content": "one two three four five"}], stream=True
+    )
+    first = next(iter(stream))
+    assert first.choices[0].delta.role == "assistant"
+    proc.send_signal(signal.SIGTERM)
+    rest = list(stream)  # the in-flight stream still finishes
+    assert rest[-1].choices[0].finish_reason == "stop"
+    text = "".join(c.choices[0].delta.content or "" for c in [first, *rest])
+    assert text.endswith("one two three four five")
+    assert proc.wait(timeout=30) == 0
+    rows = (
+        sqlite3.connect(tmp_path / "srv.db")
+        .execute("select route, status, completion_tokens from usage_records")
+        .fetchall()
+    )
+    assert rows == [("slow", "ok", rows[0][2])] and rows[0][2] > 0
