@@ -1,0 +1,76 @@
+"""The usage writer batches off the request path and loses nothing when the database hiccups."""
+
+from __future__ import annotations
+
+import asyncio
+
+from lowart.accounting import UsageWriter
+from lowart.types import UsageRecord
+
+
+def _record(i: int) -> UsageRecord:
+    return UsageRecord(
+        request_id=f"r{i}",
+        key_id=1,
+        key_name="k",
+        route="m",
+        vendor="mock",
+        upstream_model="m",
+        interface="http",
+        status="ok",
+        http_status=200,
+        error_code=None,
+        prompt_tokens=1,
+        completion_tokens=1,
+        latency_ms=1.0,
+        ttft_ms=None,
+        stream=False,
+    )
+
+
+async def test_failed_writes_are_retried_and_flushed_on_close():
+    written: list[str] = []
+    failures = {"left": 2}
+
+    async def flaky_write(batch):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError("database went away")
+        written.extend(r.request_id for r in batch)
+
+    writer = UsageWriter(flaky_write, flush_seconds=0.01, batch_size=3)
+    writer.start()
+    for i in range(7):
+        writer.submit(_record(i))
+    await writer.close()
+    assert written == [f"r{i}" for i in range(7)]
+    assert writer.written == 7
+
+
+async def test_concurrent_flushes_never_write_a_record_twice():
+    written: list[str] = []
+
+    async def slow_write(batch):
+        await asyncio.sleep(0.01)
+        written.extend(r.request_id for r in batch)
+
+    writer = UsageWriter(slow_write, flush_seconds=0.001, batch_size=2)
+    writer.start()
+    for i in range(20):
+        writer.submit(_record(i))
+    await asyncio.gather(writer.flush(), writer.flush(), writer.flush())
+    await writer.close()
+    assert sorted(written) == sorted(f"r{i}" for i in range(20))
+
+
+async def test_listeners_see_each_record_synchronously():
+    seen = []
+
+    async def write(batch):
+        return None
+
+    writer = UsageWriter(write)
+    writer.add_listener(lambda r: seen.append(r.request_id))
+    writer.submit(_record(1))
+    assert seen == ["r1"]
+    await writer.close()
