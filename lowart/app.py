@@ -127,7 +127,7 @@ class Runtime:
             runtime._spawn(stack, runtime._watch_config(), "lowart-config-watch")
             if settings.usage_retention_days:
                 runtime._spawn(stack, runtime._prune_usage(), "lowart-usage-retention")
-        await asyncio.to_thread(warm_up, ("gpt-4o", "gpt-4"))
+        await runtime._preload_encodings()
         return runtime
 
     @staticmethod
@@ -149,6 +149,15 @@ class Runtime:
         self._version = await read_version(self.engine)
         self.authenticator.invalidate()
         await self.models.refresh()
+        await self._preload_encodings()
+
+    async def _preload_encodings(self) -> None:
+        """Load the tokenizers the configured routes need, off the event loop.
+
+        Only those: each encoding costs tens of MB, and loading one on the
+        request path would stall every stream for about a second.
+        """
+        await asyncio.to_thread(warm_up, [route.upstream_model for route in self.models.routes()])
 
     async def _watch_config(self) -> None:
         """Notice changes made by the CLI or another gateway process: one cheap read a tick."""

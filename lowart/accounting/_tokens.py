@@ -154,12 +154,24 @@ def _load_encoding(name: str, path: Path | str | None = None) -> tiktoken.Encodi
             f"sha256 mismatch for {name} rank file {file}: expected {spec.sha256}, got {digest}; "
             "the packaged tokenizer data is corrupt or was replaced"
         )
-    return tiktoken.Encoding(
+    encoding = tiktoken.Encoding(
         name=spec.name,
         pat_str=spec.pat_str,
         mergeable_ranks=_parse_ranks(data, str(file)),
         special_tokens=dict(spec.special_tokens),
     )
+    _drop_python_ranks(encoding)
+    return encoding
+
+
+def _drop_python_ranks(encoding: tiktoken.Encoding) -> None:
+    """Free the Python copy of the ranks (~25 MB for o200k) once the Rust core has its own.
+
+    Encoding and decoding run entirely in the Rust core; the Python dict is only
+    kept by tiktoken for pickling, which the gateway never does.
+    """
+    if isinstance(getattr(encoding, "_mergeable_ranks", None), dict):
+        encoding._mergeable_ranks = {}
 
 
 _encodings: dict[str, tiktoken.Encoding] = {}
