@@ -86,28 +86,22 @@ def test_stats_after_traffic(tmp_path, by):
     import asyncio
 
     from lowart.store import UsageStore, migrate, open_engine
-    from lowart.types import UsageRecord
+    from tests.support.records import make_record
 
     async def seed() -> None:
         engine = open_engine(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
         await migrate(engine)
         records = [
-            UsageRecord(
-                request_id=f"r{i}",
-                key_id=1,
+            make_record(
+                f"r{i}",
                 key_name="alice",
                 route="gpt",
                 vendor="openai",
                 upstream_model="gpt-4o",
-                interface="http",
                 status="ok" if i else "error",
-                http_status=200,
-                error_code=None,
                 prompt_tokens=10,
                 completion_tokens=5,
                 latency_ms=12.0,
-                ttft_ms=None,
-                stream=False,
             )
             for i in range(4)
         ]

@@ -5,27 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from lowart.accounting import UsageWriter
-from lowart.types import UsageRecord
+from tests.support.records import make_record
 
 
-def _record(i: int) -> UsageRecord:
-    return UsageRecord(
-        request_id=f"r{i}",
-        key_id=1,
-        key_name="k",
-        route="m",
-        vendor="mock",
-        upstream_model="m",
-        interface="http",
-        status="ok",
-        http_status=200,
-        error_code=None,
-        prompt_tokens=1,
-        completion_tokens=1,
-        latency_ms=1.0,
-        ttft_ms=None,
-        stream=False,
-    )
+def _record(i: int):
+    return make_record(f"r{i}")
 
 
 async def test_failed_writes_are_retried_and_flushed_on_close():

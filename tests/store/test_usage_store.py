@@ -6,26 +6,16 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from lowart.store import UsageStore, migrate, open_engine
-from lowart.types import UsageRecord
+from tests.support.records import make_record
 
 
-def _record(i: int, *, age_days: float = 0, route: str = "m") -> UsageRecord:
-    return UsageRecord(
-        request_id=f"r{i}",
-        key_id=1,
-        key_name="k",
+def _record(i: int, *, age_days: float = 0, route: str = "m"):
+    return make_record(
+        f"r{i}",
         route=route,
-        vendor="mock",
-        upstream_model="m",
-        interface="http",
-        status="ok",
-        http_status=200,
-        error_code=None,
         prompt_tokens=3,
         completion_tokens=2,
         latency_ms=10.0,
-        ttft_ms=None,
-        stream=False,
         created_at=time.time() - age_days * 86400,
     )
 
