@@ -47,7 +47,15 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from lowart.app import serve
 
-    settings = Settings.from_env(database_url=args.db, host=args.host, port=args.port, uds=args.uds)
+    settings = Settings.from_env(
+        database_url=args.db,
+        host=args.host,
+        port=args.port,
+        uds=args.uds,
+        grpc=False if args.no_grpc else None,
+        grpc_addr=args.grpc,
+        grpc_uds=args.grpc_uds,
+    )
     _configure_logging(args.debug)
     try:
         asyncio.run(serve(settings))
@@ -229,10 +237,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lowart", description="lowart AI API gateway")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="serve the HTTP API")
+    serve = sub.add_parser("serve", help="serve the HTTP and gRPC APIs")
     serve.add_argument("--host", help="TCP host (default 127.0.0.1, $LOWART_HOST)")
     serve.add_argument("--port", type=int, help="TCP port (default 3000, $LOWART_PORT)")
     serve.add_argument("--uds", help="also listen on this Unix socket ($LOWART_UDS)")
+    serve.add_argument("--grpc", metavar="HOST:PORT", help="gRPC address (default 127.0.0.1:50051)")
+    serve.add_argument("--grpc-uds", metavar="PATH", help="also serve gRPC on this Unix socket")
+    serve.add_argument("--no-grpc", action="store_true", help="do not serve gRPC")
     serve.add_argument("--debug", action="store_true", help="debug logging")
     _add_db(serve)
     serve.set_defaults(func=_cmd_serve)
