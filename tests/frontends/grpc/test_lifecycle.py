@@ -148,6 +148,7 @@ def test_shutdown_drains_streams_and_removes_the_socket(
     first = next(stream)
     stopping = asyncio.run_coroutine_threadsafe(listener.stop(), grpc_gateway.loop.loop)
     assert next(watch).status == health_pb2.HealthCheckResponse.NOT_SERVING
+    watch.cancel()  # a watch never ends by itself; it would hold the shutdown to the grace
     rest = list(stream)  # the in-flight stream completes within the grace period
     text = "".join(c.delta.content for m in [first, *rest] for c in m.choices)
     assert text == "".join(f"w{i} " for i in range(15))
