@@ -44,10 +44,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(database_url=getattr(args, "db", None))
 
 
-def _cmd_serve(args: argparse.Namespace) -> int:
-    from lowart.app import serve
-
-    settings = Settings.from_env(
+def _serve_settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
         database_url=args.db,
         host=args.host,
         port=args.port,
@@ -56,6 +54,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         grpc_addr=args.grpc,
         grpc_uds=args.grpc_uds,
     )
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from lowart.app import serve
+
+    settings = _serve_settings(args)
     _configure_logging(args.debug)
     try:
         asyncio.run(serve(settings))
