@@ -33,6 +33,7 @@ format: install
 proto: install
 	$(BIN)/buf lint
 	$(BIN)/python tools/gen_proto.py
+	cd clients/typescript && npm ci --no-audit --no-fund && npm run generate
 
 bench: install
 	$(BIN)/python bench/overhead.py
