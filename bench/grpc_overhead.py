@@ -18,17 +18,22 @@ import asyncio
 import multiprocessing
 import os
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import grpc
 import orjson
 
 from lowart._proto import chat_pb2, chat_pb2_grpc
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bare import start_bare_grpc, start_bare_http
 
 PROMPT = "Summarise the benefits of Unix domain sockets in one sentence."
 
@@ -38,14 +43,18 @@ class Endpoints:
     http: str
     grpc_tcp: str
     grpc_uds: str
+    bare_http: str
+    bare_grpc_tcp: str
+    bare_grpc_uds: str
     key: str
 
 
 def _serve(workdir: str, ready: multiprocessing.Queue) -> None:
-    """The child process: a gateway with HTTP on TCP and gRPC on TCP and UDS."""
+    """The child process: the gateway (HTTP on TCP, gRPC on TCP and UDS) and the
+    bare reference servers, all on one event loop as in production."""
     from lowart.app import Runtime
     from lowart.config import Settings
-    from lowart.frontends.grpc import GrpcListener
+    from lowart.frontends.grpc import GrpcListener, server_options
     from lowart.frontends.http import HttpListener
 
     async def main() -> None:
@@ -65,17 +74,40 @@ def _serve(workdir: str, ready: multiprocessing.Queue) -> None:
         uds = os.path.join(workdir, "grpc.sock")
         grpc_listener = GrpcListener(runtime, address="127.0.0.1:0", uds=uds)
         await grpc_listener.start()
+        response, chunks = await _mock_answers(runtime, key)
+        bare_http = await start_bare_http(response, chunks)
+        bare_uds = os.path.join(workdir, "bare.sock")
+        _server, bare_grpc = await start_bare_grpc(
+            response, chunks, bare_uds, server_options(settings)
+        )
         ready.put(
             Endpoints(
                 http=f"http://127.0.0.1:{http.port}",
                 grpc_tcp=f"127.0.0.1:{grpc_listener.port}",
                 grpc_uds=f"unix://{uds}",
+                bare_http=f"http://127.0.0.1:{bare_http}",
+                bare_grpc_tcp=f"127.0.0.1:{bare_grpc}",
+                bare_grpc_uds=f"unix://{bare_uds}",
                 key=key,
             )
         )
         await asyncio.Event().wait()  # until the parent terminates us
 
     asyncio.run(main())
+
+
+async def _mock_answers(runtime: Any, key: str) -> tuple[dict, list[dict]]:
+    """What the mock model answers to PROMPT, whole and streamed (with usage)."""
+    from lowart.types import CallContext
+
+    gateway = runtime.gateway
+    principal = await gateway.authenticate(key)
+    body = {"model": "mock", "messages": [{"role": "user", "content": PROMPT}]}
+    response = await gateway.complete(principal, dict(body), CallContext("warm", "bench"))
+    streamed = {**body, "stream": True, "stream_options": {"include_usage": True}}
+    async with await gateway.open_stream(principal, streamed, CallContext("warm", "bench")) as s:
+        chunks = [dict(chunk) async for chunk in s]
+    return dict(response), chunks
 
 
 Call = Callable[[], Awaitable[tuple[float, float]]]  # -> (first message, total) seconds
@@ -187,45 +219,63 @@ async def _measure(calls: dict[str, Call], requests: int, concurrency: int) -> d
     return results
 
 
+INTERFACES = ("HTTP/SSE over TCP", "gRPC over TCP", "gRPC over UDS")
+
+
 async def _bench(endpoints: Endpoints, requests: int, concurrency: int) -> None:
-    connector = aiohttp.TCPConnector(limit=concurrency)
+    connector = aiohttp.TCPConnector(limit=concurrency * 2)
     async with (
         aiohttp.ClientSession(connector=connector) as session,
         grpc.aio.insecure_channel(endpoints.grpc_tcp) as tcp,
         grpc.aio.insecure_channel(endpoints.grpc_uds) as uds,
+        grpc.aio.insecure_channel(endpoints.bare_grpc_tcp) as bare_tcp,
+        grpc.aio.insecure_channel(endpoints.bare_grpc_uds) as bare_uds,
     ):
+        key = endpoints.key
         pairs = {
-            "HTTP/SSE over TCP": _http_calls(session, endpoints.http, endpoints.key),
-            "gRPC over TCP": _grpc_calls(tcp, endpoints.key),
-            "gRPC over UDS": _grpc_calls(uds, endpoints.key),
+            INTERFACES[0]: _http_calls(session, endpoints.http, key),
+            INTERFACES[1]: _grpc_calls(tcp, key),
+            INTERFACES[2]: _grpc_calls(uds, key),
+            "bare " + INTERFACES[0]: _http_calls(session, endpoints.bare_http, key),
+            "bare " + INTERFACES[1]: _grpc_calls(bare_tcp, key),
+            "bare " + INTERFACES[2]: _grpc_calls(bare_uds, key),
         }
         unary = await _measure({n: p[0] for n, p in pairs.items()}, requests, concurrency)
         stream = await _measure({n: p[1] for n, p in pairs.items()}, requests, concurrency)
-    _print([(name, unary[name], stream[name]) for name in pairs], requests, concurrency)
+    _print(unary, stream, requests, concurrency)
 
 
-def _print(rows: list[tuple[str, Result, Result]], requests: int, concurrency: int) -> None:
+def _print(
+    unary: dict[str, Result], stream: dict[str, Result], requests: int, concurrency: int
+) -> None:
     print(
-        f"mock model, {requests} sequential calls for latency, "
-        f"{concurrency} concurrent callers for throughput, ms unless noted\n"
+        f"mock model; latency from {requests} sequential calls per interface (interleaved), "
+        f"throughput with {concurrency} concurrent callers.\n"
+        "'added' = through the gateway minus a bare server of the same stack sending the "
+        "same bytes (milliseconds, p50).\n"
     )
     header = (
-        f"{'interface':<20}{'unary p50':>11}{'unary p95':>11}{'unary/s':>10}"
-        f"{'stream 1st p50':>16}{'stream p50':>12}{'stream p95':>12}{'streams/s':>11}"
+        f"{'interface':<20}{'unary p50':>10}{'p95':>7}{'added':>8}{'unary/s':>9}"
+        f"{'stream p50':>12}{'p95':>7}{'added':>8}{'1st msg':>9}{'streams/s':>11}"
     )
     print(header)
     print("-" * len(header))
-    for name, unary, stream in rows:
+    for name in INTERFACES:
+        u, s, bu, bs = unary[name], stream[name], unary["bare " + name], stream["bare " + name]
         print(
-            f"{name:<20}{unary.latency_p50_ms:>11.2f}{unary.latency_p95_ms:>11.2f}"
-            f"{unary.per_second:>10.0f}{stream.first_p50_ms:>16.2f}"
-            f"{stream.latency_p50_ms:>12.2f}{stream.latency_p95_ms:>12.2f}"
-            f"{stream.per_second:>11.0f}"
+            f"{name:<20}{u.latency_p50_ms:>10.2f}{u.latency_p95_ms:>7.2f}"
+            f"{u.latency_p50_ms - bu.latency_p50_ms:>+8.2f}{u.per_second:>9.0f}"
+            f"{s.latency_p50_ms:>12.2f}{s.latency_p95_ms:>7.2f}"
+            f"{s.latency_p50_ms - bs.latency_p50_ms:>+8.2f}{s.first_p50_ms:>9.2f}"
+            f"{s.per_second:>11.0f}"
         )
-    base = rows[0][1].latency_p50_ms
-    print()
-    for name, unary, _ in rows[1:]:
-        print(f"{name}: unary p50 {unary.latency_p50_ms - base:+.2f} ms vs HTTP over TCP")
+    print("\nbare servers (the protocol stacks' own floor):")
+    for name in INTERFACES:
+        u, s = unary["bare " + name], stream["bare " + name]
+        print(
+            f"  {name:<20} unary p50 {u.latency_p50_ms:.2f} ms ({u.per_second:.0f}/s), "
+            f"stream p50 {s.latency_p50_ms:.2f} ms ({s.per_second:.0f}/s)"
+        )
 
 
 def main() -> None:
