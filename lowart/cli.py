@@ -245,8 +245,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="TCP host (default 127.0.0.1, $LOWART_HOST)")
     serve.add_argument("--port", type=int, help="TCP port (default 3000, $LOWART_PORT)")
     serve.add_argument("--uds", help="also listen on this Unix socket ($LOWART_UDS)")
-    serve.add_argument("--grpc", metavar="HOST:PORT", help="gRPC address (default 127.0.0.1:50051)")
-    serve.add_argument("--grpc-uds", metavar="PATH", help="also serve gRPC on this Unix socket")
+    serve.add_argument(
+        "--grpc",
+        metavar="HOST:PORT",
+        help="gRPC address (default 127.0.0.1:50051, $LOWART_GRPC_ADDR)",
+    )
+    serve.add_argument(
+        "--grpc-uds", metavar="PATH", help="also serve gRPC on this Unix socket ($LOWART_GRPC_UDS)"
+    )
     serve.add_argument("--no-grpc", action="store_true", help="do not serve gRPC")
     serve.add_argument("--debug", action="store_true", help="debug logging")
     _add_db(serve)
