@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench clean proto
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+proto: install
+	$(BIN)/buf lint
+	$(BIN)/python tools/gen_proto.py
+	cd clients/typescript && npm ci --no-audit --no-fund && npm run generate
 
 bench: install
 	$(BIN)/python bench/overhead.py

@@ -195,6 +195,7 @@ class Runtime:
 async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
     """Run every listener until SIGTERM/SIGINT, then shut down in one sequence:
     stop accepting, let streams finish within the grace period, flush usage, close."""
+    from lowart.frontends.grpc import GrpcListener
     from lowart.frontends.http import HttpListener
 
     runtime = await Runtime.open(settings)
@@ -204,18 +205,24 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
             _announce_admin_key(key)
         http = HttpListener(runtime)
         await http.start()
+        grpc = GrpcListener.from_settings(runtime)  # None with --no-grpc
+        if grpc is not None:
+            await grpc.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        log.info("lowart serving on %s", ", ".join(http.addresses))
+        log.info(
+            "lowart serving on %s", ", ".join(http.addresses + (grpc.addresses if grpc else []))
+        )
         if ready is not None:
             ready.set()
         await stop.wait()
         log.info(
             "shutting down: draining in-flight requests (up to %.0fs)", settings.shutdown_grace
         )
-        await http.stop()
+        # gRPC health turns NOT_SERVING at once; both drain in parallel within the grace.
+        await asyncio.gather(http.stop(), *([grpc.stop()] if grpc is not None else []))
     finally:
         await runtime.close()
         log.info("shutdown complete")

@@ -44,10 +44,22 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(database_url=getattr(args, "db", None))
 
 
+def _serve_settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        database_url=args.db,
+        host=args.host,
+        port=args.port,
+        uds=args.uds,
+        grpc=False if args.no_grpc else None,
+        grpc_addr=args.grpc,
+        grpc_uds=args.grpc_uds,
+    )
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from lowart.app import serve
 
-    settings = Settings.from_env(database_url=args.db, host=args.host, port=args.port, uds=args.uds)
+    settings = _serve_settings(args)
     _configure_logging(args.debug)
     try:
         asyncio.run(serve(settings))
@@ -229,10 +241,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lowart", description="lowart AI API gateway")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="serve the HTTP API")
+    serve = sub.add_parser("serve", help="serve the HTTP and gRPC APIs")
     serve.add_argument("--host", help="TCP host (default 127.0.0.1, $LOWART_HOST)")
     serve.add_argument("--port", type=int, help="TCP port (default 3000, $LOWART_PORT)")
     serve.add_argument("--uds", help="also listen on this Unix socket ($LOWART_UDS)")
+    serve.add_argument(
+        "--grpc",
+        metavar="HOST:PORT",
+        help="gRPC address (default 127.0.0.1:50051, $LOWART_GRPC_ADDR)",
+    )
+    serve.add_argument(
+        "--grpc-uds", metavar="PATH", help="also serve gRPC on this Unix socket ($LOWART_GRPC_UDS)"
+    )
+    serve.add_argument("--no-grpc", action="store_true", help="do not serve gRPC")
     serve.add_argument("--debug", action="store_true", help="debug logging")
     _add_db(serve)
     serve.set_defaults(func=_cmd_serve)

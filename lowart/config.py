@@ -31,6 +31,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int | None = 3000
     uds: str | None = None
+    grpc: bool = True
+    grpc_addr: str | None = "127.0.0.1:50051"
+    grpc_uds: str | None = None
     secret_key: str | None = field(default=None, repr=False)
     secret_key_file: Path = Path("./lowart.key")
     max_body_bytes: int = 32 * 1024 * 1024
@@ -50,16 +53,22 @@ class Settings:
         listen_mode = os.environ.get("LISTEN_MODE", "").upper()
         port: int | None = _env_int("LOWART_PORT", 3000)
         uds = os.environ.get("LOWART_UDS") or None
+        grpc_addr: str | None = os.environ.get("LOWART_GRPC_ADDR") or "127.0.0.1:50051"
+        grpc_uds = os.environ.get("LOWART_GRPC_UDS") or None
         if listen_mode == "UDS":
             port, uds = None, uds or "./lowart.sock"
+            grpc_addr, grpc_uds = None, grpc_uds or "./lowart-grpc.sock"
         elif listen_mode == "BOTH":
             uds = uds or "./lowart.sock"
+            grpc_uds = grpc_uds or "./lowart-grpc.sock"
         retention = os.environ.get("LOWART_USAGE_RETENTION_DAYS")
         settings = cls(
             database_url=os.environ.get("LOWART_DATABASE_URL", DEFAULT_DATABASE_URL),
             host=os.environ.get("LOWART_HOST", "127.0.0.1"),
             port=port,
             uds=uds,
+            grpc_addr=grpc_addr,
+            grpc_uds=grpc_uds,
             secret_key=os.environ.get("LOWART_SECRET_KEY") or None,
             secret_key_file=Path(os.environ.get("LOWART_SECRET_KEY_FILE", "./lowart.key")),
             max_body_bytes=_env_int("LOWART_MAX_BODY_BYTES", 32 * 1024 * 1024),

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from lowart.app import Runtime
 from lowart.config import Settings
+from lowart.frontends.grpc import GrpcListener
 from lowart.frontends.http import HttpListener
 
 T = TypeVar("T")
@@ -27,6 +28,23 @@ class LoopThread:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()
+
+    @property
+    def grpc_target(self) -> str:
+        """The gRPC TCP target (after `start_grpc`)."""
+        assert self.grpc is not None and self.grpc.port, "call start_grpc first"
+        return f"127.0.0.1:{self.grpc.port}"
+
+    def start_grpc(self, uds: str | None = None) -> GrpcListener:
+        """Serve gRPC on a free loopback port, and on `uds` if given; stopped with the gateway."""
+
+        async def start() -> GrpcListener:
+            listener = GrpcListener(self.runtime, address="127.0.0.1:0", uds=uds)
+            await listener.start()
+            return listener
+
+        self.grpc = self.run(start())
+        return self.grpc
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
@@ -45,6 +63,7 @@ class GatewayHandle:
     listener: HttpListener
     admin_key: str
     extra: dict[str, Any] = field(default_factory=dict)
+    grpc: GrpcListener | None = None
 
     @property
     def base_url(self) -> str:
@@ -53,6 +72,23 @@ class GatewayHandle:
     @property
     def openai_base_url(self) -> str:
         return self.base_url + "/v1"
+
+    @property
+    def grpc_target(self) -> str:
+        """The gRPC TCP target (after `start_grpc`)."""
+        assert self.grpc is not None and self.grpc.port, "call start_grpc first"
+        return f"127.0.0.1:{self.grpc.port}"
+
+    def start_grpc(self, uds: str | None = None) -> GrpcListener:
+        """Serve gRPC on a free loopback port, and on `uds` if given; stopped with the gateway."""
+
+        async def start() -> GrpcListener:
+            listener = GrpcListener(self.runtime, address="127.0.0.1:0", uds=uds)
+            await listener.start()
+            return listener
+
+        self.grpc = self.run(start())
+        return self.grpc
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
         return self.loop.run(coro, timeout)
@@ -104,6 +140,7 @@ def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
         usage_flush_seconds=0.05,
         shutdown_grace=2.0,
         bootstrap_admin=False,
+        grpc_addr="127.0.0.1:0",
     )
     return replace(base, **overrides)
 
@@ -125,6 +162,8 @@ def start_gateway(loop: LoopThread, settings: Settings) -> GatewayHandle:
 
 def stop_gateway(handle: GatewayHandle) -> None:
     async def stop() -> None:
+        if handle.grpc is not None:
+            await handle.grpc.stop()
         await handle.listener.stop()
         await handle.runtime.close()
 

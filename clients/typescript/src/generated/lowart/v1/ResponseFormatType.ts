@@ -1,0 +1,20 @@
+// Original file: ../../proto/lowart/v1/chat.proto
+
+export const ResponseFormatType = {
+  RESPONSE_FORMAT_TYPE_UNSPECIFIED: 'RESPONSE_FORMAT_TYPE_UNSPECIFIED',
+  RESPONSE_FORMAT_TYPE_TEXT: 'RESPONSE_FORMAT_TYPE_TEXT',
+  RESPONSE_FORMAT_TYPE_JSON_OBJECT: 'RESPONSE_FORMAT_TYPE_JSON_OBJECT',
+  RESPONSE_FORMAT_TYPE_JSON_SCHEMA: 'RESPONSE_FORMAT_TYPE_JSON_SCHEMA',
+} as const;
+
+export type ResponseFormatType =
+  | 'RESPONSE_FORMAT_TYPE_UNSPECIFIED'
+  | 0
+  | 'RESPONSE_FORMAT_TYPE_TEXT'
+  | 1
+  | 'RESPONSE_FORMAT_TYPE_JSON_OBJECT'
+  | 2
+  | 'RESPONSE_FORMAT_TYPE_JSON_SCHEMA'
+  | 3
+
+export type ResponseFormatType__Output = typeof ResponseFormatType[keyof typeof ResponseFormatType]

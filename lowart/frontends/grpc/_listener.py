@@ -1,0 +1,114 @@
+"""The grpc.aio server, on TCP and/or a Unix socket, in the gateway's event loop."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import TYPE_CHECKING
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from lowart._proto import chat_pb2, chat_pb2_grpc, models_pb2, models_pb2_grpc
+from lowart.frontends.grpc._services import ChatServicer, ModelServicer
+from lowart.frontends.http import prepare_unix_socket_path
+
+if TYPE_CHECKING:
+    from lowart.app import Runtime
+    from lowart.config import Settings
+
+__all__ = ["GrpcListener", "server_options"]
+
+SERVICE_NAMES = (
+    chat_pb2.DESCRIPTOR.services_by_name["ChatService"].full_name,
+    models_pb2.DESCRIPTOR.services_by_name["ModelService"].full_name,
+)
+
+
+def server_options(settings: Settings) -> list[tuple[str, int]]:
+    """Message sizes follow the HTTP body limit; keepalive finds dead peers of long streams."""
+    return [
+        ("grpc.max_receive_message_length", settings.max_body_bytes),
+        ("grpc.max_send_message_length", settings.max_body_bytes),
+        # Ping an idle connection every 60 s and drop it if no answer within 20 s,
+        # so a vanished client's stream is cancelled instead of held open.
+        ("grpc.keepalive_time_ms", 60_000),
+        ("grpc.keepalive_timeout_ms", 20_000),
+        # Let clients keep connections warm with pings every 10 s or more.
+        ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000),
+        ("grpc.http2.max_ping_strikes", 2),
+        # Never share a port with another process (grpc's default on Linux would).
+        ("grpc.so_reuseport", 0),
+    ]
+
+
+class GrpcListener:
+    """ChatService, ModelService, health and reflection; the socket file is owner-only."""
+
+    def __init__(self, runtime: Runtime, *, address: str | None, uds: str | None) -> None:
+        self._runtime = runtime
+        self._address = address
+        self._uds = os.path.abspath(uds) if uds else None
+        self._server: grpc.aio.Server | None = None
+        self._health = health.aio.HealthServicer()
+        self.port: int | None = None
+
+    @classmethod
+    def from_settings(cls, runtime: Runtime) -> GrpcListener | None:
+        settings = runtime.settings
+        if not settings.grpc or not (settings.grpc_addr or settings.grpc_uds):
+            return None
+        return cls(runtime, address=settings.grpc_addr, uds=settings.grpc_uds)
+
+    @property
+    def addresses(self) -> list[str]:
+        found = []
+        if self._address and self.port is not None:
+            host = self._address.rsplit(":", 1)[0]
+            found.append(f"grpc://{host}:{self.port}")
+        if self._uds:
+            found.append(f"grpc+unix://{self._uds}")
+        return found
+
+    @property
+    def uds(self) -> str | None:
+        return self._uds
+
+    async def start(self) -> None:
+        settings = self._runtime.settings
+        server = grpc.aio.server(options=server_options(settings))
+        gateway = self._runtime.gateway
+        chat_pb2_grpc.add_ChatServiceServicer_to_server(ChatServicer(gateway), server)
+        models_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(gateway), server)
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        reflection.enable_server_reflection(
+            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        )
+        self._server = server
+        if self._address:
+            self.port = server.add_insecure_port(self._address)
+        if self._uds:
+            prepare_unix_socket_path(self._uds)
+            old_umask = os.umask(0o177)  # the socket is born 0600: no window for other users
+            try:
+                server.add_insecure_port(f"unix:{self._uds}")
+                await server.start()
+            finally:
+                os.umask(old_umask)
+            os.chmod(self._uds, 0o600)
+        else:
+            await server.start()
+        for name in SERVICE_NAMES:
+            await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    async def stop(self) -> None:
+        """Report NOT_SERVING, refuse new calls, let streams finish within the grace."""
+        if self._server is None:
+            return
+        await self._health.enter_graceful_shutdown()
+        await self._server.stop(self._runtime.settings.shutdown_grace)
+        self._server = None
+        if self._uds:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._uds)

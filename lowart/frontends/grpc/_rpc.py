@@ -1,0 +1,125 @@
+"""What every gRPC method shares: call context, caller's key, the one error mapping.
+
+`rpc` wraps each servicer method: it creates the CallContext (request id,
+interface `grpc`, the client's deadline), turns any GatewayError into
+`context.abort` with the status code the error names, hides unexpected
+exceptions behind INTERNAL, and writes one access log line, so the servicers
+themselves stay a few lines of decode, call, encode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+import orjson
+
+from lowart.errors import GatewayError
+from lowart.types import CallContext
+
+__all__ = ["presented_key", "rpc", "status_for"]
+
+log = logging.getLogger("lowart.grpc")
+access_log = logging.getLogger("lowart.access")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+S = TypeVar("S")
+R = TypeVar("R")
+Handler = Callable[[S, Any, grpc.aio.ServicerContext, CallContext], Awaitable[R]]
+Method = Callable[[S, Any, grpc.aio.ServicerContext], Awaitable[R]]
+
+
+def presented_key(context: grpc.aio.ServicerContext) -> str | None:
+    """Metadata `authorization: Bearer KEY` (or `x-api-key: KEY`, as over HTTP)."""
+    api_key = None
+    for name, value in context.invocation_metadata() or ():
+        if name == "authorization" and isinstance(value, str):
+            scheme, _, token = value.partition(" ")
+            return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+        if name == "x-api-key" and isinstance(value, str):
+            api_key = value.strip() or None
+    return api_key
+
+
+def status_for(exc: GatewayError) -> grpc.StatusCode:
+    """The status code the error names (errors.py holds the vocabulary)."""
+    try:
+        return grpc.StatusCode[exc.grpc_code]
+    except KeyError:
+        return grpc.StatusCode.INTERNAL
+
+
+def _new_context(context: grpc.aio.ServicerContext) -> CallContext:
+    presented = ""
+    for name, value in context.invocation_metadata() or ():
+        if name == "x-request-id" and isinstance(value, str):
+            presented = value
+    request_id = presented if _REQUEST_ID.match(presented) else f"req_{uuid.uuid4().hex}"
+    ctx = CallContext(request_id=request_id, interface="grpc")
+    remaining = context.time_remaining()
+    if remaining is not None and remaining < 86_400:
+        ctx.timeout = max(remaining, 0.001)  # the upstream call gets the client's deadline
+    return ctx
+
+
+def rpc(handler: Handler[S, R]) -> Method[S, R]:
+    """Adapt `handler(self, request, context, ctx)` to a grpc.aio method."""
+
+    @functools.wraps(handler)
+    async def method(self: S, request: Any, context: grpc.aio.ServicerContext) -> R:
+        ctx = _new_context(context)
+        trailers = (("x-request-id", ctx.request_id),)
+        context.set_trailing_metadata(trailers)
+        code = grpc.StatusCode.OK
+        try:
+            return await handler(self, request, context, ctx)
+        except GatewayError as exc:
+            code = status_for(exc)
+            if exc.retry_after is not None:
+                trailers += (("retry-after", str(max(1, round(exc.retry_after)))),)
+            await context.abort(code, exc.message, trailing_metadata=trailers)
+        except asyncio.CancelledError:
+            code = grpc.StatusCode.CANCELLED  # the client went away or its deadline passed
+            raise
+        except Exception:
+            log.exception("unhandled error in request %s", ctx.request_id)
+            code = grpc.StatusCode.INTERNAL
+            await context.abort(
+                code,
+                f"Internal error. Quote request id {ctx.request_id} when reporting it.",
+                trailing_metadata=trailers,
+            )
+        finally:
+            _log_access(handler.__name__, ctx, code)
+        raise AssertionError("unreachable: context.abort raises")  # pragma: no cover
+
+    return method
+
+
+def _log_access(method: str, ctx: CallContext, code: grpc.StatusCode) -> None:
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    access_log.info(
+        orjson.dumps(
+            {
+                "request_id": ctx.request_id,
+                "interface": ctx.interface,
+                "method": method,
+                "status": code.name,
+                "key": ctx.key_name,
+                "route": ctx.route,
+                "outcome": ctx.status,
+                "latency_ms": round((time.perf_counter() - ctx.started) * 1000, 2),
+                "prompt_tokens": ctx.prompt_tokens,
+                "completion_tokens": ctx.completion_tokens,
+            }
+        ).decode()
+    )
