@@ -104,6 +104,7 @@ def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
         usage_flush_seconds=0.05,
         shutdown_grace=2.0,
         bootstrap_admin=False,
+        data_dir=tmp_path / "data",
     )
     return replace(base, **overrides)
 
