@@ -26,7 +26,7 @@ import orjson
 from lowart.accounting import UsageWriter
 from lowart.adapters import Adapter
 from lowart.adapters.comfyui import ComfyUIAdapter, Finished, GenerationEvent, Progress
-from lowart.errors import GatewayError, UpstreamError
+from lowart.errors import GatewayError, UpstreamError, UpstreamTimeout
 from lowart.images._params import ImageParams
 from lowart.routing import ModelManager
 from lowart.store import FileStore, JobStore
@@ -175,6 +175,9 @@ class ImageJobs:
             if not live.submitted.done():
                 live.submitted.set_exception(exc)
                 live.submitted.exception()  # retrieved: the submitter re-raises it
+            if isinstance(exc, UpstreamTimeout):  # free ComfyUI for the next prompt
+                with contextlib.suppress(GatewayError):
+                    await adapter.cancel(route, job["prompt_id"])
             await self._finish(job, route, "failed", error=exc)
         except Exception as exc:
             log.exception("image job %s failed unexpectedly", job["id"])

@@ -185,6 +185,7 @@ class FakeComfyUI:
     interrupts: list[Any] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     ws_connects: list[str] = field(default_factory=list)
+    queue_reads: int = 0
     history: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[tuple[str, str, str], bytes] = field(default_factory=dict)
 
@@ -315,6 +316,7 @@ class FakeComfyUI:
         return web.json_response(dict(items))
 
     async def _get_queue(self, _request: web.Request) -> web.Response:
+        self.queue_reads += 1
         running = [self._running.as_queue_item()] if self._running else []
         return web.json_response(
             {"queue_running": running, "queue_pending": [t.as_queue_item() for t in self._pending]}

@@ -109,10 +109,12 @@ def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return replace(base, **overrides)
 
 
-def start_gateway(loop: LoopThread, settings: Settings) -> GatewayHandle:
+def start_gateway(
+    loop: LoopThread, settings: Settings, admin_key_name: str = "test-admin"
+) -> GatewayHandle:
     async def start() -> GatewayHandle:
         runtime = await Runtime.open(settings)
-        key, _ = await runtime.admin.create_key("test-admin", admin=True)
+        key, _ = await runtime.admin.create_key(admin_key_name, admin=True)
         await runtime.reload()
         listener = HttpListener(runtime)
         await listener.start()
