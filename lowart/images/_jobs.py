@@ -39,6 +39,7 @@ log = logging.getLogger("lowart.images")
 # ("progress", Progress) while running, then ("done", (final job row, error or None)).
 JobEvent = tuple[str, Any]
 _PROGRESS_WRITE_SECONDS = 0.5
+_MEDIA = ("image", "video", "audio")
 
 
 @dataclass
@@ -214,6 +215,8 @@ class ImageJobs:
         self, route: Route, adapter: ComfyUIAdapter, job: dict[str, Any], ref: Any
     ) -> dict[str, Any]:
         data, content_type = await adapter.fetch(route, ref)
+        if content_type.split("/")[0] not in _MEDIA:  # never serve upstream HTML as ours
+            content_type = "application/octet-stream"
         return await self.files.save(
             key_id=job["key_id"],
             job_id=job["id"],

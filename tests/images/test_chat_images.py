@@ -7,7 +7,9 @@ import re
 import openai
 import orjson
 
-from tests.images._client import http, png_size, sdk
+from tests.images._client import http, png_size, sdk, wait_until
+from tests.images.conftest import comfy_options
+from tests.support.fake_comfyui import reference_workflow
 
 _LINK = re.compile(r"!\[image \d+\]\((http://[^)]+/v1/files/file-[0-9a-f]+/content)\)")
 
@@ -60,9 +62,6 @@ def test_chat_stream_sends_progress_then_the_images(img_gateway, comfy):
 
 
 def test_chat_stream_failure_arrives_in_band(gateway, comfy):
-    from tests.images.conftest import comfy_options
-    from tests.support.fake_comfyui import reference_workflow
-
     options = comfy_options(reference_workflow("runtime_error_alloc.json"))
     gateway.add_model("boom", "comfyui", base_url=comfy.base_url, options=options)
     stream = sdk(gateway).chat.completions.create(
@@ -98,3 +97,37 @@ def test_chat_without_user_text_is_refused(img_gateway):
         assert "user message" in exc.message
     else:
         raise AssertionError("expected a 400")
+
+
+def test_client_leaving_a_stream_interrupts_the_prompt(img_gateway, comfy):
+    comfy.step_delay = 0.02
+    stream = sdk(img_gateway).chat.completions.create(
+        model="img",
+        messages=[{"role": "user", "content": "a long one"}],
+        stream=True,
+        extra_body={"steps": 500},
+    )
+    for chunk in stream:
+        if chunk.choices and (chunk.choices[0].delta.content or "").startswith("Step 2 "):
+            break
+    stream.close()
+    prompt_id = comfy.prompts[-1]["prompt_id"]
+    wait_until(lambda: comfy.interrupts == [prompt_id], what="the interrupt")
+    wait_until(lambda: prompt_id in comfy.history, what="ComfyUI to stop")
+    records = img_gateway.wait_for_records(1)
+    assert [r["status"] for r in records] == ["cancelled"]
+    with http(img_gateway) as client:
+        assert client.get("/v1/jobs").json()["data"][0]["status"] == "cancelled"
+
+
+def test_unreachable_comfyui_is_a_502_and_a_failed_job(gateway):
+    gateway.add_model("gone", "comfyui", base_url="http://127.0.0.1:9", options=comfy_options())
+    try:
+        sdk(gateway).images.generate(model="gone", prompt="x")
+    except openai.APIStatusError as exc:
+        assert exc.status_code == 502 and "unreachable" in exc.message
+        assert "127.0.0.1:9" not in exc.message
+    else:
+        raise AssertionError("expected a 502")
+    record = gateway.wait_for_records(1)[-1]
+    assert record["status"] == "error" and record["error_code"] == "upstream_unavailable"

@@ -86,5 +86,6 @@ async def file_content(request: web.Request) -> web.StreamResponse:
             "Content-Type": row["content_type"],
             "Content-Disposition": f'inline; filename="{row["id"]}{path.suffix}"',
             "Cache-Control": "private, max-age=86400",
+            "X-Content-Type-Options": "nosniff",
         },
     )
