@@ -71,7 +71,6 @@ class ImageJobs:
         self._adapters = adapters
         self._usage = usage
         self._live: dict[str, _Live] = {}
-        self._closing = False
 
     # ---- starting and resuming ------------------------------------------------------
 
@@ -371,7 +370,6 @@ class ImageJobs:
 
     async def close(self) -> None:
         """Stop watching (shutdown); unfinished jobs stay unfinished and resume next start."""
-        self._closing = True
         tasks = [live.task for live in self._live.values() if live.task is not None]
         for task in tasks:
             task.cancel()

@@ -120,13 +120,13 @@ class ImageService:
     # ---- jobs and files -----------------------------------------------------------------
 
     async def get_job(self, principal: Principal, job_id: str, ctx: CallContext) -> dict:
-        return await self._job_object(await self._own_job(principal, job_id), ctx)
+        return await self._job_object(await self._own_job(principal, job_id), ctx, fresh=True)
 
     async def list_jobs(
         self, principal: Principal, ctx: CallContext, limit: int = 100
     ) -> list[dict[str, Any]]:
         rows = await self.jobs.store.list_for_key(principal.key_id, limit)
-        return [await self._job_object(row, ctx) for row in rows]
+        return [await self._job_object(row, ctx, fresh=True) for row in rows]
 
     async def cancel_job(self, principal: Principal, job_id: str, ctx: CallContext) -> dict:
         row = await self.jobs.cancel(await self._own_job(principal, job_id))
@@ -203,8 +203,10 @@ class ImageService:
             raise NotFound(f"No job '{job_id}'.", param="job_id")
         return row
 
-    async def _job_object(self, row: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
-        current = await self.jobs.store.get(row["id"]) or row
+    async def _job_object(
+        self, row: dict[str, Any], ctx: CallContext, *, fresh: bool = False
+    ) -> dict[str, Any]:
+        current = row if fresh else await self.jobs.store.get(row["id"]) or row
         files = await self._files.for_job(row["id"]) if current["status"] == "succeeded" else []
         return job_object(current, files, self._base_url(ctx))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from tests.images._client import http, png_size, wait_for_job, wait_until
+from tests.images._client import HttpClient, http, png_size, wait_for_job, wait_until
 from tests.images.conftest import comfy_options
 from tests.support.servers import start_gateway, stop_gateway
 from tests.support.servers import test_settings as settings_in
@@ -154,3 +154,15 @@ def test_job_survives_a_gateway_restart(loop_thread, tmp_path, comfy):
         assert len(comfy.prompts) == 1  # watched again, not resubmitted
     finally:
         stop_gateway(second)
+
+
+def test_interrupt_by_someone_else_fails_the_job_and_says_so(img_gateway, comfy):
+    with http(img_gateway) as client:
+        job = _held_running_job(img_gateway, comfy, client)
+        # someone pressing "Cancel" in ComfyUI's own UI
+        HttpClient(comfy.base_url, key="").post("/interrupt", json={})
+        comfy.resume()
+        failed = wait_for_job(client, job["id"], "failed")
+    assert failed["error"]["code"] == "generation_interrupted"
+    assert "interrupted the generation" in failed["error"]["message"]
+    assert "at node 4 (CheckpointLoaderSimple)" in failed["error"]["message"]
