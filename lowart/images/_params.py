@@ -8,15 +8,23 @@ refuses what the route's workflow cannot honour instead of silently ignoring it.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import random
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from lowart._validate import validate_chat_request
 from lowart.errors import InvalidRequest
 
-__all__ = ["ImageParams", "binding_values", "params_from_chat", "params_from_images_api"]
+__all__ = [
+    "ImageParams",
+    "InputImage",
+    "binding_values",
+    "params_from_chat",
+    "params_from_images_api",
+]
 
 _SIZE = re.compile(r"^(\d{1,5})x(\d{1,5})$")
 _FORMATS = ("url", "b64_json")
@@ -36,14 +44,37 @@ class ImageParams:
     cfg: float | None = None
     run_async: bool = False
     stream: bool = False
+    image: InputImage | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        """What the job row keeps: the request's values, not the input image's bytes."""
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "image"}
+        clean = {k: v for k, v in values.items() if v is not None}
+        if self.image is not None:
+            clean["image"] = {
+                "content_type": self.image.content_type,
+                "bytes": len(self.image.data),
+            }
+        return clean
+
+
+@dataclass(frozen=True, slots=True)
+class InputImage:
+    """An image the workflow starts from (uploaded to ComfyUI's input folder)."""
+
+    data: bytes
+    content_type: str
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ImageParams:
-        size = data.get("size")
-        return cls(**{**data, "size": tuple(size) if size else None})
+    def checked(cls, data: bytes, content_type: str | None, param: str) -> InputImage:
+        kind = (content_type or "").split(";")[0].strip().lower()
+        if not data:
+            raise InvalidRequest("The input image is empty.", param=param)
+        if not kind.startswith("image/"):
+            raise InvalidRequest(
+                f"The input image must be an image (got {kind or 'no type'}).", param=param
+            )
+        return cls(data, kind)
 
 
 def _int(body: dict[str, Any], name: str, low: int, high: int) -> int | None:
@@ -84,7 +115,9 @@ def _common(body: dict[str, Any], prompt: str) -> dict[str, Any]:
     }
 
 
-def params_from_images_api(body: Any, *, force_async: bool = False) -> ImageParams:
+def params_from_images_api(
+    body: Any, *, force_async: bool = False, image: InputImage | None = None
+) -> ImageParams:
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.")
     model = body.get("model")
@@ -101,33 +134,67 @@ def params_from_images_api(body: Any, *, force_async: bool = False) -> ImagePara
     common = _common(body, prompt)
     if force_async:
         common["run_async"] = True
-    return ImageParams(model=model, response_format=response_format, **common)
+    return ImageParams(model=model, response_format=response_format, image=image, **common)
 
 
 def params_from_chat(body: Any) -> ImageParams:
     """The last user message is the prompt; image options may ride along as extra fields."""
     request = validate_chat_request(body)
-    prompt = _last_user_text(request["messages"])
+    message = _last_user_message(request["messages"])
+    prompt = _text_of(message)
     if not prompt.strip():
         raise InvalidRequest(
             "An image model needs a user message with text: it is the prompt.", param="messages"
         )
     common = _common(request, prompt)
-    return ImageParams(model=request["model"], stream=bool(request.get("stream")), **common)
+    return ImageParams(
+        model=request["model"],
+        stream=bool(request.get("stream")),
+        image=_image_part(message),
+        **common,
+    )
 
 
-def _last_user_text(messages: list[dict[str, Any]]) -> str:
+def _last_user_message(messages: list[dict[str, Any]]) -> dict[str, Any]:
     for message in reversed(messages):
-        if message.get("role") != "user":
-            continue
-        content = message.get("content")
-        if isinstance(content, str):
-            return content
-        if isinstance(content, list):
-            return " ".join(
-                str(part.get("text", "")) for part in content if part.get("type") == "text"
-            )
+        if message.get("role") == "user":
+            return message
+    return {}
+
+
+def _text_of(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(str(part.get("text", "")) for part in content if part.get("type") == "text")
     return ""
+
+
+_DATA_URL = re.compile(r"^data:(image/[\w.+-]+)(?:;[^,]*)?;base64,(.*)$", re.DOTALL)
+
+
+def _image_part(message: dict[str, Any]) -> InputImage | None:
+    """An `image_url` part of the prompt message, which must be a data: URL (lowart
+    never fetches URLs on a caller's behalf)."""
+    content = message.get("content")
+    for part in content if isinstance(content, list) else ():
+        if part.get("type") != "image_url":
+            continue
+        image_url = part.get("image_url")
+        url = image_url.get("url") if isinstance(image_url, dict) else image_url
+        match = _DATA_URL.match(url) if isinstance(url, str) else None
+        if match is None:
+            raise InvalidRequest(
+                "Input images must be data: URLs (data:image/png;base64,...).",
+                param="messages",
+            )
+        try:
+            data = base64.b64decode(match[2], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidRequest("The input image is not valid base64.", param="messages") from exc
+        return InputImage.checked(data, match[1], "messages")
+    return None
 
 
 def binding_values(
@@ -163,6 +230,8 @@ def binding_values(
         values["seed"] = params.seed if params.seed is not None else random.getrandbits(48)
     elif params.seed is not None:
         raise refuse("'seed'", "seed")
+    if params.image is not None and "image" not in bindings:
+        raise refuse("'image'", "image")
     for name in ("steps", "cfg"):
         value = getattr(params, name)
         if value is not None:

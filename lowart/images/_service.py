@@ -20,6 +20,7 @@ from lowart.images._chat import ImageChatStream
 from lowart.images._jobs import ImageJobs
 from lowart.images._params import (
     ImageParams,
+    InputImage,
     binding_values,
     params_from_chat,
     params_from_images_api,
@@ -61,10 +62,17 @@ class ImageService:
     # ---- the Images API and POST /v1/jobs ----------------------------------------------
 
     async def generate(
-        self, principal: Principal, body: Any, ctx: CallContext, *, force_async: bool = False
+        self,
+        principal: Principal,
+        body: Any,
+        ctx: CallContext,
+        *,
+        force_async: bool = False,
+        image: InputImage | None = None,
     ) -> tuple[int, dict[str, Any]]:
-        """(HTTP status, body): an OpenAI images response, or 202 and a job when async."""
-        params = params_from_images_api(body, force_async=force_async)
+        """(HTTP status, body): an OpenAI images response, or 202 and a job when async.
+        With `image` (the Images API's edits), the workflow starts from that image."""
+        params = params_from_images_api(body, force_async=force_async, image=image)
         job = await self._start(principal, params, ctx)
         if params.run_async:
             return 202, await self._job_object(job, ctx)
@@ -160,6 +168,9 @@ class ImageService:
         gateway.admit(principal).settle(0)
         try:
             values = binding_values(params, adapter.bindings(route), route.name)
+            if params.image is not None:
+                image = params.image
+                values["image"] = await adapter.upload(route, image.data, image.content_type)
             workflow = adapter.build_workflow(route, values)
         except GatewayError as exc:
             self.jobs.record_rejected(principal, route, ctx, exc)

@@ -10,7 +10,7 @@ import pytest
 
 from tests.images._client import http, png_size, sdk
 from tests.images.conftest import comfy_options
-from tests.support.fake_comfyui import reference_workflow
+from tests.support.fake_comfyui import png_bytes, reference_workflow
 
 
 def test_url_result_is_served_by_lowart_with_bindings_applied(img_gateway, comfy):
@@ -168,3 +168,67 @@ def test_api_prefixed_comfyui_base_url_is_not_needed_but_works(gateway, comfy):
     )
     reply = sdk(gateway).images.generate(model="viaapi", prompt="x", response_format="b64_json")
     assert png_size(base64.b64decode(reply.data[0].b64_json)) == (64, 64)
+
+
+def _load_image_gateway(gateway, comfy):
+    options = comfy_options(reference_workflow("load_invert_save.json"))
+    options["bindings"] = {"image": "1.inputs.image"}
+    gateway.add_model("invert", "comfyui", base_url=comfy.base_url, options=options)
+
+
+def test_edits_upload_the_input_image_to_comfyui(gateway, comfy):
+    _load_image_gateway(gateway, comfy)
+    source = png_bytes(20, 10, (1, 2, 3))
+    reply = sdk(gateway).images.edit(
+        model="invert",
+        image=("in.png", source, "image/png"),
+        prompt="invert it",
+        response_format="b64_json",
+    )
+    result = base64.b64decode(reply.data[0].b64_json)
+    assert png_size(result) == (20, 10)  # the workflow really started from our upload
+    name = comfy.prompts[-1]["prompt"]["1"]["inputs"]["image"]
+    assert name.startswith("lowart_") and comfy.files[("input", "", name)] == source
+
+
+def test_chat_with_a_data_url_image_uses_it_as_input(gateway, comfy):
+    _load_image_gateway(gateway, comfy)
+    source = png_bytes(12, 8, (9, 9, 9))
+    url = "data:image/png;base64," + base64.b64encode(source).decode()
+    reply = sdk(gateway).chat.completions.create(
+        model="invert",
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "invert"},
+                    {"type": "image_url", "image_url": {"url": url}},
+                ],
+            }
+        ],
+    )
+    assert "![image 1](" in reply.choices[0].message.content
+    name = comfy.prompts[-1]["prompt"]["1"]["inputs"]["image"]
+    assert comfy.files[("input", "", name)] == source
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        sdk(gateway).chat.completions.create(
+            model="invert",
+            messages=[
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "invert"},
+                        {"type": "image_url", "image_url": {"url": "http://example.com/a.png"}},
+                    ],
+                }
+            ],
+        )
+    assert "data: URLs" in excinfo.value.message
+
+
+def test_input_image_needs_an_image_binding(img_gateway):
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        sdk(img_gateway).images.edit(
+            model="img", image=("in.png", png_bytes(4, 4, (0, 0, 0)), "image/png"), prompt="x"
+        )
+    assert "no 'image' binding" in excinfo.value.message

@@ -223,6 +223,7 @@ class FakeComfyUI:
             app.router.add_post(prefix + "/interrupt", self._post_interrupt)
             app.router.add_get(prefix + "/view", self._view)
             app.router.add_get(prefix + "/system_stats", self._system_stats)
+            app.router.add_post(prefix + "/upload/image", self._upload_image)
             app.router.add_get(prefix + "/ws", self._ws)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -362,6 +363,18 @@ class FakeComfyUI:
             content_type="image/png",
             headers={"Content-Disposition": f'filename="{filename}"'},
         )
+
+    async def _upload_image(self, request: web.Request) -> web.Response:
+        """Recorded: 200 {"name", "subfolder", "type": "input"}; LoadImage may then use it."""
+        form = await request.post()
+        upload = form.get("image")
+        if not isinstance(upload, web.FileField):
+            return web.Response(status=400)
+        subfolder = str(form.get("subfolder") or "")
+        name = Path(upload.filename or "upload.png").name
+        self.files[("input", subfolder, name)] = upload.file.read()
+        self.uploads.append(f"{subfolder}/{name}" if subfolder else name)
+        return web.json_response({"name": name, "subfolder": subfolder, "type": "input"})
 
     async def _system_stats(self, _request: web.Request) -> web.Response:
         recorded = json.loads((REFERENCE / "system_stats.json").read_text())
@@ -553,7 +566,10 @@ class FakeComfyUI:
         if kind == "CLIPTextEncode":
             return (str(inputs["text"]),), None
         if kind == "LoadImage":
-            return ({"w": 32, "h": 32, "batch": 1, "color": 0x808080}, "mask"), None
+            subfolder, _, name = str(inputs["image"]).rpartition("/")
+            data = self.files.get(("input", subfolder, name), b"")
+            w, h = struct.unpack(">II", data[16:24]) if data[:4] == b"\x89PNG" else (32, 32)
+            return ({"w": w, "h": h, "batch": 1, "color": 0x808080}, "mask"), None
         if kind == "KSampler":
             return (await self._sample(task, node_id, inputs),), None
         if kind == "VAEDecode":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
@@ -113,6 +114,36 @@ class ComfyUIAdapter(Adapter):
         ws = await self._connect(route, client_id)
         async for event in self._follow(route, workflow, prompt_id, ws, check_first=True):
             yield event
+
+    async def upload(self, route: Route, data: bytes, content_type: str) -> str:
+        """Put an input image into ComfyUI's input folder; returns what LoadImage takes."""
+        extension = content_type.split("/")[-1].split("+")[0] or "png"
+        form = aiohttp.FormData()
+        form.add_field(
+            "image",
+            data,
+            filename=f"lowart_{secrets.token_hex(8)}.{extension}",
+            content_type=content_type,
+        )
+        form.add_field("type", "input")
+        try:
+            async with self._session.post(
+                _base(route) + "/upload/image", data=form, timeout=self._timeout
+            ) as resp:
+                body, status = await resp.read(), resp.status
+        except _TRANSPORT as exc:
+            raise translate_transport_error(route, exc) from exc
+        try:
+            stored = orjson.loads(body) if status == 200 else None
+        except orjson.JSONDecodeError:
+            stored = None
+        if not isinstance(stored, dict) or not stored.get("name"):
+            raise UpstreamError(
+                f"ComfyUI for model '{route.name}' refused the input image (HTTP {status}).",
+                upstream_status=status if status != 200 else None,
+            )
+        subfolder = stored.get("subfolder") or ""
+        return f"{subfolder}/{stored['name']}" if subfolder else str(stored["name"])
 
     async def fetch(self, route: Route, image: ImageRef) -> tuple[bytes, str]:
         params = {"filename": image.filename, "subfolder": image.subfolder, "type": image.type}

@@ -25,6 +25,7 @@ BINDABLE: dict[str, type] = {
     "width": int,
     "height": int,
     "batch_size": int,
+    "image": str,  # the name of an input image lowart uploaded (LoadImage.inputs.image)
 }
 
 

@@ -12,7 +12,7 @@ from aiohttp import web
 from lowart.errors import InvalidRequest
 from lowart.frontends.http._keys import RUNTIME, call_context
 from lowart.frontends.http._request import presented_key, read_json
-from lowart.images import ImageService
+from lowart.images import ImageService, InputImage
 from lowart.types import Principal
 
 __all__ = ["routes"]
@@ -38,6 +38,39 @@ async def images_generations(request: web.Request) -> web.Response:
     status, payload = await images.generate(
         principal, await read_json(request), call_context(request)
     )
+    return _json(payload, status)
+
+
+_FORM_INTS = ("n", "seed", "steps")
+
+
+@routes.post("/v1/images/edits")
+async def images_edits(request: web.Request) -> web.Response:
+    """The Images API's edits (multipart): the uploaded image is the workflow's input image."""
+    images, principal = await _caller(request)
+    if request.content_type != "multipart/form-data":
+        raise InvalidRequest("Send multipart/form-data with an 'image' file and a 'prompt'.")
+    form = await request.post()
+    body: dict[str, object] = {}
+    image = None
+    for name, value in form.items():
+        if isinstance(value, web.FileField):
+            if name in ("image", "image[]") and image is None:
+                image = InputImage.checked(value.file.read(), value.content_type, "image")
+            continue
+        body[name] = value
+    for name in _FORM_INTS:
+        if name in body:
+            try:
+                body[name] = int(str(body[name]))
+            except ValueError as exc:
+                raise InvalidRequest(f"'{name}' must be an integer.", param=name) from exc
+    if isinstance(body.get("async"), str):
+        body["async"] = body["async"] == "true"
+    if image is None:
+        raise InvalidRequest("'image' is required: the picture to start from.", param="image")
+    ctx = call_context(request)
+    status, payload = await images.generate(principal, body, ctx, image=image)
     return _json(payload, status)
 
 
