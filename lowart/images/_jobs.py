@@ -170,7 +170,10 @@ class ImageJobs:
                     return
             raise UpstreamError(f"ComfyUI for model '{route.name}' ended without a result.")
         except asyncio.CancelledError:
-            raise  # cancelled by `cancel` (already recorded) or by shutdown (resumed later)
+            # cancelled by `cancel` (already recorded) or by shutdown (resumed next start)
+            if not live.submitted.done():
+                live.submitted.cancel()
+            raise
         except GatewayError as exc:
             if not live.submitted.done():
                 live.submitted.set_exception(exc)
@@ -179,13 +182,12 @@ class ImageJobs:
                 with contextlib.suppress(GatewayError):
                     await adapter.cancel(route, job["prompt_id"])
             await self._finish(job, route, "failed", error=exc)
-        except Exception as exc:
+        except Exception:
             log.exception("image job %s failed unexpectedly", job["id"])
             error = GatewayError("The image job failed inside the gateway.")
             if not live.submitted.done():
                 live.submitted.set_exception(error)
                 live.submitted.exception()
-            del exc
             await self._finish(job, route, "failed", error=error)
         finally:
             with contextlib.suppress(Exception):
@@ -204,7 +206,7 @@ class ImageJobs:
         if (
             values
             or progress.node != live.last_node
-            or now - live.last_write > (_PROGRESS_WRITE_SECONDS)
+            or now - live.last_write > _PROGRESS_WRITE_SECONDS
         ):
             live.last_node, live.last_write = progress.node, now
             values["progress"] = orjson.dumps(progress.as_dict()).decode()
@@ -269,31 +271,23 @@ class ImageJobs:
         images: int,
         error: GatewayError | None,
     ) -> None:
-        created = _aware(job["created_at"])
-        duration_ms = max((finished_at - created).total_seconds() * 1000, 0.0)
+        duration_ms = max((finished_at - _aware(job["created_at"])).total_seconds() * 1000, 0.0)
         params = orjson.loads(job["params"]) if job.get("params") else {}
         outcome = {"succeeded": "ok", "cancelled": "cancelled"}.get(status, "error")
-        http_status = 200 if outcome == "ok" else 499 if outcome == "cancelled" else 502
-        if error is not None:
-            http_status = error.status
+        http_status = {"ok": 200, "cancelled": 499}.get(outcome, 502)
         self._usage.submit(
-            UsageRecord(
-                request_id=job["request_id"],
-                key_id=job["key_id"],
-                key_name=job["key_name"],
-                route=job["route"],
-                vendor=route.vendor if route else "comfyui",
-                upstream_model=route.upstream_model if route else job["route"],
+            _usage_record(
+                job["request_id"],
+                job["key_id"],
+                job["key_name"],
+                route_name=job["route"],
+                route=route,
                 interface=job["interface"],
                 status=outcome,
-                http_status=http_status,
-                error_code=error.code if error is not None else None,
-                prompt_tokens=0,
-                completion_tokens=0,
+                error=error,
+                http_status=error.status if error is not None else http_status,
                 latency_ms=duration_ms,
-                ttft_ms=None,
                 stream=bool(params.get("stream")),
-                usage_source="none",
                 extra={
                     "kind": "image_generation",
                     "job_id": job["id"],
@@ -309,23 +303,18 @@ class ImageJobs:
     ) -> None:
         """A routed request refused before any job existed still leaves its one record."""
         self._usage.submit(
-            UsageRecord(
-                request_id=ctx.request_id,
-                key_id=principal.key_id,
-                key_name=principal.name,
-                route=route.name,
-                vendor=route.vendor,
-                upstream_model=route.upstream_model,
+            _usage_record(
+                ctx.request_id,
+                principal.key_id,
+                principal.name,
+                route_name=route.name,
+                route=route,
                 interface=ctx.interface,
                 status="error",
+                error=error,
                 http_status=error.status,
-                error_code=error.code,
-                prompt_tokens=0,
-                completion_tokens=0,
                 latency_ms=(time.perf_counter() - ctx.started) * 1000,
-                ttft_ms=None,
                 stream=False,
-                usage_source="none",
                 extra={"kind": "image_generation", "images": 0},
             )
         )
@@ -377,6 +366,43 @@ class ImageJobs:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._live.clear()
+
+
+def _usage_record(
+    request_id: str,
+    key_id: int,
+    key_name: str | None,
+    *,
+    route_name: str,
+    route: Route | None,
+    interface: str,
+    status: str,
+    error: GatewayError | None,
+    http_status: int,
+    latency_ms: float,
+    stream: bool,
+    extra: dict[str, Any],
+) -> UsageRecord:
+    """An image generation's usage: no tokens exist, so none are invented."""
+    return UsageRecord(
+        request_id=request_id,
+        key_id=key_id,
+        key_name=key_name,
+        route=route_name,
+        vendor=route.vendor if route else "comfyui",
+        upstream_model=route.upstream_model if route else route_name,
+        interface=interface,
+        status=status,
+        http_status=http_status,
+        error_code=error.code if error is not None else None,
+        prompt_tokens=0,
+        completion_tokens=0,
+        latency_ms=latency_ms,
+        ttft_ms=None,
+        stream=stream,
+        usage_source="none",
+        extra=extra,
+    )
 
 
 def _resolve(future: asyncio.Future, value: Any = None) -> None:

@@ -164,7 +164,10 @@ class ComfyUIAdapter(Adapter):
 
     async def cancel(self, route: Route, prompt_id: str) -> None:
         """Dequeue the prompt if it is pending, interrupt it if it is running."""
-        position = await self._queue_position(route, prompt_id)
+        try:
+            position = await self._queue_position(route, prompt_id)
+        except _TRANSPORT as exc:
+            raise translate_transport_error(route, exc) from exc
         if position is None:
             return
         if position > 0:
