@@ -35,6 +35,9 @@ class UsageWriter:
         self._task: asyncio.Task | None = None
         self._closing = False
         self._listeners: list[Callable[[UsageRecord], None]] = []
+        # One flush at a time: a batch stays queued until written, so a second
+        # concurrent flush (`flush()` during the background one) would write it twice.
+        self._flush_lock = asyncio.Lock()
         self.written = 0
 
     def add_listener(self, listener: Callable[[UsageRecord], None]) -> None:
@@ -67,6 +70,10 @@ class UsageWriter:
                 backoff = min(backoff * 2, 10.0)
 
     async def _flush_once(self) -> bool:
+        async with self._flush_lock:
+            return await self._flush_locked()
+
+    async def _flush_locked(self) -> bool:
         while self._pending:
             batch = self._pending[: self._batch_size]
             try:
