@@ -14,7 +14,7 @@ from typing import Any
 
 from lowart.adapters.comfyui import Progress
 from lowart.errors import GatewayError
-from lowart.types import ChatChunk
+from lowart.types import ChatChunk, Route
 
 __all__ = ["ImageChatStream", "progress_text"]
 
@@ -35,14 +35,14 @@ class ImageChatStream:
     def __init__(
         self,
         *,
-        model: str,
+        route: Route,
         job_id: str,
         events: asyncio.Queue,
         final_content: Callable[[dict[str, Any], GatewayError | None], Awaitable[str]],
         cancel: Callable[[], Awaitable[None]],
         include_usage: bool,
     ) -> None:
-        self.model = model
+        self.route = route  # as on ChatStream
         self._events = events
         self._final_content = final_content
         self._cancel = cancel
@@ -52,7 +52,7 @@ class ImageChatStream:
             "id": "chatcmpl-" + job_id.removeprefix("job_"),
             "object": "chat.completion.chunk",
             "created": int(time.time()),
-            "model": model,
+            "model": route.name,
         }
         self._iterator = self._chunks()
 

@@ -104,6 +104,7 @@ class ImageService:
             raise InvalidRequest("'async' and 'stream' cannot be combined.", param="async")
         events: asyncio.Queue = asyncio.Queue()
         job = await self._start(principal, params, ctx, listener=events)
+        route = self._gateway.route_for(principal, params.model)
         options = body.get("stream_options") or {}
 
         async def final_content(row: dict[str, Any], error: GatewayError | None) -> str:
@@ -117,7 +118,7 @@ class ImageService:
                 await self.jobs.cancel(current)
 
         return ImageChatStream(
-            model=job["route"],
+            route=route,
             job_id=job["id"],
             events=events,
             final_content=final_content,

@@ -98,7 +98,9 @@ def test_values_the_workflow_cannot_take_are_refused(gateway, comfy):
         client.images.generate(model="plain", prompt="x", n=3)
     assert "no 'batch_size' binding" in excinfo.value.message
     records = gateway.wait_for_records(2)
-    assert [r["status"] for r in records] == ["error", "error"]
+    assert [r["status"] for r in records] == ["error", "error"], [
+        (r["request_id"], r["route"], r["error_code"], r["created_at"]) for r in records
+    ]
     assert comfy.prompts == []
 
 
