@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from concurrent.futures import ThreadPoolExecutor
 
 import openai
 import orjson
@@ -234,3 +235,26 @@ def test_input_image_needs_an_image_binding(img_gateway):
             model="img", image=("in.png", png_bytes(4, 4, (0, 0, 0)), "image/png"), prompt="x"
         )
     assert "no 'image' binding" in excinfo.value.message
+
+
+def test_websocket_is_connected_before_the_prompt_is_submitted(img_gateway, comfy):
+    sdk(img_gateway).images.generate(model="img", prompt="x")
+    client_id = comfy.prompts[-1]["client_id"]
+    assert comfy.log.index(("ws", client_id)) < comfy.log.index(("prompt", client_id))
+
+
+def test_concurrent_generations_each_get_their_own_result(img_gateway, comfy):
+    client = sdk(img_gateway)
+    sizes = [(16 + 8 * i, 16) for i in range(6)]
+
+    def one(size: tuple[int, int]) -> tuple[int, int]:
+        reply = client.images.generate(
+            model="img", prompt="x", size=f"{size[0]}x{size[1]}", response_format="b64_json"
+        )
+        return png_size(base64.b64decode(reply.data[0].b64_json))
+
+    with ThreadPoolExecutor(6) as pool:
+        assert list(pool.map(one, sizes)) == sizes
+    assert len({p["client_id"] for p in comfy.prompts}) == 6
+    records = img_gateway.wait_for_records(6)
+    assert len(records) == 6 and {r["status"] for r in records} == {"ok"}

@@ -186,6 +186,7 @@ class FakeComfyUI:
     deleted: list[str] = field(default_factory=list)
     ws_connects: list[str] = field(default_factory=list)
     queue_reads: int = 0
+    log: list[tuple[str, str]] = field(default_factory=list)  # ("ws"|"prompt", client id)
     history: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[tuple[str, str, str], bytes] = field(default_factory=dict)
 
@@ -286,6 +287,8 @@ class FakeComfyUI:
                 content_type="text/plain",
             )
         self.prompts.append(body)
+        if isinstance(body, dict):
+            self.log.append(("prompt", str(body.get("client_id"))))
         prompt = body.get("prompt") if isinstance(body, dict) else None
         if prompt is None:
             return _error("no_prompt", "No prompt provided", "No prompt provided", node_errors={})
@@ -385,6 +388,7 @@ class FakeComfyUI:
         await ws.prepare(request)
         client_id = request.query.get("clientId") or uuid.uuid4().hex
         self.ws_connects.append(client_id)
+        self.log.append(("ws", client_id))
         self._sockets.setdefault(client_id, []).append(ws)
         try:
             status = {"status": {"exec_info": {"queue_remaining": self._queue_remaining()}}}
