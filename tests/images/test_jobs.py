@@ -166,3 +166,18 @@ def test_interrupt_by_someone_else_fails_the_job_and_says_so(img_gateway, comfy)
     assert failed["error"]["code"] == "generation_interrupted"
     assert "interrupted the generation" in failed["error"]["message"]
     assert "at node 4 (CheckpointLoaderSimple)" in failed["error"]["message"]
+
+
+def test_a_waiting_job_knows_its_place_in_the_queue(img_gateway, comfy):
+    with http(img_gateway) as client:
+        first = _held_running_job(img_gateway, comfy, client)
+        second = _submit(client, prompt="second")
+        third = _submit(client, prompt="third")
+        progress = [client.get(f"/v1/jobs/{j['id']}").json()["progress"] for j in (second, third)]
+        assert progress == [
+            {"state": "queued", "queue_position": 1},
+            {"state": "queued", "queue_position": 2},
+        ]
+        comfy.resume()
+        for job in (first, second, third):
+            wait_for_job(client, job["id"], "succeeded")

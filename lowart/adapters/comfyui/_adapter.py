@@ -99,7 +99,9 @@ class ComfyUIAdapter(Adapter):
             if hooks is not None:
                 payload = hooks.request(payload)
             await self._submit(route, payload)
-            yield Progress(state="queued")
+            yield Progress(
+                state="queued", queue_position=await self._position_hint(route, prompt_id)
+            )
         except BaseException:
             if ws is not None:
                 await ws.close()
@@ -280,6 +282,14 @@ class ComfyUIAdapter(Adapter):
             if remaining <= 0:
                 raise _timed_out(route)
             await asyncio.sleep(min(interval, remaining))
+
+    async def _position_hint(self, route: Route, prompt_id: str) -> int | None:
+        """Where a just-submitted prompt waits (None when it already runs or is unknown)."""
+        try:
+            position = await self._queue_position(route, prompt_id)
+        except _TRANSPORT:
+            return None
+        return position or None
 
     async def _history(self, route: Route, prompt_id: str) -> dict[str, Any] | None:
         data = await self._get_json(route, "/history/" + quote(prompt_id, safe=""))

@@ -35,7 +35,7 @@ class Progress:
     steps: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        return {k: v for k, v in asdict(self).items() if v is not None and v != 0}
 
 
 @dataclass(frozen=True, slots=True)
