@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from lowart.adapters import VENDORS
+from lowart.adapters.comfyui import check_comfyui_options
 from lowart.auth import generate_key, hash_key, key_display_prefix
 from lowart.errors import InvalidRequest, NotFound
 from lowart.store import DuplicateName, KeyStore, ModelStore, SecretBox, UsageStore
@@ -153,6 +154,9 @@ class Admin:
 
     async def add_model(self, name: str, *, vendor: str, **fields: Any) -> dict[str, Any]:
         _check_name("model", name)
+        if vendor == "comfyui":  # workflow and bindings are checked now, not on first use
+            fields["options"] = check_comfyui_options(fields.get("options"))
+            fields.setdefault("base_url", "http://127.0.0.1:8188")
         values = self._model_values({"vendor": vendor, **fields}, creating=True)
         values.setdefault("upstream_model", name)
         try:
@@ -162,6 +166,13 @@ class Admin:
         return _public_model(row)
 
     async def update_model(self, name: str, **fields: Any) -> dict[str, Any]:
+        if fields.get("options") is not None or fields.get("vendor") == "comfyui":
+            current = await self.models.get(name) or {}
+            if fields.get("vendor", current.get("vendor")) == "comfyui":
+                stored = orjson.loads(current.get("options") or "{}")
+                given = fields.get("options") or {}
+                merged = {**stored, **given} if isinstance(given, dict) else given
+                fields["options"] = check_comfyui_options(merged)
         values = self._model_values(fields, creating=False)
         if not values:
             raise InvalidRequest("Nothing to update.")

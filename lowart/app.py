@@ -21,13 +21,16 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lowart.accounting import UsageWriter, warm_up
-from lowart.adapters import Adapter, MockAdapter, OpenAIAdapter
+from lowart.adapters import Adapter, ComfyUIAdapter, MockAdapter, OpenAIAdapter
 from lowart.admin import Admin
 from lowart.auth import Authenticator, InProcessLimiter
 from lowart.config import Settings
 from lowart.gateway import Gateway
+from lowart.images import ImageJobs, ImageService
 from lowart.routing import ModelManager
 from lowart.store import (
+    FileStore,
+    JobStore,
     KeyStore,
     ModelStore,
     SecretBox,
@@ -93,6 +96,7 @@ class Runtime:
         adapters: dict[str, Adapter] = {
             "openai": OpenAIAdapter(session, timeout),
             "mock": MockAdapter(),
+            "comfyui": ComfyUIAdapter(session, timeout, generation_timeout=settings.read_timeout),
         }
         for adapter in adapters.values():
             stack.push_async_callback(adapter.close)
@@ -110,6 +114,11 @@ class Runtime:
             adapters=adapters,
             usage=writer,
         )
+        jobs = ImageJobs(
+            JobStore(engine), FileStore(engine, settings.data_dir), models, adapters, writer
+        )
+        stack.push_async_callback(jobs.close)  # before the session and writer close
+        gateway.images = ImageService(gateway, jobs, jobs.files, settings.public_url)
         runtime = cls(
             settings=settings,
             engine=engine,
@@ -124,6 +133,7 @@ class Runtime:
             _version=await read_version(engine),
         )
         if background:
+            await jobs.resume()  # image jobs a previous process left running on ComfyUI
             runtime._spawn(stack, runtime._watch_config(), "lowart-config-watch")
             if settings.usage_retention_days:
                 runtime._spawn(stack, runtime._prune_usage(), "lowart-usage-retention")

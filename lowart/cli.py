@@ -145,13 +145,37 @@ def _parse_options(pairs: list[str] | None) -> dict[str, Any] | None:
     return options
 
 
+def _comfyui_options(args: argparse.Namespace, options: dict[str, Any] | None) -> dict | None:
+    """`--workflow FILE.json` and `--bind NAME=NODE.inputs.INPUT` become route options."""
+    if not args.workflow and not args.bind:
+        return options
+    options = dict(options or {})
+    if args.workflow:
+        try:
+            with open(args.workflow, encoding="utf-8") as handle:
+                options["workflow"] = json.load(handle)
+        except OSError as exc:
+            raise GatewayError(f"cannot read --workflow {args.workflow}: {exc.strerror}") from exc
+        except json.JSONDecodeError as exc:
+            raise GatewayError(f"--workflow {args.workflow} is not valid JSON: {exc}") from exc
+    bindings: dict[str, list[str]] = {}
+    for pair in args.bind or ():
+        name, sep, path = pair.partition("=")
+        if not sep or not name or not path:
+            raise GatewayError(f"--bind expects NAME=NODE.inputs.INPUT, got {pair!r}")
+        bindings.setdefault(name.strip(), []).append(path.strip())
+    if bindings:
+        options["bindings"] = bindings
+    return options
+
+
 def _model_fields(args: argparse.Namespace) -> dict[str, Any]:
     fields = {
         "base_url": args.base_url,
         "upstream_model": args.upstream_model,
         "api_key": args.api_key,
         "api_key_env": args.api_key_env,
-        "options": _parse_options(args.option),
+        "options": _comfyui_options(args, _parse_options(args.option)),
     }
     if getattr(args, "vendor", None) is not None:
         fields["vendor"] = args.vendor
@@ -233,6 +257,13 @@ def _add_model_args(parser: argparse.ArgumentParser, *, creating: bool) -> None:
         action="append",
         metavar="NAME=VALUE",
         help="vendor option (JSON value), repeatable",
+    )
+    parser.add_argument("--workflow", help="comfyui: API-format workflow JSON file")
+    parser.add_argument(
+        "--bind",
+        action="append",
+        metavar="NAME=NODE.inputs.INPUT",
+        help="comfyui: where a request value goes, e.g. prompt=6.inputs.text (repeatable)",
     )
     _add_db(parser)
 

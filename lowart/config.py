@@ -46,6 +46,8 @@ class Settings:
     usage_retention_days: int | None = None
     debug_bodies: bool = False
     bootstrap_admin: bool = True
+    data_dir: Path = Path("./lowart-data")
+    public_url: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -78,6 +80,8 @@ class Settings:
             config_poll_seconds=_env_float("LOWART_CONFIG_POLL_SECONDS", 1.0),
             usage_retention_days=int(retention) if retention else None,
             debug_bodies=os.environ.get("LOWART_DEBUG_BODIES", "") in ("1", "true", "yes"),
+            data_dir=Path(os.environ.get("LOWART_DATA_DIR", "./lowart-data")),
+            public_url=os.environ.get("LOWART_PUBLIC_URL") or None,
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean)

@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lowart._validate import validate_chat_request
 from lowart.accounting import StreamMeter, UsageWriter, count_prompt_tokens
@@ -31,6 +31,9 @@ from lowart.types import (
     UsageRecord,
     VendorHooks,
 )
+
+if TYPE_CHECKING:
+    from lowart.images import ImageChatStream, ImageService
 
 __all__ = ["ChatStream", "Gateway"]
 
@@ -59,6 +62,8 @@ class Gateway:
         self._adapters = adapters
         self._usage = usage
         self._hooks_for = hooks_for
+        # Image generation (ComfyUI routes); the composition root attaches it.
+        self.images: ImageService | None = None
 
     async def authenticate(self, presented: str | None) -> Principal:
         return await self._auth.authenticate(presented)
@@ -88,6 +93,23 @@ class Gateway:
             )
         return adapter
 
+    def admit(self, principal: Principal) -> Admission:
+        """Rate limits for calls that count no tokens (image generations)."""
+        used = self._auth.used_tokens_at_load.get(principal.key_id, 0)
+        return self._limiter.admit(principal, 0, used)
+
+    def vendor_hooks(self, route: Route, ctx: CallContext) -> VendorHooks | None:
+        return self._hooks_for(route, ctx) if self._hooks_for is not None else None
+
+    def _image_route(self, body: Any) -> bool:
+        """A chat on an image model is answered by the image engine."""
+        if self.images is None or not isinstance(body, dict):
+            return False
+        try:
+            return self.images.serves(self.models.resolve(body.get("model")))
+        except GatewayError:
+            return False
+
     def _begin(self, principal: Principal, body: Any, ctx: CallContext) -> _Call:
         request = validate_chat_request(body)
         ctx.key_name = principal.name
@@ -108,6 +130,8 @@ class Gateway:
 
     async def complete(self, principal: Principal, body: Any, ctx: CallContext) -> ChatResponse:
         """One non-streaming chat completion, usage recorded however it ends."""
+        if self._image_route(body):
+            return await self.images.chat(principal, body, ctx)  # type: ignore[union-attr,return-value]
         call = self._begin(principal, body, ctx)
         call.stream = False
         try:
@@ -134,9 +158,13 @@ class Gateway:
         response["model"] = call.route.name
         return response
 
-    async def open_stream(self, principal: Principal, body: Any, ctx: CallContext) -> ChatStream:
+    async def open_stream(
+        self, principal: Principal, body: Any, ctx: CallContext
+    ) -> ChatStream | ImageChatStream:
         """Start a stream and wait for its first chunk, so failures before the
         first byte still reach the client as a proper error status."""
+        if self._image_route(body):
+            return await self.images.open_chat_stream(principal, body, ctx)  # type: ignore[union-attr]
         call = self._begin(principal, body, ctx)
         upstream = call.adapter.stream(call.route, call.request, ctx)
         meter = StreamMeter(call.request, call.route.upstream_model)

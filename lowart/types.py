@@ -132,6 +132,7 @@ class CallContext:
     completion_tokens: int = 0
     hooks: VendorHooks | None = None
     timeout: float | None = None
+    base_url: str | None = None  # how the caller reaches lowart (for links to result files)
 
 
 @dataclass(slots=True)

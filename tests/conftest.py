@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import asyncpg
 import pytest
 
+from tests.support.fake_comfyui import FakeComfyUI
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.postgres import temporary_database
 from tests.support.servers import (
@@ -46,6 +47,19 @@ def fake_openai(loop_thread: LoopThread) -> Iterator[FakeOpenAI]:
     loop_thread.run(fake.start())
     yield fake
     loop_thread.run(fake.stop())
+
+
+@pytest.fixture
+def fake_comfyui(loop_thread: LoopThread) -> Iterator[FakeComfyUI]:
+    fake = loop_thread.run(_started_comfyui())
+    yield fake
+    loop_thread.run(fake.stop())
+
+
+async def _started_comfyui() -> FakeComfyUI:
+    fake = FakeComfyUI()  # its asyncio primitives must belong to the loop thread
+    await fake.start()
+    return fake
 
 
 @pytest.fixture

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["api_keys", "config_state", "metadata", "models", "usage_daily", "usage_records"]
+__all__ = [
+    "api_keys",
+    "config_state",
+    "files",
+    "image_jobs",
+    "metadata",
+    "models",
+    "usage_daily",
+    "usage_records",
+]
 
 metadata = sa.MetaData()
 
@@ -97,4 +106,47 @@ usage_daily = sa.Table(
     sa.Column("completion_tokens", sa.BigInteger, nullable=False),
     sa.Column("total_tokens", sa.BigInteger, nullable=False),
     sa.Column("latency_ms_sum", sa.Float, nullable=False),
+)
+
+# Image generations (ComfyUI): one row per generation, sync or async, so a job
+# survives a gateway restart and its owner can list, poll and cancel it.
+image_jobs = sa.Table(
+    "image_jobs",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("key_id", sa.Integer, nullable=False),
+    sa.Column("key_name", sa.String(200)),
+    sa.Column("route", sa.String(200), nullable=False),
+    sa.Column("interface", sa.String(20), nullable=False),
+    sa.Column("request_id", sa.String(100), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("params", sa.Text, nullable=False),
+    sa.Column("workflow", sa.Text),
+    sa.Column("prompt_id", sa.String(100)),
+    sa.Column("client_id", sa.String(100)),
+    sa.Column("progress", sa.Text),
+    sa.Column("outputs", sa.Text),
+    sa.Column("error", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_image_jobs_key_created", "key_id", "created_at"),
+    sa.Index("ix_image_jobs_status", "status"),
+)
+
+# Result files served by lowart; the bytes live under the data directory.
+files = sa.Table(
+    "files",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("key_id", sa.Integer, nullable=False),
+    sa.Column("job_id", sa.String(64)),
+    sa.Column("filename", sa.String(400), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("bytes", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("path", sa.String(400), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_files_key", "key_id"),
+    sa.Index("ix_files_job", "job_id"),
 )

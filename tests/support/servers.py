@@ -141,6 +141,7 @@ def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
         shutdown_grace=2.0,
         bootstrap_admin=False,
         grpc_addr="127.0.0.1:0",
+        data_dir=tmp_path / "data",
     )
     return replace(base, **overrides)
 
@@ -148,10 +149,12 @@ def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
 test_settings.__test__ = False  # a factory, not a test, though its name starts with test_
 
 
-def start_gateway(loop: LoopThread, settings: Settings) -> GatewayHandle:
+def start_gateway(
+    loop: LoopThread, settings: Settings, admin_key_name: str = "test-admin"
+) -> GatewayHandle:
     async def start() -> GatewayHandle:
         runtime = await Runtime.open(settings)
-        key, _ = await runtime.admin.create_key("test-admin", admin=True)
+        key, _ = await runtime.admin.create_key(admin_key_name, admin=True)
         await runtime.reload()
         listener = HttpListener(runtime)
         await listener.start()

@@ -63,7 +63,7 @@ def _error_body_for(request: web.Request) -> ErrorBody | None:
 async def request_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     presented = request.headers.get("x-request-id", "")
     request_id = presented if _REQUEST_ID.match(presented) else f"req_{uuid.uuid4().hex}"
-    ctx = CallContext(request_id=request_id, interface="http")
+    ctx = CallContext(request_id=request_id, interface="http", base_url=str(request.url.origin()))
     request[CTX] = ctx
     try:
         response = await handler(request)

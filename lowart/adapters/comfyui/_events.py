@@ -1,0 +1,98 @@
+"""What following one ComfyUI prompt yields, and how websocket frames become it.
+
+The tracker reads ComfyUI's frames (execution_start, execution_cached,
+executing, progress, ...) for one prompt id and turns them into `Progress`
+snapshots: queued, node k of m (with its class), sampler step i of n. Frames
+for other prompts and the status broadcasts are ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+__all__ = ["Finished", "ImageRef", "Progress", "PromptTracker"]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """Where ComfyUI keeps one result image (what GET /view takes)."""
+
+    filename: str
+    subfolder: str
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    state: str  # "queued" or "running"
+    queue_position: int | None = None
+    node: str | None = None
+    node_type: str | None = None
+    node_index: int = 0
+    node_count: int = 0
+    step: int | None = None
+    steps: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None and v != 0}
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    images: tuple[ImageRef, ...]
+
+
+class PromptTracker:
+    """Folds one prompt's frames into progress; `done` once ComfyUI is through with it."""
+
+    def __init__(self, prompt_id: str, workflow: dict[str, Any] | None) -> None:
+        self.prompt_id = prompt_id
+        self._workflow = workflow or {}
+        self._node_count = len(self._workflow)
+        self._node_index = 0
+        self._node: str | None = None
+        self.done = False
+
+    def feed(self, kind: str, data: Any) -> Progress | None:
+        if not isinstance(data, dict) or data.get("prompt_id") != self.prompt_id:
+            return None
+        if kind == "execution_start":
+            return self._running()
+        if kind == "execution_cached":
+            cached = data.get("nodes") or ()
+            self._node_count = max(len(self._workflow) - len(cached), 0)
+            return None
+        if kind == "executing":
+            node = data.get("node")
+            if node is None:
+                self.done = True
+                return None
+            self._node = str(node)
+            self._node_index += 1
+            return self._running()
+        if kind == "progress":
+            return self._running(step=_int(data.get("value")), steps=_int(data.get("max")))
+        if kind in ("execution_success", "execution_error", "execution_interrupted"):
+            return None
+        return None
+
+    def _running(self, step: int | None = None, steps: int | None = None) -> Progress:
+        node = self._workflow.get(self._node or "") or {}
+        count = max(self._node_count, self._node_index)
+        return Progress(
+            state="running",
+            node=self._node,
+            node_type=node.get("class_type"),
+            node_index=self._node_index,
+            node_count=count,
+            step=step,
+            steps=steps,
+        )
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,96 @@
+"""A chat stream on an image model: progress lines as content chunks, then the images.
+
+It has the same shape as the gateway's `ChatStream` (iterate it, always close
+it), so every chat frontend relays it unchanged. Closing it before the end
+(the client went away) cancels the generation on ComfyUI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from lowart.adapters.comfyui import Progress
+from lowart.errors import GatewayError
+from lowart.types import ChatChunk, Route
+
+__all__ = ["ImageChatStream", "progress_text"]
+
+
+def progress_text(progress: Progress) -> str:
+    if progress.state == "queued":
+        where = f" (position {progress.queue_position})" if progress.queue_position else ""
+        return f"Queued{where}.\n"
+    if progress.step is not None and progress.steps:
+        return f"Step {progress.step} of {progress.steps}.\n"
+    if progress.node_index:
+        kind = f": {progress.node_type}" if progress.node_type else ""
+        return f"Running node {progress.node_index} of {progress.node_count}{kind}.\n"
+    return "Running.\n"
+
+
+class ImageChatStream:
+    def __init__(
+        self,
+        *,
+        route: Route,
+        job_id: str,
+        events: asyncio.Queue,
+        final_content: Callable[[dict[str, Any], GatewayError | None], Awaitable[str]],
+        cancel: Callable[[], Awaitable[None]],
+        include_usage: bool,
+    ) -> None:
+        self.route = route  # as on ChatStream
+        self._events = events
+        self._final_content = final_content
+        self._cancel = cancel
+        self._include_usage = include_usage
+        self._finished = False
+        self._base = {
+            "id": "chatcmpl-" + job_id.removeprefix("job_"),
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": route.name,
+        }
+        self._iterator = self._chunks()
+
+    def __aiter__(self) -> AsyncIterator[ChatChunk]:
+        return self._iterator
+
+    async def __aenter__(self) -> ImageChatStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._iterator.aclose()
+        if not self._finished:
+            self._finished = True
+            await asyncio.shield(self._cancel())
+
+    def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> ChatChunk:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return {**self._base, "choices": [choice]}  # type: ignore[typeddict-item]
+
+    async def _chunks(self) -> AsyncIterator[ChatChunk]:
+        yield self._chunk({"role": "assistant", "content": ""})
+        last = ""
+        while True:
+            kind, value = await self._events.get()
+            if kind == "progress":
+                text = progress_text(value)
+                if text != last:
+                    last = text
+                    yield self._chunk({"content": text})
+                continue
+            row, error = value
+            self._finished = True
+            content = await self._final_content(row, error)  # raises unless it succeeded
+            yield self._chunk({"content": content}, "stop")
+            if self._include_usage:
+                usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+                yield {**self._base, "choices": [], "usage": usage}  # type: ignore[typeddict-item]
+            return

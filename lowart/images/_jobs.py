@@ -1,0 +1,415 @@
+"""Image generation jobs: run, watch, persist, cancel, and resume after a restart.
+
+Every generation, sync or async, is a job row, so the same code follows it
+whether a client is waiting on the HTTP request, polling `/v1/jobs/{id}`, or
+the gateway restarted in between: on start, `resume` watches every unfinished
+job again (ComfyUI keeps running prompts while the gateway is away). A job's
+final state is written once (`only_unfinished`), and that single write is what
+emits the generation's one usage record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from lowart.accounting import UsageWriter
+from lowart.adapters import Adapter
+from lowart.adapters.comfyui import ComfyUIAdapter, Finished, GenerationEvent, Progress
+from lowart.errors import GatewayError, UpstreamError, UpstreamTimeout
+from lowart.images._params import ImageParams
+from lowart.routing import ModelManager
+from lowart.store import FileStore, JobStore
+from lowart.types import CallContext, Principal, Route, UsageRecord, VendorHooks
+
+__all__ = ["ImageJobs", "JobEvent"]
+
+log = logging.getLogger("lowart.images")
+
+# ("progress", Progress) while running, then ("done", (final job row, error or None)).
+JobEvent = tuple[str, Any]
+_PROGRESS_WRITE_SECONDS = 0.5
+_MEDIA = ("image", "video", "audio")
+
+
+@dataclass
+class _Live:
+    """This process's handle on a job it is watching."""
+
+    submitted: asyncio.Future
+    done: asyncio.Future
+    listeners: list[asyncio.Queue] = field(default_factory=list)
+    task: asyncio.Task | None = None
+    cancelled: bool = False
+    last_write: float = 0.0
+    last_node: str | None = None
+    running: bool = False
+
+
+class ImageJobs:
+    def __init__(
+        self,
+        store: JobStore,
+        files: FileStore,
+        models: ModelManager,
+        adapters: Mapping[str, Adapter],
+        usage: UsageWriter,
+    ) -> None:
+        self.store = store
+        self.files = files
+        self._models = models
+        self._adapters = adapters
+        self._usage = usage
+        self._live: dict[str, _Live] = {}
+
+    # ---- starting and resuming ------------------------------------------------------
+
+    async def start(
+        self,
+        principal: Principal,
+        route: Route,
+        adapter: ComfyUIAdapter,
+        params: ImageParams,
+        workflow: dict[str, Any],
+        ctx: CallContext,
+        *,
+        hooks: VendorHooks | None = None,
+        listener: asyncio.Queue | None = None,
+    ) -> dict[str, Any]:
+        """Create the job and submit it; returns once ComfyUI accepted (or refused) it."""
+        job = await self.store.create(
+            id="job_" + secrets.token_hex(12),
+            key_id=principal.key_id,
+            key_name=principal.name,
+            route=route.name,
+            interface=ctx.interface,
+            request_id=ctx.request_id,
+            status="queued",
+            params=orjson.dumps(params.as_json()).decode(),
+            workflow=orjson.dumps(workflow).decode(),
+            prompt_id=str(uuid.uuid4()),
+            client_id="lowart-" + secrets.token_hex(8),
+        )
+        events = adapter.generate(
+            route, workflow, prompt_id=job["prompt_id"], client_id=job["client_id"], hooks=hooks
+        )
+        live = self._watch(route, adapter, job, events, listener)
+        await asyncio.shield(live.submitted)
+        return job
+
+    async def resume(self) -> int:
+        """Watch again every job a previous process left unfinished."""
+        resumed = 0
+        for job in await self.store.unfinished():
+            if job["id"] in self._live:
+                continue
+            try:
+                route = self._models.resolve(job["route"])
+                adapter = self._adapters.get(route.vendor)
+                if not isinstance(adapter, ComfyUIAdapter):
+                    raise UpstreamError(f"Model '{route.name}' no longer generates images.")
+            except GatewayError as exc:
+                await self._finish(job, None, "failed", error=exc)
+                continue
+            workflow = orjson.loads(job["workflow"]) if job["workflow"] else None
+            events = adapter.follow(
+                route, workflow, prompt_id=job["prompt_id"], client_id=job["client_id"]
+            )
+            self._watch(route, adapter, job, events, None)
+            resumed += 1
+        if resumed:
+            log.info("resumed watching %d unfinished image job(s)", resumed)
+        return resumed
+
+    def _watch(
+        self,
+        route: Route,
+        adapter: ComfyUIAdapter,
+        job: dict[str, Any],
+        events: AsyncIterator[GenerationEvent],
+        listener: asyncio.Queue | None,
+    ) -> _Live:
+        loop = asyncio.get_running_loop()
+        live = _Live(submitted=loop.create_future(), done=loop.create_future())
+        if listener is not None:
+            live.listeners.append(listener)
+        self._live[job["id"]] = live
+        live.task = asyncio.create_task(
+            self._run(route, adapter, job, events, live), name=f"lowart-job-{job['id']}"
+        )
+        return live
+
+    # ---- following one job ----------------------------------------------------------
+
+    async def _run(
+        self,
+        route: Route,
+        adapter: ComfyUIAdapter,
+        job: dict[str, Any],
+        events: AsyncIterator[GenerationEvent],
+        live: _Live,
+    ) -> None:
+        try:
+            async for event in events:
+                _resolve(live.submitted)
+                if isinstance(event, Progress):
+                    await self._progress(job, event, live)
+                elif isinstance(event, Finished):
+                    stored = [await self._store(route, adapter, job, ref) for ref in event.images]
+                    await self._finish(job, route, "succeeded", outputs=[f["id"] for f in stored])
+                    return
+            raise UpstreamError(f"ComfyUI for model '{route.name}' ended without a result.")
+        except asyncio.CancelledError:
+            # cancelled by `cancel` (already recorded) or by shutdown (resumed next start)
+            if not live.submitted.done():
+                live.submitted.cancel()
+            raise
+        except GatewayError as exc:
+            if not live.submitted.done():
+                live.submitted.set_exception(exc)
+                live.submitted.exception()  # retrieved: the submitter re-raises it
+            if isinstance(exc, UpstreamTimeout):  # free ComfyUI for the next prompt
+                with contextlib.suppress(GatewayError):
+                    await adapter.cancel(route, job["prompt_id"])
+            await self._finish(job, route, "failed", error=exc)
+        except Exception:
+            log.exception("image job %s failed unexpectedly", job["id"])
+            error = GatewayError("The image job failed inside the gateway.")
+            if not live.submitted.done():
+                live.submitted.set_exception(error)
+                live.submitted.exception()
+            await self._finish(job, route, "failed", error=error)
+        finally:
+            with contextlib.suppress(Exception):
+                await events.aclose()  # type: ignore[attr-defined]
+            if self._live.get(job["id"]) is live and live.done.done():
+                del self._live[job["id"]]
+
+    async def _progress(self, job: dict[str, Any], progress: Progress, live: _Live) -> None:
+        for queue in live.listeners:
+            queue.put_nowait(("progress", progress))
+        now = time.monotonic()
+        values: dict[str, Any] = {}
+        if progress.state == "running" and not live.running:
+            live.running = True
+            values.update(status="running", started_at=datetime.now(UTC))
+        if (
+            values
+            or progress.node != live.last_node
+            or now - live.last_write > _PROGRESS_WRITE_SECONDS
+        ):
+            live.last_node, live.last_write = progress.node, now
+            values["progress"] = orjson.dumps(progress.as_dict()).decode()
+            await self.store.update(job["id"], only_unfinished=True, **values)
+
+    async def _store(
+        self, route: Route, adapter: ComfyUIAdapter, job: dict[str, Any], ref: Any
+    ) -> dict[str, Any]:
+        data, content_type = await adapter.fetch(route, ref)
+        if content_type.split("/")[0] not in _MEDIA:  # never serve upstream HTML as ours
+            content_type = "application/octet-stream"
+        return await self.files.save(
+            key_id=job["key_id"],
+            job_id=job["id"],
+            filename=ref.filename,
+            content_type=content_type,
+            data=data,
+        )
+
+    # ---- ending a job ---------------------------------------------------------------
+
+    async def _finish(
+        self,
+        job: dict[str, Any],
+        route: Route | None,
+        status: str,
+        *,
+        outputs: list[str] | None = None,
+        error: GatewayError | None = None,
+    ) -> bool:
+        """Write the final state once; the write that wins also emits the usage record."""
+        finished_at = datetime.now(UTC)
+        error_json = (
+            orjson.dumps({"code": error.code, "message": error.message}).decode()
+            if error is not None
+            else None
+        )
+        won = await self.store.update(
+            job["id"],
+            only_unfinished=True,
+            status=status,
+            finished_at=finished_at,
+            outputs=orjson.dumps(outputs).decode() if outputs is not None else None,
+            error=error_json,
+        )
+        if won:
+            self._record(job, route, status, finished_at, len(outputs or ()), error)
+        final = await self.store.get(job["id"])
+        live = self._live.get(job["id"])
+        if live is not None:
+            _resolve(live.done, (final, error))
+            for queue in live.listeners:
+                queue.put_nowait(("done", (final, error)))
+        return won
+
+    def _record(
+        self,
+        job: dict[str, Any],
+        route: Route | None,
+        status: str,
+        finished_at: datetime,
+        images: int,
+        error: GatewayError | None,
+    ) -> None:
+        duration_ms = max((finished_at - _aware(job["created_at"])).total_seconds() * 1000, 0.0)
+        params = orjson.loads(job["params"]) if job.get("params") else {}
+        outcome = {"succeeded": "ok", "cancelled": "cancelled"}.get(status, "error")
+        http_status = {"ok": 200, "cancelled": 499}.get(outcome, 502)
+        self._usage.submit(
+            _usage_record(
+                job["request_id"],
+                job["key_id"],
+                job["key_name"],
+                route_name=job["route"],
+                route=route,
+                interface=job["interface"],
+                status=outcome,
+                error=error,
+                http_status=error.status if error is not None else http_status,
+                latency_ms=duration_ms,
+                stream=bool(params.get("stream")),
+                extra={
+                    "kind": "image_generation",
+                    "job_id": job["id"],
+                    "images": images,
+                    "duration_ms": round(duration_ms, 1),
+                    "async": bool(params.get("run_async")),
+                },
+            )
+        )
+
+    def record_rejected(
+        self, principal: Principal, route: Route, ctx: CallContext, error: GatewayError
+    ) -> None:
+        """A routed request refused before any job existed still leaves its one record."""
+        self._usage.submit(
+            _usage_record(
+                ctx.request_id,
+                principal.key_id,
+                principal.name,
+                route_name=route.name,
+                route=route,
+                interface=ctx.interface,
+                status="error",
+                error=error,
+                http_status=error.status,
+                latency_ms=(time.perf_counter() - ctx.started) * 1000,
+                stream=False,
+                extra={"kind": "image_generation", "images": 0},
+            )
+        )
+
+    # ---- what callers use -----------------------------------------------------------
+
+    async def wait(self, job_id: str) -> tuple[dict[str, Any], GatewayError | None]:
+        """The final row of a job (and its error), for the sync APIs that wait on it."""
+        live = self._live.get(job_id)
+        if live is None:
+            row = await self.store.get(job_id)
+            if row is None:
+                raise GatewayError(f"Job {job_id} vanished.")
+            return row, None
+        return await asyncio.shield(live.done)
+
+    def listen(self, job_id: str, queue: asyncio.Queue) -> None:
+        live = self._live.get(job_id)
+        if live is not None:
+            live.listeners.append(queue)
+
+    async def cancel(self, job: dict[str, Any]) -> dict[str, Any]:
+        """Interrupt (running) or dequeue (pending) on ComfyUI, then mark it cancelled."""
+        if job["status"] not in ("queued", "running"):
+            return job
+        live = self._live.get(job["id"])
+        if live is not None:
+            live.cancelled = True
+        route = None
+        with contextlib.suppress(GatewayError):
+            route = self._models.resolve(job["route"])
+        adapter = self._adapters.get(route.vendor) if route else None
+        if route is not None and isinstance(adapter, ComfyUIAdapter) and job.get("prompt_id"):
+            try:
+                await adapter.cancel(route, job["prompt_id"])
+            except GatewayError as exc:
+                log.warning("cancelling job %s on ComfyUI failed: %s", job["id"], exc.message)
+        await self._finish(job, route, "cancelled")
+        if live is not None and live.task is not None:
+            live.task.cancel()
+        return await self.store.get(job["id"]) or job
+
+    async def close(self) -> None:
+        """Stop watching (shutdown); unfinished jobs stay unfinished and resume next start."""
+        tasks = [live.task for live in self._live.values() if live.task is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._live.clear()
+
+
+def _usage_record(
+    request_id: str,
+    key_id: int,
+    key_name: str | None,
+    *,
+    route_name: str,
+    route: Route | None,
+    interface: str,
+    status: str,
+    error: GatewayError | None,
+    http_status: int,
+    latency_ms: float,
+    stream: bool,
+    extra: dict[str, Any],
+) -> UsageRecord:
+    """An image generation's usage: no tokens exist, so none are invented."""
+    return UsageRecord(
+        request_id=request_id,
+        key_id=key_id,
+        key_name=key_name,
+        route=route_name,
+        vendor=route.vendor if route else "comfyui",
+        upstream_model=route.upstream_model if route else route_name,
+        interface=interface,
+        status=status,
+        http_status=http_status,
+        error_code=error.code if error is not None else None,
+        prompt_tokens=0,
+        completion_tokens=0,
+        latency_ms=latency_ms,
+        ttft_ms=None,
+        stream=stream,
+        usage_source="none",
+        extra=extra,
+    )
+
+
+def _resolve(future: asyncio.Future, value: Any = None) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were written in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
