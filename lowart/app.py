@@ -21,7 +21,7 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lowart.accounting import UsageWriter, warm_up
-from lowart.adapters import Adapter, MockAdapter, OpenAIAdapter
+from lowart.adapters import Adapter, AnthropicAdapter, MockAdapter, OpenAIAdapter
 from lowart.admin import Admin
 from lowart.auth import Authenticator, InProcessLimiter
 from lowart.config import Settings
@@ -92,6 +92,7 @@ class Runtime:
         )
         adapters: dict[str, Adapter] = {
             "openai": OpenAIAdapter(session, timeout),
+            "anthropic": AnthropicAdapter(session, timeout),
             "mock": MockAdapter(),
         }
         for adapter in adapters.values():

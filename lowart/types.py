@@ -132,6 +132,9 @@ class CallContext:
     completion_tokens: int = 0
     hooks: VendorHooks | None = None
     timeout: float | None = None
+    # (protocol, body) when the caller spoke a vendor's own protocol (e.g. "anthropic" on
+    # /v1/messages): an adapter for that vendor may send the body as is, losing nothing.
+    passthrough: tuple[str, dict[str, Any]] | None = None
 
 
 @dataclass(slots=True)
