@@ -32,6 +32,10 @@ class UsageWriter:
         self._batch_size = batch_size
         self._pending: list[UsageRecord] = []
         self._wake = asyncio.Event()
+        # flush() (admin API, tests) may run while the background task flushes: without
+        # the lock both would write the same batch, and the second `del` would drop
+        # records that were never written.
+        self._flushing = asyncio.Lock()
         self._task: asyncio.Task | None = None
         self._closing = False
         self._listeners: list[Callable[[UsageRecord], None]] = []
@@ -67,6 +71,10 @@ class UsageWriter:
                 backoff = min(backoff * 2, 10.0)
 
     async def _flush_once(self) -> bool:
+        async with self._flushing:
+            return await self._flush_pending()
+
+    async def _flush_pending(self) -> bool:
         while self._pending:
             batch = self._pending[: self._batch_size]
             try:
