@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.servers import (
     GatewayHandle,
@@ -29,6 +30,14 @@ def loop_thread() -> Iterator[LoopThread]:
 @pytest.fixture
 def fake_openai(loop_thread: LoopThread) -> Iterator[FakeOpenAI]:
     fake = FakeOpenAI()
+    loop_thread.run(fake.start())
+    yield fake
+    loop_thread.run(fake.stop())
+
+
+@pytest.fixture
+def fake_anthropic(loop_thread: LoopThread) -> Iterator[FakeAnthropic]:
+    fake = FakeAnthropic()
     loop_thread.run(fake.start())
     yield fake
     loop_thread.run(fake.stop())
