@@ -10,7 +10,8 @@ always see Anthropic-format payloads.
 
 Route options: `max_tokens` (default when the request has none, else
 `DEFAULT_MAX_TOKENS`), `anthropic_version` (default 2023-06-01),
-`anthropic_beta` (sent as the `anthropic-beta` header), `connect_timeout`,
+`anthropic_beta` (sent as the `anthropic-beta` header, joined with the one a
+passthrough caller sent), `connect_timeout`,
 `read_timeout`.
 """
 
@@ -83,7 +84,7 @@ class AnthropicAdapter(Adapter):
             async with self._session.post(
                 self._url(route, "/v1/messages"),
                 data=orjson.dumps(payload),
-                headers=self._headers(route),
+                headers=self._headers(route, ctx),
                 timeout=timeout_for(route, ctx, self._timeout),
             ) as resp:
                 if resp.status >= 400:
@@ -168,7 +169,7 @@ class AnthropicAdapter(Adapter):
             async with self._session.post(
                 self._url(route, path),
                 data=orjson.dumps(payload),
-                headers=self._headers(route),
+                headers=self._headers(route, ctx),
                 timeout=timeout_for(route, ctx, self._timeout),
             ) as resp:
                 return resp.status, await resp.read()
@@ -183,23 +184,26 @@ class AnthropicAdapter(Adapter):
         return base + path
 
     @staticmethod
-    def _headers(route: Route) -> dict[str, str]:
+    def _headers(route: Route, ctx: CallContext) -> dict[str, str]:
         headers = {
             "Content-Type": _JSON,
             "Accept": _JSON,
             "anthropic-version": str(route.options.get("anthropic_version") or API_VERSION),
         }
-        if route.options.get("anthropic_beta"):
-            headers["anthropic-beta"] = str(route.options["anthropic_beta"])
+        betas = [str(route.options.get("anthropic_beta") or "")]
+        if ctx.passthrough is not None and ctx.passthrough.protocol == "anthropic":
+            betas.append(ctx.passthrough.headers.get("anthropic-beta", ""))
+        beta = ",".join(b for b in betas if b)
+        if beta:
+            headers["anthropic-beta"] = beta
         if route.api_key:
             headers["x-api-key"] = route.api_key
         return headers
 
 
 def _native_body(ctx: CallContext) -> dict[str, Any] | None:
-    if ctx.passthrough is not None and ctx.passthrough[0] == "anthropic":
-        return ctx.passthrough[1]
-    return None
+    passthrough = ctx.passthrough
+    return passthrough.body if passthrough and passthrough.protocol == "anthropic" else None
 
 
 def _parse_object(route: Route, body: bytes) -> dict[str, Any]:

@@ -44,10 +44,17 @@ _ERROR_TYPES = {
 }
 
 
-def add_anthropic_route(gateway: Any, fake: FakeAnthropic, name: str, upstream: str) -> None:
+def add_anthropic_route(
+    gateway: Any, fake: FakeAnthropic, name: str, upstream: str, **fields: Any
+) -> None:
     """Configure `name` on a live gateway as an anthropic route to this fake."""
     gateway.add_model(
-        name, "anthropic", base_url=fake.base_url, upstream_model=upstream, api_key=API_KEY
+        name,
+        "anthropic",
+        base_url=fake.base_url,
+        upstream_model=upstream,
+        api_key=API_KEY,
+        **fields,
     )
 
 

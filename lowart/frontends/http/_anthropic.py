@@ -19,6 +19,7 @@ from lowart.frontends.http._anthropic_sse import relay_anthropic_stream
 from lowart.frontends.http._keys import RUNTIME, call_context
 from lowart.frontends.http._request import presented_key, read_json
 from lowart.translate import NATIVE_KEY, anthropic_request_to_openai, openai_response_to_anthropic
+from lowart.types import Passthrough
 
 __all__ = ["routes"]
 
@@ -37,13 +38,19 @@ async def messages(request: web.Request) -> web.StreamResponse:
     principal = await gateway.authenticate(presented_key(request))
     body = await read_json(request)
     canonical = anthropic_request_to_openai(body)
-    ctx.passthrough = ("anthropic", body)
+    ctx.passthrough = _passthrough(request, body)
     if canonical.get("stream"):
         # message_delta must carry the usage, whatever the route's vendor
         canonical["stream_options"] = {"include_usage": True}
         stream = await gateway.open_stream(principal, canonical, ctx)
         return await relay_anthropic_stream(request, stream, ctx.request_id)
     return _json(_message_reply(await gateway.complete(principal, canonical, ctx)))
+
+
+def _passthrough(request: web.Request, body: dict[str, Any]) -> Passthrough:
+    """Beta features need their `anthropic-beta` header upstream as well as their fields."""
+    beta = request.headers.get("anthropic-beta")
+    return Passthrough("anthropic", body, {"anthropic-beta": beta} if beta else {})
 
 
 def _message_reply(response: dict[str, Any]) -> dict[str, Any]:
@@ -61,5 +68,5 @@ async def count_tokens(request: web.Request) -> web.Response:
     principal = await gateway.authenticate(presented_key(request))
     body = await read_json(request)
     canonical = anthropic_request_to_openai(body, require_max_tokens=False)
-    ctx.passthrough = ("anthropic", body)
+    ctx.passthrough = _passthrough(request, body)
     return _json({"input_tokens": await gateway.count_tokens(principal, canonical, ctx)})

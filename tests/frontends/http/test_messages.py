@@ -272,6 +272,21 @@ def test_anthropic_route_passes_the_body_through(routes):
     assert record["completion_tokens"] == message.usage.output_tokens
 
 
+def test_beta_headers_reach_the_upstream(routes):
+    fake = routes.extra["anthropic"]
+    add_anthropic_route(
+        routes, fake, "claude-beta", "claude-echo", options={"anthropic_beta": "route-beta"}
+    )
+    message = client(routes).beta.messages.create(
+        model="claude-beta",
+        max_tokens=20,
+        messages=[{"role": "user", "content": "hi"}],
+        betas=["client-beta-2025"],
+    )
+    assert message.content[0].text == "echo: hi"
+    assert fake.headers[-1]["anthropic-beta"] == "route-beta,client-beta-2025"
+
+
 def test_anthropic_route_streams_the_upstream_events(routes):
     fake = routes.extra["anthropic"]
     raw = client(routes).messages.with_raw_response.create(
