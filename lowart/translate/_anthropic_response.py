@@ -21,6 +21,7 @@ __all__ = [
     "anthropic_response_to_openai",
     "anthropic_usage_to_openai",
     "finish_reason_to_anthropic",
+    "message_id_for",
     "openai_response_to_anthropic",
     "openai_usage_to_anthropic",
     "stop_reason_to_openai",
@@ -174,7 +175,7 @@ def openai_response_to_anthropic(response: dict[str, Any]) -> dict[str, Any]:
             }
         )
     return {
-        "id": _message_id(response.get("id")),
+        "id": message_id_for(response.get("id")),
         "type": "message",
         "role": "assistant",
         "model": response.get("model"),
@@ -185,7 +186,8 @@ def openai_response_to_anthropic(response: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _message_id(openai_id: Any) -> str:
+def message_id_for(openai_id: Any) -> str:
+    """Anthropic ids start with `msg_`; keep one that does, prefix one that does not."""
     if isinstance(openai_id, str) and openai_id.startswith("msg_"):
         return openai_id
     return f"msg_{openai_id or uuid.uuid4().hex}"

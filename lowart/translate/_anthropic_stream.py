@@ -13,9 +13,9 @@ import uuid
 from typing import Any
 
 from lowart.translate._anthropic_response import (
-    _message_id,
     anthropic_usage_to_openai,
     finish_reason_to_anthropic,
+    message_id_for,
     openai_usage_to_anthropic,
     stop_reason_to_openai,
 )
@@ -174,7 +174,7 @@ class OpenAIToAnthropicStream:
         self._started = True
         self._model = chunk.get("model") or self._model
         message = {
-            "id": _message_id(chunk.get("id")),
+            "id": message_id_for(chunk.get("id")),
             "type": "message",
             "role": "assistant",
             "model": self._model,
