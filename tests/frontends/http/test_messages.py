@@ -376,7 +376,8 @@ def test_anthropic_route_overloaded_before_first_byte(routes):
         client(routes).messages.create(
             model="claude-529", max_tokens=5, messages=[{"role": "user", "content": "x"}]
         )
-    assert failed.value.status_code == 503
+    assert isinstance(failed.value, anthropic.OverloadedError)
+    assert failed.value.status_code == 529
     assert failed.value.body["error"]["type"] == "overloaded_error"
 
 
