@@ -37,9 +37,11 @@ _MAPPED = frozenset(
         "tools",
         "tool_choice",
         "parallel_tool_calls",
-        # stored-completion fields: they only tag OpenAI's own logs
+        "safety_identifier",
+        # hints about OpenAI's own storage and cache: nothing to do with the reply
         "store",
         "metadata",
+        "prompt_cache_key",
     }
 )
 
@@ -98,8 +100,9 @@ def openai_request_to_anthropic(
     stop = request.get("stop")
     if stop:
         body["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
-    if request.get("user"):
-        body["metadata"] = {"user_id": request["user"]}
+    user = request.get("user") or request.get("safety_identifier")
+    if user:
+        body["metadata"] = {"user_id": user}
     if request.get("tools"):
         body["tools"] = [_tool_to_anthropic(tool) for tool in request["tools"]]
     choice = _tool_choice_to_anthropic(
@@ -110,8 +113,8 @@ def openai_request_to_anthropic(
     if request.get("stream"):
         body["stream"] = True
     for name, value in request.items():
-        if name not in _MAPPED and name not in _UNSUPPORTED:
-            body[name] = value
+        if name not in _MAPPED and name not in _UNSUPPORTED and value is not None:
+            body[name] = value  # null means "not set": Anthropic would reject the name
     return body
 
 

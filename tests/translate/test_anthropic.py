@@ -286,6 +286,27 @@ def test_harmless_values_of_unsupported_parameters_pass(name, value):
     assert name not in body
 
 
+def test_unknown_fields_pass_on_unless_null():
+    body = openai_request_to_anthropic(
+        {
+            "messages": [{"role": "user", "content": "x"}],
+            "top_k": 3,
+            "verbosity": None,
+            "store": False,
+            "prompt_cache_key": "k",
+            "safety_identifier": "u1",
+        },
+        model="m",
+    )
+    assert body == {
+        "model": "m",
+        "messages": [{"role": "user", "content": "x"}],
+        "max_tokens": 4096,
+        "metadata": {"user_id": "u1"},
+        "top_k": 3,
+    }
+
+
 @pytest.mark.parametrize(
     "part",
     [
