@@ -95,19 +95,9 @@ class AnthropicAdapter(Adapter):
                         event = ctx.hooks.event(event)
                         if event is None:
                             continue
-                    kind = event.get("type")
-                    if kind == "error":
-                        raise _stream_error(route, event)
-                    chunks = converter.feed(event)
-                    if kind == "message_start" and chunks:
-                        chunks[0][PROMPT_USAGE_KEY] = converter.usage_so_far()
-                    if native is not None:
-                        if not chunks:
-                            chunks = [converter.blank_chunk()]
-                        chunks[0][NATIVE_KEY] = [event]
-                    for chunk in chunks:
+                    for chunk in _chunks_for(route, event, converter, native is not None):
                         yield chunk
-                    if kind == "message_stop":
+                    if event.get("type") == "message_stop":
                         return
             raise UpstreamError(f"Upstream for model '{route.name}' ended the stream early.")
         except GatewayError:
@@ -204,6 +194,24 @@ class AnthropicAdapter(Adapter):
 def _native_body(ctx: CallContext) -> dict[str, Any] | None:
     passthrough = ctx.passthrough
     return passthrough.body if passthrough and passthrough.protocol == "anthropic" else None
+
+
+def _chunks_for(
+    route: Route, event: dict[str, Any], converter: AnthropicToOpenAIStream, native: bool
+) -> list[dict[str, Any]]:
+    """The canonical chunks for one event. The prompt's usage rides on message_start's
+    chunk (for the meter), and a native caller's raw event on the first chunk."""
+    kind = event.get("type")
+    if kind == "error":
+        raise _stream_error(route, event)
+    chunks = converter.feed(event)
+    if kind == "message_start" and chunks:
+        chunks[0][PROMPT_USAGE_KEY] = converter.usage_so_far()
+    if native:
+        if not chunks:
+            chunks = [converter.blank_chunk()]
+        chunks[0][NATIVE_KEY] = [event]
+    return chunks
 
 
 def _parse_object(route: Route, body: bytes) -> dict[str, Any]:
