@@ -233,23 +233,27 @@ def _error_type(body: bytes) -> str | None:
     return error.get("type") if isinstance(error, dict) else None
 
 
-def _keep_overloaded(error: UpstreamError, error_type: str | None) -> UpstreamError:
-    """Anthropic's 'overloaded' (529) reaches Anthropic clients as itself, others as 503."""
+def _keep_type(error: UpstreamError, error_type: str | None) -> UpstreamError:
+    """Keep the upstream's own error type where its meaning is passed on: when its status
+    is (a 4xx the caller caused), and for 'overloaded' (529; 503 for OpenAI clients).
+    A refused provider key or a vendor fault stays the gateway's 502 `api_error`."""
     if error_type == "overloaded_error":
-        error.anthropic_type = "overloaded_error"
+        error.anthropic_type = error_type
         error.code = "overloaded"
+    elif error_type and error.status == error.upstream_status:
+        error.anthropic_type = error_type
     return error
 
 
 def _upstream_error(route: Route, status: int, body: bytes) -> UpstreamError:
-    return _keep_overloaded(upstream_error_from_body(route, status, body), _error_type(body))
+    return _keep_type(upstream_error_from_body(route, status, body), _error_type(body))
 
 
 def _stream_error(route: Route, event: dict[str, Any]) -> UpstreamError:
     error = event.get("error") if isinstance(event.get("error"), dict) else {}
     error_type = error.get("type")
     message = error.get("message") or error_type or "unknown error"
-    return _keep_overloaded(
+    return _keep_type(
         UpstreamError(
             f"Upstream for model '{route.name}' failed mid-stream: {message}",
             upstream_status=anthropic_error_status(error_type),

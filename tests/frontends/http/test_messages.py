@@ -37,6 +37,8 @@ def routes(gateway, fake_anthropic):
         ("claude-tools", "claude-tools"),
         ("claude-midstream", "claude-midstream-error"),
         ("claude-529", "fail-529"),
+        ("claude-413", "fail-413"),
+        ("claude-401", "fail-401"),
     ):
         add_anthropic_route(gateway, fake_anthropic, name, upstream)
     for name, upstream in (("fake-tools", "tools"), ("fake-drop", "drop")):
@@ -371,7 +373,7 @@ def test_anthropic_route_error_event_mid_stream(routes):
     assert record["status"] == "error" and record["prompt_tokens"] == INPUT_TOKENS
 
 
-def test_anthropic_route_overloaded_before_first_byte(routes):
+def test_anthropic_route_upstream_errors_keep_their_type(routes):
     with pytest.raises(anthropic.APIStatusError) as failed:
         client(routes).messages.create(
             model="claude-529", max_tokens=5, messages=[{"role": "user", "content": "x"}]
@@ -379,6 +381,19 @@ def test_anthropic_route_overloaded_before_first_byte(routes):
     assert isinstance(failed.value, anthropic.OverloadedError)
     assert failed.value.status_code == 529
     assert failed.value.body["error"]["type"] == "overloaded_error"
+    with pytest.raises(anthropic.APIStatusError) as too_large:
+        client(routes).messages.create(
+            model="claude-413", max_tokens=5, messages=[{"role": "user", "content": "x"}]
+        )
+    assert too_large.value.status_code == 413
+    assert too_large.value.body["error"]["type"] == "request_too_large"
+    assert "fake failure 413" in too_large.value.body["error"]["message"]
+    with pytest.raises(anthropic.APIStatusError) as refused:
+        client(routes).messages.create(
+            model="claude-401", max_tokens=5, messages=[{"role": "user", "content": "x"}]
+        )
+    assert refused.value.status_code == 502  # the operator's provider key, not the caller's
+    assert refused.value.body["error"]["type"] == "api_error"
 
 
 # ------------------------------------------------------------- errors and auth
