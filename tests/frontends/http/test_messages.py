@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import anthropic
@@ -472,3 +473,26 @@ def test_count_tokens_falls_back_when_the_upstream_is_unreachable(routes):
     assert counted.input_tokens == count_prompt_tokens(
         anthropic_request_to_openai(body, require_max_tokens=False), "claude-x"
     )
+
+
+# ------------------------------------------------------------- concurrency
+
+
+async def test_async_sdk_concurrent_streams_on_both_kinds_of_route(routes):
+    api = anthropic.AsyncAnthropic(
+        base_url=routes.base_url, api_key=routes.admin_key, max_retries=0
+    )
+
+    async def one(index: int) -> tuple[str, str]:
+        model = "claude" if index % 2 else "fake"
+        async with api.messages.stream(
+            model=model, max_tokens=50, messages=[{"role": "user", "content": f"n{index}"}]
+        ) as stream:
+            return model, "".join([text async for text in stream.text_stream])
+
+    results = await asyncio.gather(*(one(i) for i in range(24)))
+    for index, (model, text) in enumerate(results):
+        assert text == (f"echo: n{index}" if model == "claude" else "w0 w1 w2 w3 w4 ")
+    records = routes.wait_for_records(24)
+    assert len(records) == 24 and {r["status"] for r in records} == {"ok"}
+    await api.close()
