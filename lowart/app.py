@@ -21,7 +21,13 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lowart.accounting import UsageWriter, warm_up
-from lowart.adapters import Adapter, ComfyUIAdapter, MockAdapter, OpenAIAdapter
+from lowart.adapters import (
+    Adapter,
+    AnthropicAdapter,
+    ComfyUIAdapter,
+    MockAdapter,
+    OpenAIAdapter,
+)
 from lowart.admin import Admin
 from lowart.auth import Authenticator, InProcessLimiter
 from lowart.config import Settings
@@ -95,6 +101,7 @@ class Runtime:
         )
         adapters: dict[str, Adapter] = {
             "openai": OpenAIAdapter(session, timeout),
+            "anthropic": AnthropicAdapter(session, timeout),
             "mock": MockAdapter(),
             "comfyui": ComfyUIAdapter(session, timeout, generation_timeout=settings.read_timeout),
         }

@@ -67,6 +67,10 @@ class GatewayError(Exception):
         """The Anthropic error envelope used by the Messages API."""
         return {"type": "error", "error": {"type": self.anthropic_type, "message": self.message}}
 
+    def anthropic_status(self) -> int:
+        """Anthropic's status for this error: its own 529 for 'overloaded', else `status`."""
+        return 529 if self.anthropic_type == "overloaded_error" else self.status
+
 
 class InvalidRequest(GatewayError):
     status = 400

@@ -110,6 +110,14 @@ class Gateway:
         except GatewayError:
             return False
 
+    async def count_tokens(self, principal: Principal, body: Any, ctx: CallContext) -> int:
+        """Prompt tokens a request would use on its route (no upstream call is billed)."""
+        request = validate_chat_request(body)
+        ctx.key_name = principal.name
+        route = self.route_for(principal, request["model"])
+        ctx.route = route.name
+        return await self.adapter_for(route).count_tokens(route, request, ctx)
+
     def _begin(self, principal: Principal, body: Any, ctx: CallContext) -> _Call:
         request = validate_chat_request(body)
         ctx.key_name = principal.name

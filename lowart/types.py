@@ -18,6 +18,7 @@ __all__ = [
     "ChatRequest",
     "ChatResponse",
     "Interface",
+    "Passthrough",
     "Principal",
     "Route",
     "Usage",
@@ -114,6 +115,19 @@ class VendorHooks(Protocol):
     def event(self, event: dict[str, Any]) -> dict[str, Any] | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Passthrough:
+    """What the caller sent when it spoke a vendor's own protocol (Anthropic's on
+    /v1/messages): an adapter for that same vendor sends it as is instead of
+    re-translating the canonical request, so nothing the canonical shape cannot
+    express is lost. `headers` are the vendor headers worth forwarding (e.g. anthropic-beta).
+    """
+
+    protocol: str
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass(slots=True)
 class CallContext:
     """What one call carries through the engine; the frontend creates it.
@@ -133,6 +147,7 @@ class CallContext:
     hooks: VendorHooks | None = None
     timeout: float | None = None
     base_url: str | None = None  # how the caller reaches lowart (for links to result files)
+    passthrough: Passthrough | None = None
 
 
 @dataclass(slots=True)

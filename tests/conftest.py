@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import asyncpg
 import pytest
 
+from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.fake_comfyui import FakeComfyUI
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.postgres import temporary_database
@@ -60,6 +61,14 @@ async def _started_comfyui() -> FakeComfyUI:
     fake = FakeComfyUI()  # its asyncio primitives must belong to the loop thread
     await fake.start()
     return fake
+
+
+@pytest.fixture
+def fake_anthropic(loop_thread: LoopThread) -> Iterator[FakeAnthropic]:
+    fake = FakeAnthropic()
+    loop_thread.run(fake.start())
+    yield fake
+    loop_thread.run(fake.stop())
 
 
 @pytest.fixture

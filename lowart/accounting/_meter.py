@@ -3,6 +3,11 @@
 The meter keeps what the client was sent; if the upstream never reported usage
 (client disconnect, upstream failure, a vendor without streamed usage), the
 tokens are counted from that text with the model's tokenizer.
+
+A vendor that reports the prompt's usage up front (Anthropic's `message_start`)
+puts it on a chunk under `PROMPT_USAGE_KEY`: the meter takes it off the chunk (a
+client never sees it) and, if the stream ends before the final usage, records
+that exact prompt count (with its cache tokens) plus the completion counted so far.
 """
 
 from __future__ import annotations
@@ -11,19 +16,25 @@ from typing import Any
 
 from lowart.accounting._tokens import count_prompt_tokens, count_text
 
-__all__ = ["StreamMeter"]
+__all__ = ["PROMPT_USAGE_KEY", "StreamMeter"]
+
+PROMPT_USAGE_KEY = "_lowart_prompt_usage"
 
 
 class StreamMeter:
-    __slots__ = ("_model", "_pieces", "_request", "upstream_usage")
+    __slots__ = ("_model", "_pieces", "_prompt_usage", "_request", "upstream_usage")
 
     def __init__(self, request: dict[str, Any], model: str) -> None:
         self._request = request
         self._model = model
         self._pieces: list[str] = []
         self.upstream_usage: dict[str, Any] | None = None
+        self._prompt_usage: dict[str, Any] | None = None
 
     def observe(self, chunk: dict[str, Any]) -> None:
+        prompt_usage = chunk.pop(PROMPT_USAGE_KEY, None)
+        if prompt_usage:
+            self._prompt_usage = prompt_usage
         usage = chunk.get("usage")
         if usage:
             self.upstream_usage = usage
@@ -50,6 +61,9 @@ class StreamMeter:
             prompt = int(usage.get("prompt_tokens") or 0)
             completion = int(usage.get("completion_tokens") or 0)
             return prompt, completion, "upstream", usage
-        prompt = count_prompt_tokens(self._request, self._model)
         completion = count_text("".join(self._pieces), self._model) if self._pieces else 0
+        if self._prompt_usage:
+            prompt = int(self._prompt_usage.get("prompt_tokens") or 0)
+            return prompt, completion, "partial", self._prompt_usage
+        prompt = count_prompt_tokens(self._request, self._model)
         return prompt, completion, "counted", None

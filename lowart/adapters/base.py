@@ -15,10 +15,17 @@ from typing import Any
 import aiohttp
 import orjson
 
+from lowart.accounting import count_prompt_tokens
 from lowart.errors import GatewayError, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route
 
-__all__ = ["Adapter", "iter_sse", "translate_transport_error", "upstream_error_from_body"]
+__all__ = [
+    "Adapter",
+    "iter_sse",
+    "timeout_for",
+    "translate_transport_error",
+    "upstream_error_from_body",
+]
 
 
 class Adapter(ABC):
@@ -34,8 +41,26 @@ class Adapter(ABC):
     ) -> AsyncIterator[ChatChunk]:
         """An async generator of canonical chunks; closing it cancels the upstream call."""
 
+    async def count_tokens(self, route: Route, request: ChatRequest, ctx: CallContext) -> int:
+        """Prompt tokens of a request; the gateway's tokenizer unless the vendor can count."""
+        return count_prompt_tokens(request, route.upstream_model)
+
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release vendor-specific resources (the shared HTTP session is not the adapter's)."""
+
+
+def timeout_for(
+    route: Route, ctx: CallContext, default: aiohttp.ClientTimeout
+) -> aiohttp.ClientTimeout:
+    """The upstream timeouts for one call: per-route options and the caller's deadline win."""
+    options = route.options
+    if "connect_timeout" not in options and "read_timeout" not in options and not ctx.timeout:
+        return default
+    return aiohttp.ClientTimeout(
+        total=ctx.timeout,
+        connect=options.get("connect_timeout", default.connect),
+        sock_read=options.get("read_timeout", default.sock_read),
+    )
 
 
 async def iter_sse(content: aiohttp.StreamReader) -> AsyncIterator[tuple[str, str]]:

@@ -16,6 +16,7 @@ import orjson
 from lowart.adapters.base import (
     Adapter,
     iter_sse,
+    timeout_for,
     translate_transport_error,
     upstream_error_from_body,
 )
@@ -36,14 +37,7 @@ class OpenAIAdapter(Adapter):
         self._timeout = timeout
 
     def _timeout_for(self, route: Route, ctx: CallContext) -> aiohttp.ClientTimeout:
-        options = route.options
-        if "connect_timeout" not in options and "read_timeout" not in options and not ctx.timeout:
-            return self._timeout
-        return aiohttp.ClientTimeout(
-            total=ctx.timeout,
-            connect=options.get("connect_timeout", self._timeout.connect),
-            sock_read=options.get("read_timeout", self._timeout.sock_read),
-        )
+        return timeout_for(route, ctx, self._timeout)
 
     @staticmethod
     def _url(route: Route) -> str:

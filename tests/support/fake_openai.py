@@ -3,7 +3,8 @@
 Behaviour is chosen per request, so one server serves every test:
 - the upstream model name: `echo` (default), `no-usage`, `fail-<status>`,
   `slow` (waits `fake_delay` before answering), `drop` (stream dies midway),
-  `utf8` (multi-byte characters split across network writes), `tools`;
+  `utf8` (multi-byte characters split across network writes), `tools` (one
+  call; streamed: some text, then STREAMED_TOOL_CALLS as parallel calls);
 - unknown request fields (they reach us only if the gateway passes them through):
   `fake_words` (stream length), `fake_delay` (seconds per streamed word).
 It records every request body and header set, and counts streams that ended
@@ -106,6 +107,8 @@ class FakeOpenAI:
         try:
             if model == "utf8":
                 await _write_split_utf8(response, base)
+            elif model == "tools":
+                await _write_tool_calls(response, base)
             else:
                 for index in range(words):
                     if model == "drop" and index == 3:
@@ -188,3 +191,25 @@ async def _write_split_utf8(response: web.StreamResponse, base: dict) -> None:
     for piece in (data[:cut], data[cut:cut2], data[cut2:]):
         await response.write(piece)
         await asyncio.sleep(0.02)
+
+
+STREAMED_TOOL_CALLS = (
+    ("call_a", "get_weather", '{"city": "Paris"}'),
+    ("call_b", "get_time", '{"zone": "Europe/Paris"}'),
+)
+
+
+async def _write_tool_calls(response: web.StreamResponse, base: dict) -> None:
+    """Text, then two parallel tool calls with arguments split across chunks, like OpenAI."""
+
+    async def write(delta: dict[str, Any], finish: str | None = None) -> None:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        await response.write(b"data: " + orjson.dumps({**base, "choices": [choice]}) + b"\n\n")
+
+    await write({"role": "assistant", "content": "Checking. "})
+    for index, (call_id, name, arguments) in enumerate(STREAMED_TOOL_CALLS):
+        first = {"id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
+        await write({"tool_calls": [{"index": index, **first}]})
+        for piece in (arguments[:5], arguments[5:]):
+            await write({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+    await write({}, "tool_calls")

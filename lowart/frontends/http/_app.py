@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from lowart.frontends.http import _admin, _images, _openai
+from lowart.frontends.http import _admin, _anthropic, _images, _openai
 from lowart.frontends.http._errors import request_middleware
 from lowart.frontends.http._keys import RUNTIME
 
@@ -26,6 +26,7 @@ def create_app(runtime: Runtime) -> web.Application:
     )
     app[RUNTIME] = runtime
     app.add_routes(_openai.routes)
+    app.add_routes(_anthropic.routes)
     app.add_routes(_admin.routes)
     app.add_routes(_images.routes)
     return app

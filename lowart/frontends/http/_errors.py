@@ -32,8 +32,11 @@ ErrorBody = Callable[[GatewayError], dict]
 
 def error_response(exc: GatewayError, body: ErrorBody | None = None) -> web.Response:
     payload = body(exc) if body is not None else exc.openai_body()
+    anthropic = body is GatewayError.anthropic_body
     response = web.Response(
-        status=exc.status, body=orjson.dumps(payload), content_type="application/json"
+        status=exc.anthropic_status() if anthropic else exc.status,
+        body=orjson.dumps(payload),
+        content_type="application/json",
     )
     if exc.retry_after is not None:
         response.headers["Retry-After"] = str(max(1, round(exc.retry_after)))

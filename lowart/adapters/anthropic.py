@@ -1,0 +1,262 @@
+"""Anthropic upstreams: the Messages API (`POST {base_url}/v1/messages`).
+
+Canonical requests are translated to the Messages API and replies back by
+`lowart.translate`; this module only moves bytes and maps failures. When the
+caller itself spoke the Messages API (`ctx.passthrough`), its body is sent as
+is (model swapped), so prompt caching, thinking, documents and server tools
+reach the upstream untouched, and the upstream's own reply or events travel
+back on the canonical response under `NATIVE_KEY`. Transforms (`ctx.hooks`)
+always see Anthropic-format payloads.
+
+Route options: `max_tokens` (default when the request has none, else
+`DEFAULT_MAX_TOKENS`), `anthropic_version` (default 2023-06-01),
+`anthropic_beta` (sent as the `anthropic-beta` header, joined with the one a
+passthrough caller sent), `connect_timeout`,
+`read_timeout`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import orjson
+
+from lowart.accounting import PROMPT_USAGE_KEY, count_prompt_tokens
+from lowart.adapters.base import (
+    Adapter,
+    iter_sse,
+    timeout_for,
+    translate_transport_error,
+    upstream_error_from_body,
+)
+from lowart.errors import GatewayError, UpstreamError
+from lowart.translate import (
+    DEFAULT_MAX_TOKENS,
+    NATIVE_KEY,
+    AnthropicToOpenAIStream,
+    anthropic_error_status,
+    anthropic_response_to_openai,
+    openai_request_to_anthropic,
+)
+from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route
+
+__all__ = ["AnthropicAdapter"]
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+API_VERSION = "2023-06-01"
+_JSON = "application/json"
+# What /v1/messages/count_tokens accepts of a Messages body.
+_COUNT_FIELDS = ("messages", "system", "tools", "tool_choice", "thinking", "mcp_servers")
+
+
+class AnthropicAdapter(Adapter):
+    vendor = "anthropic"
+
+    def __init__(self, session: aiohttp.ClientSession, timeout: aiohttp.ClientTimeout) -> None:
+        self._session = session
+        self._timeout = timeout
+
+    async def complete(self, route: Route, request: ChatRequest, ctx: CallContext) -> ChatResponse:
+        native = _native_body(ctx)
+        payload = self._payload(route, request, ctx, native, stream=False)
+        status, body = await self._post(route, ctx, "/v1/messages", payload)
+        if status >= 400:
+            raise _upstream_error(route, status, body)
+        data = _parse_object(route, body)
+        if data.get("type") != "message":
+            raise UpstreamError(f"Upstream for model '{route.name}' sent an unexpected reply.")
+        if ctx.hooks is not None:
+            data = ctx.hooks.response(data)
+        response: dict[str, Any] = anthropic_response_to_openai(data)
+        if native is not None:
+            response[NATIVE_KEY] = data
+        return response
+
+    async def stream(
+        self, route: Route, request: ChatRequest, ctx: CallContext
+    ) -> AsyncIterator[ChatChunk]:
+        native = _native_body(ctx)
+        payload = self._payload(route, request, ctx, native, stream=True)
+        converter = AnthropicToOpenAIStream(route.upstream_model)
+        try:
+            async with self._session.post(
+                self._url(route, "/v1/messages"),
+                data=orjson.dumps(payload),
+                headers=self._headers(route, ctx),
+                timeout=timeout_for(route, ctx, self._timeout),
+            ) as resp:
+                if resp.status >= 400:
+                    raise _upstream_error(route, resp.status, await resp.read())
+                async for _name, data in iter_sse(resp.content):
+                    event: dict[str, Any] | None = _parse_object(route, data.encode())
+                    if ctx.hooks is not None:
+                        event = ctx.hooks.event(event)
+                        if event is None:
+                            continue
+                    for chunk in _chunks_for(route, event, converter, native is not None):
+                        yield chunk
+                    if event.get("type") == "message_stop":
+                        return
+            raise UpstreamError(f"Upstream for model '{route.name}' ended the stream early.")
+        except GatewayError:
+            raise
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise translate_transport_error(route, exc) from exc
+
+    async def count_tokens(self, route: Route, request: ChatRequest, ctx: CallContext) -> int:
+        """Ask the upstream's count_tokens; count locally only if it cannot answer."""
+        native = _native_body(ctx)
+        body = native if native is not None else self._translate(route, request)
+        payload = {name: body[name] for name in _COUNT_FIELDS if name in body}
+        payload["model"] = route.upstream_model
+        try:
+            status, reply = await self._post(route, ctx, "/v1/messages/count_tokens", payload)
+        except GatewayError:  # unreachable or timed out: the local tokenizer still answers
+            return count_prompt_tokens(request, route.upstream_model)
+        if status in (404, 405):  # an Anthropic-compatible server without the endpoint
+            return count_prompt_tokens(request, route.upstream_model)
+        if status >= 400:
+            raise _upstream_error(route, status, reply)
+        tokens = _parse_object(route, reply).get("input_tokens")
+        if not isinstance(tokens, int):
+            raise UpstreamError(f"Upstream for model '{route.name}' sent an unexpected reply.")
+        return tokens
+
+    @staticmethod
+    def _translate(route: Route, request: ChatRequest) -> dict[str, Any]:
+        default = route.options.get("max_tokens") or DEFAULT_MAX_TOKENS
+        return openai_request_to_anthropic(
+            dict(request), model=route.upstream_model, default_max_tokens=default
+        )
+
+    def _payload(
+        self,
+        route: Route,
+        request: ChatRequest,
+        ctx: CallContext,
+        native: dict[str, Any] | None,
+        *,
+        stream: bool,
+    ) -> dict[str, Any]:
+        if native is not None:
+            payload = {**native, "model": route.upstream_model}
+        else:
+            payload = self._translate(route, request)
+        if stream:
+            payload["stream"] = True
+        else:
+            payload.pop("stream", None)
+        if ctx.hooks is not None:
+            payload = ctx.hooks.request(payload)
+        return payload
+
+    async def _post(
+        self, route: Route, ctx: CallContext, path: str, payload: dict[str, Any]
+    ) -> tuple[int, bytes]:
+        try:
+            async with self._session.post(
+                self._url(route, path),
+                data=orjson.dumps(payload),
+                headers=self._headers(route, ctx),
+                timeout=timeout_for(route, ctx, self._timeout),
+            ) as resp:
+                return resp.status, await resp.read()
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise translate_transport_error(route, exc) from exc
+
+    @staticmethod
+    def _url(route: Route, path: str) -> str:
+        base = (route.base_url or DEFAULT_BASE_URL).rstrip("/")
+        if base.endswith("/v1"):  # accept the OpenAI-style base URL too
+            base = base[:-3]
+        return base + path
+
+    @staticmethod
+    def _headers(route: Route, ctx: CallContext) -> dict[str, str]:
+        headers = {
+            "Content-Type": _JSON,
+            "Accept": _JSON,
+            "anthropic-version": str(route.options.get("anthropic_version") or API_VERSION),
+        }
+        betas = [str(route.options.get("anthropic_beta") or "")]
+        if ctx.passthrough is not None and ctx.passthrough.protocol == "anthropic":
+            betas.append(ctx.passthrough.headers.get("anthropic-beta", ""))
+        beta = ",".join(b for b in betas if b)
+        if beta:
+            headers["anthropic-beta"] = beta
+        if route.api_key:
+            headers["x-api-key"] = route.api_key
+        return headers
+
+
+def _native_body(ctx: CallContext) -> dict[str, Any] | None:
+    passthrough = ctx.passthrough
+    return passthrough.body if passthrough and passthrough.protocol == "anthropic" else None
+
+
+def _chunks_for(
+    route: Route, event: dict[str, Any], converter: AnthropicToOpenAIStream, native: bool
+) -> list[dict[str, Any]]:
+    """The canonical chunks for one event. The prompt's usage rides on message_start's
+    chunk (for the meter), and a native caller's raw event on the first chunk."""
+    kind = event.get("type")
+    if kind == "error":
+        raise _stream_error(route, event)
+    chunks = converter.feed(event)
+    if kind == "message_start" and chunks:
+        chunks[0][PROMPT_USAGE_KEY] = converter.usage_so_far()
+    if native:
+        if not chunks:
+            chunks = [converter.blank_chunk()]
+        chunks[0][NATIVE_KEY] = [event]
+    return chunks
+
+
+def _parse_object(route: Route, body: bytes) -> dict[str, Any]:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise UpstreamError(f"Upstream for model '{route.name}' sent invalid JSON.") from exc
+    if not isinstance(data, dict):
+        raise UpstreamError(f"Upstream for model '{route.name}' sent an unexpected reply.")
+    return data
+
+
+def _error_type(body: bytes) -> str | None:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    error = data.get("error") if isinstance(data, dict) else None
+    return error.get("type") if isinstance(error, dict) else None
+
+
+def _keep_type(error: UpstreamError, error_type: str | None) -> UpstreamError:
+    """Keep the upstream's own error type where its meaning is passed on: when its status
+    is (a 4xx the caller caused), and for 'overloaded' (529; 503 for OpenAI clients).
+    A refused provider key or a vendor fault stays the gateway's 502 `api_error`."""
+    if error_type == "overloaded_error":
+        error.anthropic_type = error_type
+        error.code = "overloaded"
+    elif error_type and error.status == error.upstream_status:
+        error.anthropic_type = error_type
+    return error
+
+
+def _upstream_error(route: Route, status: int, body: bytes) -> UpstreamError:
+    return _keep_type(upstream_error_from_body(route, status, body), _error_type(body))
+
+
+def _stream_error(route: Route, event: dict[str, Any]) -> UpstreamError:
+    error = event.get("error") if isinstance(event.get("error"), dict) else {}
+    error_type = error.get("type")
+    message = error.get("message") or error_type or "unknown error"
+    return _keep_type(
+        UpstreamError(
+            f"Upstream for model '{route.name}' failed mid-stream: {message}",
+            upstream_status=anthropic_error_status(error_type),
+        ),
+        error_type,
+    )

@@ -1,0 +1,72 @@
+"""Anthropic's Messages API: POST /v1/messages and /v1/messages/count_tokens.
+
+The official `anthropic` SDK works unchanged against any route. The body is
+translated once to the canonical request for the Gateway (which does auth,
+limits, routing and usage as for every caller); it also travels as
+`ctx.passthrough`, so an Anthropic route sends it upstream as is and hands
+back the upstream's own reply, while other routes are translated. Errors use
+Anthropic's envelope (the error middleware picks it for these paths).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from lowart.frontends.http._anthropic_sse import relay_anthropic_stream
+from lowart.frontends.http._keys import RUNTIME, call_context
+from lowart.frontends.http._request import presented_key, read_json
+from lowart.translate import NATIVE_KEY, anthropic_request_to_openai, openai_response_to_anthropic
+from lowart.types import Passthrough
+
+__all__ = ["routes"]
+
+routes = web.RouteTableDef()
+
+
+def _json(payload: object) -> web.Response:
+    return web.Response(body=orjson.dumps(payload), content_type="application/json")
+
+
+@routes.post("/v1/messages")
+async def messages(request: web.Request) -> web.StreamResponse:
+    gateway = request.app[RUNTIME].gateway
+    ctx = call_context(request)
+    ctx.interface = "anthropic"
+    principal = await gateway.authenticate(presented_key(request))
+    body = await read_json(request)
+    canonical = anthropic_request_to_openai(body)
+    ctx.passthrough = _passthrough(request, body)
+    if canonical.get("stream"):
+        # message_delta must carry the usage, whatever the route's vendor
+        canonical["stream_options"] = {"include_usage": True}
+        stream = await gateway.open_stream(principal, canonical, ctx)
+        return await relay_anthropic_stream(request, stream, ctx.request_id)
+    return _json(_message_reply(await gateway.complete(principal, canonical, ctx)))
+
+
+def _passthrough(request: web.Request, body: dict[str, Any]) -> Passthrough:
+    """Beta features need their `anthropic-beta` header upstream as well as their fields."""
+    beta = request.headers.get("anthropic-beta")
+    return Passthrough("anthropic", body, {"anthropic-beta": beta} if beta else {})
+
+
+def _message_reply(response: dict[str, Any]) -> dict[str, Any]:
+    native = response.pop(NATIVE_KEY, None)
+    if native is None:
+        return openai_response_to_anthropic(response)
+    return {**native, "model": response["model"]}
+
+
+@routes.post("/v1/messages/count_tokens")
+async def count_tokens(request: web.Request) -> web.Response:
+    gateway = request.app[RUNTIME].gateway
+    ctx = call_context(request)
+    ctx.interface = "anthropic"
+    principal = await gateway.authenticate(presented_key(request))
+    body = await read_json(request)
+    canonical = anthropic_request_to_openai(body, require_max_tokens=False)
+    ctx.passthrough = _passthrough(request, body)
+    return _json({"input_tokens": await gateway.count_tokens(principal, canonical, ctx)})

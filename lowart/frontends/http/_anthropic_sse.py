@@ -1,0 +1,73 @@
+"""Writing a ChatStream as Anthropic Messages API server-sent events."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from lowart.errors import GatewayError
+from lowart.gateway import ChatStream
+from lowart.translate import NATIVE_KEY, OpenAIToAnthropicStream
+
+__all__ = ["relay_anthropic_stream"]
+
+log = logging.getLogger("lowart.http")
+
+_CLIENT_GONE = (ConnectionResetError, ConnectionError)
+
+
+def _frame(event: dict[str, Any]) -> bytes:
+    return (
+        b"event: " + str(event.get("type")).encode() + b"\ndata: " + orjson.dumps(event) + b"\n\n"
+    )
+
+
+def _renamed(event: dict[str, Any], model: str) -> dict[str, Any]:
+    """Clients see the route's public name, as on every other path."""
+    if event.get("type") == "message_start" and isinstance(event.get("message"), dict):
+        return {**event, "message": {**event["message"], "model": model}}
+    return event
+
+
+async def relay_anthropic_stream(
+    request: web.Request, stream: ChatStream, request_id: str
+) -> web.StreamResponse:
+    """Relay an Anthropic upstream's own events, or translate canonical chunks into
+    events; an error after the first byte goes in-band as an `error` event."""
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream; charset=utf-8",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+            "x-request-id": request_id,
+        }
+    )
+    name = stream.route.name
+    converter = OpenAIToAnthropicStream(name)
+    native: bool | None = None
+    try:
+        await response.prepare(request)
+        try:
+            async for chunk in stream:
+                if native is None:
+                    native = NATIVE_KEY in chunk
+                if native:
+                    events = [_renamed(e, name) for e in chunk.get(NATIVE_KEY) or ()]
+                else:
+                    events = converter.feed(chunk)
+                for event in events:
+                    await response.write(_frame(event))
+            if not native:
+                for event in converter.finish():
+                    await response.write(_frame(event))
+        except GatewayError as exc:
+            await response.write(_frame(exc.anthropic_body()))
+        await response.write_eof()
+    except _CLIENT_GONE:
+        log.debug("client of %s went away mid-stream", request_id)
+    finally:
+        await stream.aclose()
+    return response
