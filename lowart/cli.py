@@ -56,6 +56,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_mcp(args: argparse.Namespace) -> int:
+    import os
+
+    from lowart.frontends.mcp import serve_stdio
+
+    _configure_logging(args.debug)
+    api_key = args.api_key or os.environ.get("LOWART_API_KEY")
+    return asyncio.run(serve_stdio(_settings(args), api_key))
+
+
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:
     settings = _settings(args)
 
@@ -236,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--debug", action="store_true", help="debug logging")
     _add_db(serve)
     serve.set_defaults(func=_cmd_serve)
+
+    mcp = sub.add_parser("mcp", help="serve MCP over stdio (for agents that launch lowart)")
+    mcp.add_argument("--api-key", help="the API key the agent acts as (default: $LOWART_API_KEY)")
+    mcp.add_argument("--debug", action="store_true", help="debug logging (to stderr)")
+    _add_db(mcp)
+    mcp.set_defaults(func=_cmd_mcp)
 
     keys = sub.add_parser("keys", help="manage API keys").add_subparsers(
         dest="action", required=True

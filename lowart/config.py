@@ -25,6 +25,13 @@ def _env_int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+_OFF = ("0", "off", "false", "no")
+
+
+def _env_list(name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -43,6 +50,8 @@ class Settings:
     usage_retention_days: int | None = None
     debug_bodies: bool = False
     bootstrap_admin: bool = True
+    mcp_enabled: bool = True
+    mcp_allowed_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -69,6 +78,8 @@ class Settings:
             config_poll_seconds=_env_float("LOWART_CONFIG_POLL_SECONDS", 1.0),
             usage_retention_days=int(retention) if retention else None,
             debug_bodies=os.environ.get("LOWART_DEBUG_BODIES", "") in ("1", "true", "yes"),
+            mcp_enabled=os.environ.get("LOWART_MCP", "on").lower() not in _OFF,
+            mcp_allowed_origins=_env_list("LOWART_MCP_ALLOWED_ORIGINS"),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean)

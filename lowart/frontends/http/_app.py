@@ -27,6 +27,10 @@ def create_app(runtime: Runtime) -> web.Application:
     app[RUNTIME] = runtime
     app.add_routes(_openai.routes)
     app.add_routes(_admin.routes)
+    if runtime.settings.mcp_enabled:
+        from lowart.frontends.mcp import mount_mcp
+
+        mount_mcp(app, runtime)
     return app
 
 

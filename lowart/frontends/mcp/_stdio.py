@@ -1,0 +1,45 @@
+"""`lowart mcp`: the MCP server over stdio, for agents that launch a local process.
+
+The engine runs in this process on the configured database (same keys,
+limits, routes and usage records as `lowart serve`); there is no HTTP
+listener. stdout carries only MCP messages: logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from mcp.server.stdio import stdio_server
+
+from lowart.app import Runtime
+from lowart.config import Settings
+from lowart.errors import GatewayError
+from lowart.frontends.mcp._server import build_server
+
+__all__ = ["serve_stdio"]
+
+log = logging.getLogger("lowart.mcp")
+
+
+async def serve_stdio(settings: Settings, api_key: str | None) -> int:
+    """Serve one MCP client on stdin/stdout until it closes; the exit status."""
+    runtime = await Runtime.open(settings)
+    try:
+        gateway = runtime.gateway
+        try:
+            principal = await gateway.authenticate(api_key)
+        except GatewayError as exc:
+            print(
+                f"error: {exc.message} Give the key in LOWART_API_KEY or with --api-key.",
+                file=sys.stderr,
+                flush=True,
+            )
+            return 2
+        server = build_server(runtime, lambda _ctx: gateway.authenticate(api_key))
+        log.info("lowart MCP server on stdio for key '%s'", principal.name)
+        async with stdio_server() as (read_stream, write_stream):
+            await server.run(read_stream, write_stream, server.create_initialization_options())
+        return 0
+    finally:
+        await runtime.close()
