@@ -35,6 +35,10 @@ class UsageWriter:
         self._task: asyncio.Task | None = None
         self._closing = False
         self._listeners: list[Callable[[UsageRecord], None]] = []
+        # `flush()` (admin API, usage reads) may run while the background loop
+        # flushes: without this both would write the same batch, and the second
+        # `del` would drop records queued in between.
+        self._flushing = asyncio.Lock()
         self.written = 0
 
     def add_listener(self, listener: Callable[[UsageRecord], None]) -> None:
@@ -67,6 +71,10 @@ class UsageWriter:
                 backoff = min(backoff * 2, 10.0)
 
     async def _flush_once(self) -> bool:
+        async with self._flushing:
+            return await self._write_pending()
+
+    async def _write_pending(self) -> bool:
         while self._pending:
             batch = self._pending[: self._batch_size]
             try:
