@@ -24,17 +24,16 @@ log = logging.getLogger("lowart.mcp")
 
 async def serve_stdio(settings: Settings, api_key: str | None) -> int:
     """Serve one MCP client on stdin/stdout until it closes; the exit status."""
+    if not api_key:
+        _refuse("No API key. Give it in LOWART_API_KEY or with --api-key.")
+        return 2
     runtime = await Runtime.open(settings)
     try:
         gateway = runtime.gateway
         try:
             principal = await gateway.authenticate(api_key)
         except GatewayError as exc:
-            print(
-                f"error: {exc.message} Give the key in LOWART_API_KEY or with --api-key.",
-                file=sys.stderr,
-                flush=True,
-            )
+            _refuse(f"{exc.message} Give the key in LOWART_API_KEY or with --api-key.")
             return 2
         server = build_server(runtime, lambda _ctx: gateway.authenticate(api_key))
         log.info("lowart MCP server on stdio for key '%s'", principal.name)
@@ -43,3 +42,8 @@ async def serve_stdio(settings: Settings, api_key: str | None) -> int:
         return 0
     finally:
         await runtime.close()
+
+
+def _refuse(message: str) -> None:
+    """Say why we cannot start, on stderr: the agent's host shows it to its user."""
+    print(f"error: {message}", file=sys.stderr, flush=True)
