@@ -239,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lowart", description="lowart AI API gateway")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="serve the HTTP API")
+    serve = sub.add_parser("serve", help="serve the HTTP API (and MCP at /mcp)")
     serve.add_argument("--host", help="TCP host (default 127.0.0.1, $LOWART_HOST)")
     serve.add_argument("--port", type=int, help="TCP port (default 3000, $LOWART_PORT)")
     serve.add_argument("--uds", help="also listen on this Unix socket ($LOWART_UDS)")

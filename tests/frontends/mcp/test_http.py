@@ -212,6 +212,40 @@ async def test_upstream_failure_is_a_tool_error_and_recorded(gateway):
         assert record["http_status"] == 502
 
 
+async def test_limits_and_revocation_apply_as_on_the_http_api(gateway):
+    key = gateway.create_key("limited", rpm=1)
+    async with http_client(mcp_url(gateway), key) as client:
+        first = await client.call_tool("chat", {"model": "mock", "prompt": "one"})
+        second = await client.call_tool("chat", {"model": "mock", "prompt": "two"})
+        assert not first.is_error
+        assert second.is_error
+        assert second.content[0].text == (
+            "Rate limit of 1 requests per minute reached for key 'limited'."
+        )
+        assert second.structured_content["error"]["status"] == 429
+
+        async def revoke() -> None:
+            await gateway.runtime.admin.revoke_key("limited")
+            await gateway.runtime.reload()
+
+        gateway.run(revoke())
+        with pytest.raises(MCPError):  # the session's next request is refused with 401
+            await client.list_tools()
+
+
+async def test_a_cancelled_call_is_recorded_once_as_cancelled(gateway):
+    fake = gateway.extra["fake"]
+    gateway.add_model("slow", "openai", base_url=fake.base_url, upstream_model="slow")
+    async with http_client(mcp_url(gateway), gateway.admin_key) as client:
+        with pytest.raises(MCPError):  # the client gives up and sends notifications/cancelled
+            await client.call_tool(
+                "chat", {"model": "slow", "prompt": "hi"}, read_timeout_seconds=0.5
+            )
+        assert (await client.call_tool("list_models", {})).structured_content  # session lives on
+    (record,) = await records(gateway, 1)
+    assert (record["route"], record["status"], record["interface"]) == ("slow", "cancelled", "mcp")
+
+
 async def _ignore_progress(_progress: float, _total: float | None, _message: str | None) -> None:
     return None
 
