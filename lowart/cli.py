@@ -25,7 +25,7 @@ def _configure_logging(debug: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("aiosqlite", "sqlalchemy", "alembic", "asyncio"):
+    for noisy in ("aiosqlite", "sqlalchemy", "alembic", "asyncio", "mcp"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -456,3 +456,36 @@ def test_shutdown_ends_open_sessions_promptly(loop_thread, tmp_path):
     except BaseException:  # the client may complain that its server went away
         pass
     assert stopped["seconds"] < 3  # not the 10 s grace: open GET streams are ended first
+
+
+def test_shutdown_lets_an_inflight_call_finish(loop_thread, tmp_path):
+    handle = start_gateway(loop_thread, settings_for(tmp_path, shutdown_grace=10.0))
+    handle.add_model("mock-slow", "mock", options={"delay": 0.05})
+    outcome = {}
+
+    async def call_while_stopping() -> None:
+        started = asyncio.Event()
+
+        async def on_progress(_p: float, _t: float | None, _m: str | None) -> None:
+            started.set()
+
+        async with http_client(handle.base_url + "/mcp", handle.admin_key) as client:
+            await client.list_tools()  # the client checks results against the output schema
+            call = asyncio.create_task(
+                client.call_tool(
+                    "chat",
+                    {"model": "mock-slow", "prompt": "a b c d e f g h i j"},
+                    progress_callback=on_progress,
+                )
+            )
+            await asyncio.wait_for(started.wait(), 5)
+            stopping = asyncio.create_task(asyncio.to_thread(stop_gateway, handle))
+            outcome["result"] = await call
+            await stopping
+
+    try:
+        asyncio.run(call_while_stopping())
+    except BaseException:  # closing the session after the server is gone may complain
+        pass
+    assert not outcome["result"].is_error
+    assert outcome["result"].content[0].text.endswith("You said: a b c d e f g h i j")

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import TextIO
 
@@ -146,3 +151,51 @@ def test_stdio_without_a_key_says_how_to_give_one(prepared, monkeypatch, capsys)
     captured = capsys.readouterr()
     assert captured.out == ""  # stdout belongs to the MCP protocol
     assert "error: No API key. Give it in LOWART_API_KEY or with --api-key." in captured.err
+
+
+def test_sigterm_from_the_agent_host_shuts_down_cleanly(prepared, loop_thread, tmp_path):
+    """Raw newline-delimited JSON-RPC, so the test owns the process and can signal it."""
+    settings, env, key = prepared
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lowart", "mcp", "--api-key", key],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **env},
+        cwd=tmp_path,
+    )
+    try:
+        messages = [
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "raw", "version": "1"},
+                },
+            },
+            {"jsonrpc": "2.0", "method": "notifications/initialized"},
+            {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "tools/call",
+                "params": {"name": "chat", "arguments": {"model": "fake", "prompt": "bye"}},
+            },
+        ]
+        for message in messages:
+            process.stdin.write(json.dumps(message).encode() + b"\n")
+        process.stdin.flush()
+        replies = [json.loads(process.stdout.readline()) for _ in range(2)]
+        assert replies[1]["result"]["content"][0]["text"] == "echo: bye"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0  # not killed by the signal: it shut down
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        for stream in (process.stdin, process.stdout, process.stderr):
+            stream.close()
+    records = usage_records(loop_thread, settings)
+    assert [(r["route"], r["interface"]) for r in records] == [("fake", "mcp")]
