@@ -31,8 +31,11 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 AsgiApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
 
-# How often a waiting `receive` checks whether the client is still connected.
-_DISCONNECT_POLL_SECONDS = 0.25
+# How often a waiting `receive` checks that the client is still connected: soon
+# at first, then less often for long-lived streams (a failed write, such as the
+# SSE keep-alive ping, notices a vanished client as well).
+_FIRST_POLL_SECONDS = 0.1
+_MAX_POLL_SECONDS = 2.0
 _CLIENT_GONE = (ConnectionResetError, ConnectionError)
 
 
@@ -68,10 +71,6 @@ class AsgiBridge:
         self._finished = False
         self._gone = asyncio.Event()  # the client left, or the host ends the stream
 
-    @property
-    def status(self) -> int | None:
-        return self._response.status if self._response is not None else None
-
     def disconnect(self) -> None:
         """Tell the application its client is gone (used to end streams on shutdown)."""
         self._gone.set()
@@ -95,9 +94,11 @@ class AsgiBridge:
             more = not self._request.content.at_eof()
             self._body_done = not more
             return {"type": "http.request", "body": chunk, "more_body": more}
+        interval = _FIRST_POLL_SECONDS
         while not self._gone.is_set() and not self._client_closed():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._gone.wait(), _DISCONNECT_POLL_SECONDS)
+                await asyncio.wait_for(self._gone.wait(), interval)
+            interval = min(interval * 2, _MAX_POLL_SECONDS)
         return {"type": "http.disconnect"}
 
     def _client_closed(self) -> bool:

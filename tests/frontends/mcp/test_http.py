@@ -233,11 +233,13 @@ async def test_limits_and_revocation_apply_as_on_the_http_api(gateway):
             await client.list_tools()
 
 
-async def test_a_cancelled_call_is_recorded_once_as_cancelled(gateway):
+# legacy: the client sends notifications/cancelled; 2026 wire: it closes the response stream.
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_a_cancelled_call_is_recorded_once_as_cancelled(gateway, mode):
     fake = gateway.extra["fake"]
     gateway.add_model("slow", "openai", base_url=fake.base_url, upstream_model="slow")
-    async with http_client(mcp_url(gateway), gateway.admin_key) as client:
-        with pytest.raises(MCPError):  # the client gives up and sends notifications/cancelled
+    async with http_client(mcp_url(gateway), gateway.admin_key, mode=mode) as client:
+        with pytest.raises(MCPError):
             await client.call_tool(
                 "chat", {"model": "slow", "prompt": "hi"}, read_timeout_seconds=0.5
             )
