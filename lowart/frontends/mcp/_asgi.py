@@ -64,8 +64,9 @@ def _scope(request: web.Request, extra: dict[str, Any]) -> dict[str, Any]:
 class AsgiBridge:
     """One HTTP exchange between an aiohttp request and an ASGI app."""
 
-    def __init__(self, request: web.Request) -> None:
+    def __init__(self, request: web.Request, headers: dict[str, str] | None = None) -> None:
         self._request = request
+        self._extra_headers = headers or {}
         self._response: web.StreamResponse | None = None
         self._body_done = False
         self._finished = False
@@ -78,6 +79,8 @@ class AsgiBridge:
     async def run(self, app: AsgiApp, extra_scope: dict[str, Any]) -> web.StreamResponse:
         await app(_scope(self._request, extra_scope), self._receive, self._send)
         if self._response is None:
+            if self._gone.is_set():  # the client left before there was anything to say
+                return web.Response(status=499)
             raise RuntimeError("the ASGI application returned without a response")
         if not self._finished and not self._gone.is_set():
             with contextlib.suppress(*_CLIENT_GONE):
@@ -111,6 +114,7 @@ class AsgiBridge:
             headers: CIMultiDict[str] = CIMultiDict()
             for name, value in message.get("headers", ()):
                 headers.add(name.decode("latin-1"), value.decode("latin-1"))
+            headers.update(self._extra_headers)
             self._response = web.StreamResponse(status=message["status"], headers=headers)
             await self._write(self._response.prepare(self._request))
         elif kind == "http.response.body":

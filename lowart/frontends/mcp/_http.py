@@ -139,7 +139,7 @@ class McpHttpEndpoint:
             return response
         ctx.key_name = principal.name
         tag = self._session_tag(request.headers.get(MCP_SESSION_ID_HEADER))
-        bridge = AsgiBridge(request)
+        bridge = AsgiBridge(request, headers={"x-request-id": ctx.request_id})
         token = CURRENT_SESSION.set(tag)
         if request.method == "GET":
             self._streams.add(bridge)

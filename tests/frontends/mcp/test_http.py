@@ -304,6 +304,7 @@ async def test_sessions_are_bound_to_the_key_that_opened_them(gateway):
         )
     assert stolen.status_code == 404
     assert owned.status_code == 200 and '"name":"chat"' in owned.text
+    assert owned.headers["x-request-id"].startswith("req_")  # as on every lowart response
     assert ended.status_code == 200
     assert after.status_code == 404
 
@@ -406,10 +407,20 @@ async def test_the_2026_single_exchange_wire_works_too(gateway):
         assert client.protocol_version.startswith("2026")
         result = await client.call_tool("chat", {"model": "fake", "prompt": "modern"})
         models = await client.call_tool("list_models", {})
+        progress: list[float] = []
+
+        async def on_progress(value: float, _total: float | None, _message: str | None) -> None:
+            progress.append(value)
+
+        streamed = await client.call_tool(
+            "chat", {"model": "mock", "prompt": "a b c d e f"}, progress_callback=on_progress
+        )
     assert result.content[0].text == "echo: modern"
+    assert not streamed.is_error and len(progress) >= 2
     assert {m["name"] for m in models.structured_content["models"]} == {"fake", "mock"}
-    (record,) = await records(gateway, 1)
-    assert record["interface"] == "mcp"
+    plain, with_progress = await records(gateway, 2)
+    assert (plain["interface"], plain["stream"]) == ("mcp", False)
+    assert (with_progress["interface"], with_progress["stream"]) == ("mcp", True)
 
 
 def test_mcp_over_the_unix_socket(loop_thread, tmp_path, fake_openai):
