@@ -19,6 +19,7 @@ manager stops, closing every session.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator
@@ -51,7 +52,6 @@ log = logging.getLogger("lowart.mcp")
 
 MCP_PATH = "/mcp"
 _PRINCIPAL = "lowart.principal"  # ASGI scope key the handlers read the caller from
-_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _MAX_TRACKED_SESSIONS = 10_000
 _SHUTDOWN_TIMEOUT = 5.0
 
@@ -72,7 +72,12 @@ def origin_allowed(origin: str | None, allowed: tuple[str, ...]) -> bool:
         host = urlsplit(origin).hostname
     except ValueError:
         return False
-    return host in _LOCAL_HOSTS
+    if host == "localhost":
+        return True
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback  # 127/8, ::1
+    except ValueError:
+        return False
 
 
 class McpHttpEndpoint:

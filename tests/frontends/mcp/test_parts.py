@@ -15,9 +15,11 @@ def test_origin_policy_follows_the_dns_rebinding_guidance():
     assert origin_allowed("http://localhost:5173", ())
     assert origin_allowed("http://127.0.0.1", ())
     assert origin_allowed("http://[::1]:8080", ())
+    assert origin_allowed("http://127.1.2.3:9000", ())
     assert not origin_allowed("http://evil.example", ())
     assert not origin_allowed("http://localhost.evil.example", ())
     assert not origin_allowed("null", ())
+    assert not origin_allowed("http://10.0.0.5", ())
     assert origin_allowed("https://agent.example", ("https://agent.example",))
     assert origin_allowed("https://anything.example", ("*",))
 
