@@ -25,7 +25,7 @@ def _configure_logging(debug: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("aiosqlite", "sqlalchemy", "alembic", "asyncio"):
+    for noisy in ("aiosqlite", "sqlalchemy", "alembic", "asyncio", "mcp"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -66,6 +66,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _cmd_mcp(args: argparse.Namespace) -> int:
+    import os
+
+    from lowart.frontends.mcp import serve_stdio
+
+    _configure_logging(args.debug)
+    api_key = args.api_key or os.environ.get("LOWART_API_KEY")
+    return asyncio.run(serve_stdio(_settings(args), api_key))
 
 
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -272,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lowart", description="lowart AI API gateway")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="serve the HTTP and gRPC APIs")
+    serve = sub.add_parser("serve", help="serve the HTTP, gRPC and MCP (at /mcp) APIs")
     serve.add_argument("--host", help="TCP host (default 127.0.0.1, $LOWART_HOST)")
     serve.add_argument("--port", type=int, help="TCP port (default 3000, $LOWART_PORT)")
     serve.add_argument("--uds", help="also listen on this Unix socket ($LOWART_UDS)")
@@ -288,6 +298,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--debug", action="store_true", help="debug logging")
     _add_db(serve)
     serve.set_defaults(func=_cmd_serve)
+
+    mcp = sub.add_parser("mcp", help="serve MCP over stdio (for agents that launch lowart)")
+    mcp.add_argument("--api-key", help="the API key the agent acts as (default: $LOWART_API_KEY)")
+    mcp.add_argument("--debug", action="store_true", help="debug logging (to stderr)")
+    _add_db(mcp)
+    mcp.set_defaults(func=_cmd_mcp)
 
     keys = sub.add_parser("keys", help="manage API keys").add_subparsers(
         dest="action", required=True

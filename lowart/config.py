@@ -25,6 +25,13 @@ def _env_int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+_OFF = ("0", "off", "false", "no")
+
+
+def _env_list(name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -48,6 +55,8 @@ class Settings:
     bootstrap_admin: bool = True
     data_dir: Path = Path("./lowart-data")
     public_url: str | None = None
+    mcp_enabled: bool = True
+    mcp_allowed_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -82,6 +91,8 @@ class Settings:
             debug_bodies=os.environ.get("LOWART_DEBUG_BODIES", "") in ("1", "true", "yes"),
             data_dir=Path(os.environ.get("LOWART_DATA_DIR", "./lowart-data")),
             public_url=os.environ.get("LOWART_PUBLIC_URL") or None,
+            mcp_enabled=os.environ.get("LOWART_MCP", "on").lower() not in _OFF,
+            mcp_allowed_origins=_env_list("LOWART_MCP_ALLOWED_ORIGINS"),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean)

@@ -29,6 +29,10 @@ def create_app(runtime: Runtime) -> web.Application:
     app.add_routes(_anthropic.routes)
     app.add_routes(_admin.routes)
     app.add_routes(_images.routes)
+    if runtime.settings.mcp_enabled:
+        from lowart.frontends.mcp import mount_mcp
+
+        mount_mcp(app, runtime)
     return app
 
 

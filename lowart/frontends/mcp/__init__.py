@@ -1,0 +1,23 @@
+"""The MCP frontend: every model as a tool for agents, over stdio and streamable HTTP."""
+
+from lowart.frontends.mcp._events import MemoryEventStore
+from lowart.frontends.mcp._http import MCP_PATH, McpHttpEndpoint, mount_mcp, origin_allowed
+from lowart.frontends.mcp._server import DEFAULT_RESOURCES, DEFAULT_TOOLS, build_server
+from lowart.frontends.mcp._spec import Caller, ResourceSpec, ToolOutput, ToolSpec
+from lowart.frontends.mcp._stdio import serve_stdio
+
+__all__ = [
+    "DEFAULT_RESOURCES",
+    "DEFAULT_TOOLS",
+    "MCP_PATH",
+    "Caller",
+    "McpHttpEndpoint",
+    "MemoryEventStore",
+    "ResourceSpec",
+    "ToolOutput",
+    "ToolSpec",
+    "build_server",
+    "mount_mcp",
+    "origin_allowed",
+    "serve_stdio",
+]

@@ -1,0 +1,198 @@
+"""Streamable HTTP at /mcp on lowart's own aiohttp listener (TCP and Unix socket).
+
+Order of checks for every request, before the MCP layer sees it:
+1. Origin: a browser page from a non-local origin is refused with 403 (the
+   specification's DNS-rebinding defence); extra origins can be allowed in
+   settings (`LOWART_MCP_ALLOWED_ORIGINS`, `*` for any).
+2. The bearer key, exactly as on the HTTP API: 401 with a JSON error body.
+3. The SDK's session manager: sessions (`Mcp-Session-Id`, bound to the key
+   that created them, so another key gets 404), SSE streams, resumability
+   (`Last-Event-ID`, replayed from an in-memory per-session store) and the
+   2026 single-exchange wire.
+
+The manager runs in a task of its own for the listener's lifetime (its anyio
+task group must be entered and left in one task); on shutdown the long-lived
+GET streams are ended first so in-flight tool calls can drain, then the
+manager stops, closing every session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from mcp.server import ServerRequestContext
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
+from mcp.server.streamable_http import MCP_SESSION_ID_HEADER
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+
+from lowart.errors import AuthenticationFailed, PermissionDenied
+from lowart.frontends.http._errors import error_response
+from lowart.frontends.http._keys import call_context
+from lowart.frontends.http._request import presented_key
+from lowart.frontends.mcp._asgi import AsgiBridge
+from lowart.frontends.mcp._events import CURRENT_SESSION, MemoryEventStore, SessionTag
+from lowart.frontends.mcp._server import build_server
+from lowart.types import Principal
+
+if TYPE_CHECKING:
+    from lowart.app import Runtime
+
+__all__ = ["MCP_PATH", "McpHttpEndpoint", "mount_mcp", "origin_allowed"]
+
+log = logging.getLogger("lowart.mcp")
+
+MCP_PATH = "/mcp"
+_PRINCIPAL = "lowart.principal"  # ASGI scope key the handlers read the caller from
+_MAX_TRACKED_SESSIONS = 10_000
+_SHUTDOWN_TIMEOUT = 5.0
+
+
+async def _principal_from_scope(ctx: ServerRequestContext[Any, Any]) -> Principal:
+    request = ctx.request
+    principal = request.scope.get(_PRINCIPAL) if request is not None else None
+    if not isinstance(principal, Principal):
+        raise AuthenticationFailed("This MCP request carries no authenticated key.")
+    return principal
+
+
+def origin_allowed(origin: str | None, allowed: tuple[str, ...]) -> bool:
+    """No Origin (a non-browser client) or a loopback one is fine; others must be listed."""
+    if not origin or "*" in allowed or origin in allowed:
+        return True
+    try:
+        host = urlsplit(origin).hostname
+    except ValueError:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback  # 127/8, ::1
+    except ValueError:
+        return False
+
+
+class McpHttpEndpoint:
+    def __init__(self, runtime: Runtime) -> None:
+        settings = runtime.settings
+        self._runtime = runtime
+        self.events = MemoryEventStore()
+        self.manager = StreamableHTTPSessionManager(
+            app=build_server(runtime, _principal_from_scope),
+            event_store=self.events,
+            # Host and Origin are checked by `handle` (Host cannot be: lowart may be
+            # reached under any name); the SDK still checks Content-Type.
+            security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+            max_request_body_size=settings.max_body_bytes,
+        )
+        self._allowed_origins = settings.mcp_allowed_origins
+        self._sessions: OrderedDict[str, SessionTag] = OrderedDict()
+        self._streams: set[AsgiBridge] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    async def start(self) -> None:
+        ready = asyncio.Event()
+        self._task = asyncio.create_task(self._host(ready), name="lowart-mcp-sessions")
+        waiter = asyncio.create_task(ready.wait())
+        await asyncio.wait({self._task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        if self._task.done():
+            self._task.result()  # the manager failed to start: raise its error
+
+    async def _host(self, ready: asyncio.Event) -> None:
+        async with self.manager.run():
+            ready.set()
+            await self._stop.wait()
+
+    def end_streams(self) -> None:
+        """Graceful shutdown, first step: end long-lived GET streams; calls may finish."""
+        for bridge in list(self._streams):
+            bridge.disconnect()
+
+    async def stop(self) -> None:
+        self.end_streams()
+        self._stop.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, _SHUTDOWN_TIMEOUT)
+            except TimeoutError:
+                log.warning("MCP sessions did not close within %.0fs", _SHUTDOWN_TIMEOUT)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        ctx = call_context(request)
+        ctx.interface = "mcp"
+        if not origin_allowed(request.headers.get("Origin"), self._allowed_origins):
+            raise PermissionDenied(
+                f"Origin '{request.headers['Origin']}' may not use this MCP endpoint. "
+                "Allow it with LOWART_MCP_ALLOWED_ORIGINS.",
+                code="origin_not_allowed",
+            )
+        try:
+            principal = await self._runtime.gateway.authenticate(presented_key(request))
+        except AuthenticationFailed as exc:
+            response = error_response(exc)
+            response.headers["WWW-Authenticate"] = 'Bearer realm="lowart"'
+            return response
+        ctx.key_name = principal.name
+        tag = self._session_tag(request.headers.get(MCP_SESSION_ID_HEADER))
+        bridge = AsgiBridge(request, headers={"x-request-id": ctx.request_id})
+        token = CURRENT_SESSION.set(tag)
+        if request.method == "GET":
+            self._streams.add(bridge)
+        try:
+            response = await bridge.run(self.manager.handle_request, _scope_for(principal))
+        finally:
+            CURRENT_SESSION.reset(token)
+            self._streams.discard(bridge)
+        self._track_session(tag, request.method, response)
+        return response
+
+    def _session_tag(self, session_id: str | None) -> SessionTag:
+        if session_id is None:
+            return SessionTag()  # an opening request: the server names the session
+        return self._sessions.get(session_id) or SessionTag(session_id)
+
+    def _track_session(self, tag: SessionTag, method: str, response: web.StreamResponse) -> None:
+        """Learn a new session's id from its opening response; forget ended ones."""
+        session_id = response.headers.get(MCP_SESSION_ID_HEADER)
+        if tag.session_id is None and session_id and response.status < 400:
+            tag.session_id = session_id
+            self._sessions[session_id] = tag
+            while len(self._sessions) > _MAX_TRACKED_SESSIONS:
+                self._sessions.popitem(last=False)
+        elif tag.session_id and (response.status == 404 or method == "DELETE"):
+            self._sessions.pop(tag.session_id, None)
+
+
+def _scope_for(principal: Principal) -> dict[str, Any]:
+    """The caller for the MCP handlers, and the identity the SDK binds sessions to."""
+    identity = f"lowart-key-{principal.key_id}"
+    token = AccessToken(token=identity, client_id=identity, scopes=[])
+    return {_PRINCIPAL: principal, "user": AuthenticatedUser(token)}
+
+
+def mount_mcp(app: web.Application, runtime: Runtime) -> None:
+    """Serve MCP at /mcp on this application, its sessions tied to the app's lifetime."""
+    endpoint = McpHttpEndpoint(runtime)
+
+    async def lifetime(_app: web.Application) -> AsyncIterator[None]:
+        await endpoint.start()
+        yield
+        await endpoint.stop()
+
+    async def on_shutdown(_app: web.Application) -> None:
+        endpoint.end_streams()
+
+    app.cleanup_ctx.append(lifetime)
+    app.on_shutdown.append(on_shutdown)
+    for method in ("GET", "POST", "DELETE"):
+        app.router.add_route(method, MCP_PATH, endpoint.handle)

@@ -1,0 +1,149 @@
+"""The MCP server: the SDK's low-level `Server` mapped onto tool and resource specs.
+
+It is transport-agnostic: stdio and streamable HTTP both run this server and
+differ only in how they find the caller's key (`PrincipalResolver`). Every
+tool call is authenticated again (a cache hit), so a revoked key stops working
+mid-session, exactly as on the HTTP API.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import mcp_types as types
+import orjson
+from mcp.server import Server, ServerRequestContext
+from mcp.shared.exceptions import MCPError
+from mcp.shared.jsonrpc_dispatcher import progress_token_from_params
+
+from lowart import __version__
+from lowart.errors import GatewayError
+from lowart.frontends.mcp._catalog import LIST_MODELS, MODELS_RESOURCE, USAGE, USAGE_RESOURCE
+from lowart.frontends.mcp._chat import CHAT
+from lowart.frontends.mcp._errors import internal_error, protocol_error, tool_error
+from lowart.frontends.mcp._spec import Caller, ResourceSpec, ToolSpec
+from lowart.types import Principal
+
+if TYPE_CHECKING:
+    from lowart.app import Runtime
+
+__all__ = ["DEFAULT_RESOURCES", "DEFAULT_TOOLS", "PrincipalResolver", "build_server"]
+
+PrincipalResolver = Callable[[ServerRequestContext[Any, Any]], Awaitable[Principal]]
+
+DEFAULT_TOOLS: tuple[ToolSpec, ...] = (CHAT, LIST_MODELS, USAGE)
+DEFAULT_RESOURCES: tuple[ResourceSpec, ...] = (MODELS_RESOURCE, USAGE_RESOURCE)
+
+# JSON-RPC code the MCP specification gives an unknown resource URI.
+_RESOURCE_NOT_FOUND = -32002
+
+_INSTRUCTIONS = (
+    "lowart is an AI API gateway. Use `list_models` to see the models your key may use, "
+    "`chat` to ask one of them, and `usage` to see what your key has used."
+)
+
+
+def build_server(
+    runtime: Runtime,
+    principal_for: PrincipalResolver,
+    tools: Sequence[ToolSpec] = DEFAULT_TOOLS,
+    resources: Sequence[ResourceSpec] = DEFAULT_RESOURCES,
+) -> Server[Any]:
+    tools_by_name = {tool.name: tool for tool in tools}
+    resources_by_uri = {resource.uri: resource for resource in resources}
+
+    async def caller_for(ctx: ServerRequestContext[Any, Any], request_id: str) -> Caller:
+        principal = await principal_for(ctx)
+
+        async def report(progress: float, total: float | None, message: str | None) -> None:
+            await ctx.session.report_progress(progress, total, message)
+
+        return Caller(
+            runtime=runtime,
+            principal=principal,
+            request_id=request_id,
+            wants_progress=progress_token_from_params(ctx.params) is not None,
+            report_progress=report,
+        )
+
+    async def list_tools(
+        ctx: ServerRequestContext[Any, Any], _params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        principal = await _or_protocol_error(principal_for(ctx))
+        visible = [t.describe() for t in tools if t.available(runtime, principal)]
+        return types.ListToolsResult(tools=visible)
+
+    async def call_tool(
+        ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        request_id = f"mcp_{uuid.uuid4().hex}"
+        tool = tools_by_name.get(params.name)
+        if tool is None:
+            raise MCPError(
+                code=types.INVALID_PARAMS,
+                message=f"Unknown tool '{params.name}'. Available: {', '.join(tools_by_name)}.",
+            )
+        try:
+            caller = await caller_for(ctx, request_id)
+            if not tool.available(runtime, caller.principal):
+                raise GatewayError(f"The tool '{tool.name}' is not available to this key.")
+            output = await tool.run(caller, dict(params.arguments or {}))
+        except GatewayError as exc:
+            return tool_error(exc)
+        except Exception as exc:
+            return tool_error(internal_error(exc, request_id))
+        return types.CallToolResult(
+            content=[types.TextContent(type="text", text=output.text)],
+            structured_content=output.structured,
+        )
+
+    async def list_resources(
+        ctx: ServerRequestContext[Any, Any], _params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        await _or_protocol_error(principal_for(ctx))
+        return types.ListResourcesResult(resources=[r.describe() for r in resources])
+
+    async def read_resource(
+        ctx: ServerRequestContext[Any, Any], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        uri = str(params.uri)
+        resource = resources_by_uri.get(uri)
+        if resource is None:
+            raise MCPError(
+                code=_RESOURCE_NOT_FOUND,
+                message=f"Unknown resource '{uri}'. Available: {', '.join(resources_by_uri)}.",
+            )
+        request_id = f"mcp_{uuid.uuid4().hex}"
+        try:
+            document = await resource.read(await caller_for(ctx, request_id))
+        except GatewayError as exc:
+            raise protocol_error(exc) from None
+        except Exception as exc:
+            raise protocol_error(internal_error(exc, request_id)) from None
+        return types.ReadResourceResult(
+            contents=[
+                types.TextResourceContents(
+                    uri=uri, mime_type=resource.mime_type, text=orjson.dumps(document).decode()
+                )
+            ]
+        )
+
+    return Server(
+        "lowart",
+        version=__version__,
+        title="lowart AI gateway",
+        instructions=_INSTRUCTIONS,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+        on_list_resources=list_resources,
+        on_read_resource=read_resource,
+    )
+
+
+async def _or_protocol_error(principal: Awaitable[Principal]) -> Principal:
+    try:
+        return await principal
+    except GatewayError as exc:
+        raise protocol_error(exc) from None

@@ -1,0 +1,87 @@
+"""What a tool or resource is to the MCP layer: data, so the lists are data-driven.
+
+Each tool is a `ToolSpec` (name, schemas, description an agent can act on
+without documentation, and the coroutine that runs it). The server lists and
+dispatches whatever specs it is given, so a new tool (an image route's
+`generate_image`, say) is one more spec, not a change to the protocol code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import mcp_types as types
+
+from lowart.types import Principal
+
+if TYPE_CHECKING:
+    from lowart.app import Runtime
+
+__all__ = ["Caller", "ProgressReporter", "ResourceSpec", "ToolOutput", "ToolSpec"]
+
+ProgressReporter = Callable[[float, float | None, str | None], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """One authenticated MCP request: the engine, who asks, and how to report progress."""
+
+    runtime: Runtime
+    principal: Principal
+    request_id: str
+    wants_progress: bool
+    report_progress: ProgressReporter
+
+
+@dataclass(frozen=True, slots=True)
+class ToolOutput:
+    """The answer text (what the agent reads) and the structured result (what it parses)."""
+
+    text: str
+    structured: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    name: str
+    title: str
+    description: str
+    input_schema: Mapping[str, Any]
+    output_schema: Mapping[str, Any]
+    run: Callable[[Caller, dict[str, Any]], Awaitable[ToolOutput]]
+    read_only: bool = True
+    # Whether this key sees the tool at all (an image tool only with an image route).
+    available: Callable[[Runtime, Principal], bool] = lambda _runtime, _principal: True
+
+    def describe(self) -> types.Tool:
+        return types.Tool(
+            name=self.name,
+            title=self.title,
+            description=self.description,
+            input_schema=dict(self.input_schema),
+            output_schema=dict(self.output_schema),
+            annotations=types.ToolAnnotations(
+                title=self.title, read_only_hint=self.read_only, open_world_hint=not self.read_only
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceSpec:
+    uri: str
+    name: str
+    title: str
+    description: str
+    read: Callable[[Caller], Awaitable[Any]]
+    mime_type: str = "application/json"
+
+    def describe(self) -> types.Resource:
+        return types.Resource(
+            uri=self.uri,
+            name=self.name,
+            title=self.title,
+            description=self.description,
+            mime_type=self.mime_type,
+        )

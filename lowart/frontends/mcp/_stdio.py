@@ -1,0 +1,86 @@
+"""`lowart mcp`: the MCP server over stdio, for agents that launch a local process.
+
+The engine runs in this process on the configured database (same keys,
+limits, routes and usage records as `lowart serve`); there is no HTTP
+listener. stdout carries only MCP messages: logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Iterator
+
+from mcp.server.stdio import stdio_server
+
+from lowart.app import Runtime
+from lowart.config import Settings
+from lowart.errors import GatewayError
+from lowart.frontends.mcp._server import build_server
+
+__all__ = ["serve_stdio"]
+
+log = logging.getLogger("lowart.mcp")
+
+
+async def serve_stdio(settings: Settings, api_key: str | None) -> int:
+    """Serve one MCP client on stdin/stdout until it closes; the exit status."""
+    if not api_key:
+        _refuse("No API key. Give it in LOWART_API_KEY or with --api-key.")
+        return 2
+    runtime = await Runtime.open(settings)
+    try:
+        gateway = runtime.gateway
+        try:
+            principal = await gateway.authenticate(api_key)
+        except GatewayError as exc:
+            _refuse(f"{exc.message} Give the key in LOWART_API_KEY or with --api-key.")
+            return 2
+        server = build_server(runtime, lambda _ctx: gateway.authenticate(api_key))
+        log.info("lowart MCP server on stdio for key '%s'", principal.name)
+        with _exit_cleanly_on_sigterm(runtime):
+            async with stdio_server() as (read_stream, write_stream):
+                await server.run(read_stream, write_stream, server.create_initialization_options())
+        return 0
+    finally:
+        await runtime.close()
+
+
+@contextlib.contextmanager
+def _exit_cleanly_on_sigterm(runtime: Runtime) -> Iterator[None]:
+    """An agent host may end its server with SIGTERM without closing stdin first.
+
+    The SDK reads stdin in a worker thread that cancellation cannot interrupt,
+    so the serving task cannot unwind; instead the engine is closed here
+    (queued usage records written, database released) and the process exits.
+    """
+    loop = asyncio.get_running_loop()
+    pending: set[asyncio.Task[None]] = set()
+
+    async def terminate() -> None:
+        log.info("SIGTERM: writing usage records and exiting")
+        try:
+            await asyncio.wait_for(runtime.close(), runtime.settings.shutdown_grace)
+        except Exception:
+            log.exception("closing the engine on SIGTERM failed")
+        finally:
+            os._exit(0)
+
+    def on_sigterm() -> None:
+        task = loop.create_task(terminate())
+        pending.add(task)
+
+    loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+
+
+def _refuse(message: str) -> None:
+    """Say why we cannot start, on stderr: the agent's host shows it to its user."""
+    print(f"error: {message}", file=sys.stderr, flush=True)
