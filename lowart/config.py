@@ -43,6 +43,9 @@ class Settings:
     usage_retention_days: int | None = None
     debug_bodies: bool = False
     bootstrap_admin: bool = True
+    redis_url: str | None = field(default=None, repr=False)
+    """Shared limit counters for several gateway processes; unset = in-process limits."""
+    redis_prefix: str = "lowart"
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -69,6 +72,8 @@ class Settings:
             config_poll_seconds=_env_float("LOWART_CONFIG_POLL_SECONDS", 1.0),
             usage_retention_days=int(retention) if retention else None,
             debug_bodies=os.environ.get("LOWART_DEBUG_BODIES", "") in ("1", "true", "yes"),
+            redis_url=os.environ.get("LOWART_REDIS_URL") or None,
+            redis_prefix=os.environ.get("LOWART_REDIS_PREFIX") or "lowart",
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean)

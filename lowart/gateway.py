@@ -18,9 +18,9 @@ from typing import Any
 from lowart._validate import validate_chat_request
 from lowart.accounting import StreamMeter, UsageWriter, count_prompt_tokens
 from lowart.adapters import Adapter
-from lowart.auth import Admission, Authenticator, InProcessLimiter
-from lowart.errors import GatewayError, PermissionDenied
-from lowart.routing import ModelManager
+from lowart.auth import Admission, Authenticator, Limiter
+from lowart.errors import GatewayError, PermissionDenied, TransformFailed, UpstreamTimeout
+from lowart.routing import Breakers, ModelManager, Router, Ticket, Trail
 from lowart.types import (
     CallContext,
     ChatChunk,
@@ -47,11 +47,12 @@ class Gateway:
         self,
         *,
         authenticator: Authenticator,
-        limiter: InProcessLimiter,
+        limiter: Limiter,
         models: ModelManager,
         adapters: Mapping[str, Adapter],
         usage: UsageWriter,
         hooks_for: HooksFactory | None = None,
+        breakers: Breakers | None = None,
     ) -> None:
         self._auth = authenticator
         self._limiter = limiter
@@ -59,6 +60,9 @@ class Gateway:
         self._adapters = adapters
         self._usage = usage
         self._hooks_for = hooks_for
+        self.breakers = breakers or Breakers()
+        # Deployments, fallbacks, retries, breakers and timeouts: see lowart.routing.
+        self.router = Router(models, self.adapter_for, self.breakers, hooks_for)
 
     async def authenticate(self, presented: str | None) -> Principal:
         return await self._auth.authenticate(presented)
@@ -88,33 +92,32 @@ class Gateway:
             )
         return adapter
 
-    def _begin(self, principal: Principal, body: Any, ctx: CallContext) -> _Call:
+    async def _begin(self, principal: Principal, body: Any, ctx: CallContext) -> _Call:
         request = validate_chat_request(body)
         ctx.key_name = principal.name
         route = self.route_for(principal, request["model"])
         ctx.route = route.name
-        adapter = self.adapter_for(route)
+        plan = self.router.plan(route.name)
         estimate = 0
         if self._limiter.needs_estimate(principal):
             limit = request.get("max_completion_tokens") or request.get("max_tokens")
             estimate = count_prompt_tokens(request, route.upstream_model) + (
                 limit or DEFAULT_COMPLETION_ESTIMATE
             )
-        used = self._auth.used_tokens_at_load.get(principal.key_id, 0)
-        admission = self._limiter.admit(principal, estimate, used)
-        if self._hooks_for is not None:
-            ctx.hooks = self._hooks_for(route, ctx)
-        return _Call(self._usage, principal, route, adapter, request, ctx, admission)
+        # Last: nothing after admission may raise, or its slot would never be settled.
+        admission = await self._limiter.acquire(principal, estimate)
+        return _Call(self._usage, principal, route, plan, request, ctx, admission)
 
     async def complete(self, principal: Principal, body: Any, ctx: CallContext) -> ChatResponse:
         """One non-streaming chat completion, usage recorded however it ends."""
-        call = self._begin(principal, body, ctx)
+        call = await self._begin(principal, body, ctx)
         call.stream = False
         try:
-            response = await call.adapter.complete(call.route, call.request, ctx)
+            route, response = await self.router.complete(call.plan, call.request, ctx, call.trail)
         except BaseException as exc:
             call.fail(exc)
             raise
+        call.serve(route)
         usage = response.get("usage")
         if usage:
             prompt = int(usage.get("prompt_tokens") or 0)
@@ -137,32 +140,34 @@ class Gateway:
     async def open_stream(self, principal: Principal, body: Any, ctx: CallContext) -> ChatStream:
         """Start a stream and wait for its first chunk, so failures before the
         first byte still reach the client as a proper error status."""
-        call = self._begin(principal, body, ctx)
-        upstream = call.adapter.stream(call.route, call.request, ctx)
-        meter = StreamMeter(call.request, call.route.upstream_model)
+        call = await self._begin(principal, body, ctx)
         try:
-            first = await anext(upstream, None)
+            opened = await self.router.open_stream(call.plan, call.request, ctx, call.trail)
         except BaseException as exc:
-            call.fail(exc, meter)
-            await _close_quietly(upstream)
+            call.fail(exc)
             raise
+        call.serve(opened.route)
         call.first_chunk_at = time.perf_counter()
-        return ChatStream(call, upstream, meter, first)
+        meter = StreamMeter(call.request, opened.route.upstream_model)
+        return ChatStream(
+            call, opened.upstream, meter, opened.first, opened.ticket, opened.deadline
+        )
 
 
 class _Call:
     """One routed request and the single usage record it will leave."""
 
     __slots__ = (
-        "adapter",
         "admission",
         "ctx",
         "first_chunk_at",
+        "plan",
         "principal",
         "recorded",
         "request",
         "route",
         "stream",
+        "trail",
         "usage_writer",
     )
 
@@ -171,7 +176,7 @@ class _Call:
         usage_writer: UsageWriter,
         principal: Principal,
         route: Route,
-        adapter: Adapter,
+        plan: list[Route],
         request: ChatRequest,
         ctx: CallContext,
         admission: Admission,
@@ -179,13 +184,19 @@ class _Call:
         self.usage_writer = usage_writer
         self.principal = principal
         self.route = route
-        self.adapter = adapter
+        self.plan = plan
+        self.trail = Trail(route.name)
         self.request = request
         self.ctx = ctx
         self.admission = admission
         self.first_chunk_at: float | None = None
         self.recorded = False
         self.stream = True
+
+    def serve(self, route: Route) -> None:
+        """The deployment that answered (a sibling or a fallback after failures)."""
+        self.route = route
+        self.ctx.route = route.name
 
     def finish(
         self,
@@ -201,6 +212,8 @@ class _Call:
         if self.recorded:
             return
         self.recorded = True
+        if status != "ok" and self.trail.last is not None:
+            self.route = self.trail.last  # a failed request is booked on what it tried last
         now = time.perf_counter()
         ctx = self.ctx
         ctx.status = status
@@ -233,6 +246,7 @@ class _Call:
                 cache_read_tokens=cache_read,
                 cache_creation_tokens=cache_creation,
                 usage_source=source,
+                extra=self.trail.extra(),
             )
         )
 
@@ -274,11 +288,15 @@ class ChatStream:
         upstream: AsyncIterator[ChatChunk],
         meter: StreamMeter,
         first: ChatChunk | None,
+        ticket: Ticket | None = None,
+        deadline: float | None = None,
     ) -> None:
         self._call = call
         self._upstream = upstream
         self._meter = meter
         self._first = first
+        self._ticket = ticket
+        self._deadline = deadline
         options = call.request.get("stream_options") or {}
         self._include_usage = bool(options.get("include_usage"))
         self._iterator = self._chunks()
@@ -300,6 +318,20 @@ class ChatStream:
         await self._iterator.aclose()
         if not self._call.recorded:
             self._call.fail(asyncio.CancelledError(), self._meter)
+        if self._ticket is not None:
+            self._ticket.release()  # never iterated to the end: says nothing about health
+
+    async def _next(self) -> ChatChunk | None:
+        """The next upstream chunk, within the route's total timeout if it has one."""
+        if self._deadline is None:
+            return await anext(self._upstream, None)
+        try:
+            async with asyncio.timeout_at(self._deadline):
+                return await anext(self._upstream, None)
+        except TimeoutError as exc:
+            raise UpstreamTimeout(
+                f"Upstream for model '{self._call.route.name}' exceeded its total timeout."
+            ) from exc
 
     async def _chunks(self) -> AsyncIterator[ChatChunk]:
         call, meter, name = self._call, self._meter, self._call.route.name
@@ -316,12 +348,19 @@ class ChatStream:
                 elif chunk.get("choices"):
                     chunk.pop("usage", None)
                     yield chunk
-                chunk = await anext(self._upstream, None)
+                chunk = await self._next()
+            if self._ticket is not None:
+                self._ticket.success()
             prompt, completion, source, usage = meter.usage()
             if include_usage and usage is None:
                 yield _usage_chunk(last, name, prompt, completion)
             call.finish(prompt, completion, source, usage)
         except BaseException as exc:
+            if self._ticket is not None:
+                if isinstance(exc, GatewayError) and not isinstance(exc, TransformFailed):
+                    self._ticket.failure()  # the upstream died mid-stream
+                else:
+                    self._ticket.release()
             call.fail(exc, meter)
             raise
         finally:

@@ -29,6 +29,8 @@ def principal_from_row(row: dict) -> Principal:
         tpm=row["tpm"],
         quota_tokens=row["quota_tokens"],
         allowed_models=frozenset(allowed) if allowed is not None else None,
+        max_concurrency=row.get("max_concurrency"),
+        quota_period=row.get("quota_period") or "total",
     )
 
 

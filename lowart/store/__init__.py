@@ -3,12 +3,16 @@
 from lowart.store._config_version import read_version
 from lowart.store._crypto import SecretBox, SecretBoxError
 from lowart.store._engine import migrate, open_engine
+from lowart.store._fallbacks import FallbackStore
+from lowart.store._health import HealthStore
 from lowart.store._keys import DuplicateName, KeyStore
 from lowart.store._models import ModelStore
 from lowart.store._usage import UsageStore
 
 __all__ = [
     "DuplicateName",
+    "FallbackStore",
+    "HealthStore",
     "KeyStore",
     "ModelStore",
     "SecretBox",
