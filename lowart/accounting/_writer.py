@@ -35,6 +35,7 @@ class UsageWriter:
         self._task: asyncio.Task | None = None
         self._closing = False
         self._listeners: list[Callable[[UsageRecord], None]] = []
+        self._lock = asyncio.Lock()  # one writer at a time, or a batch could be written twice
         self.written = 0
 
     def add_listener(self, listener: Callable[[UsageRecord], None]) -> None:
@@ -67,6 +68,10 @@ class UsageWriter:
                 backoff = min(backoff * 2, 10.0)
 
     async def _flush_once(self) -> bool:
+        async with self._lock:
+            return await self._drain()
+
+    async def _drain(self) -> bool:
         while self._pending:
             batch = self._pending[: self._batch_size]
             try:
