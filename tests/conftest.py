@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+import asyncpg
 import pytest
+from redis.exceptions import RedisError
 
 from tests.support.fake_openai import FakeOpenAI
+from tests.support.postgres import temporary_database
+from tests.support.redis import RedisService, drop_prefix, open_test_redis
 from tests.support.servers import (
     GatewayHandle,
     LoopThread,
@@ -17,6 +21,18 @@ from tests.support.servers import (
 )
 
 REQUIRE_SERVICES = os.environ.get("LOWART_TEST_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture
+def postgres_url(loop_thread: LoopThread) -> Iterator[str]:
+    """A fresh PostgreSQL database (skipped locally, failed in CI, when the server is down)."""
+    context = temporary_database()
+    try:
+        url = loop_thread.run(context.__aenter__())
+    except (OSError, asyncpg.PostgresError) as exc:
+        service_unavailable("PostgreSQL", str(exc))
+    yield url
+    loop_thread.run(context.__aexit__(None, None, None))
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +72,14 @@ def service_unavailable(name: str, reason: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(message)
     pytest.skip(message)
+
+
+@pytest.fixture
+def redis_service(loop_thread: LoopThread) -> Iterator[RedisService]:
+    """This machine's Redis with a key prefix of our own (skip locally / fail in CI if down)."""
+    try:
+        service = loop_thread.run(open_test_redis())
+    except (OSError, RedisError) as exc:
+        service_unavailable("Redis", str(exc))
+    yield service
+    loop_thread.run(drop_prefix(service))

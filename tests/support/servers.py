@@ -108,6 +108,9 @@ def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return replace(base, **overrides)
 
 
+test_settings.__test__ = False  # a factory, not a test, though its name starts with test_
+
+
 def start_gateway(loop: LoopThread, settings: Settings) -> GatewayHandle:
     async def start() -> GatewayHandle:
         runtime = await Runtime.open(settings)
