@@ -18,14 +18,23 @@ depends_on = None
 _NAMING = {"uq": "uq_%(table_name)s_%(column_0_name)s"}
 
 
+def _unique_name_constraint() -> str:
+    """The UNIQUE(name) of 0001, whatever this database called it."""
+    inspector = sa.inspect(op.get_bind())
+    for constraint in inspector.get_unique_constraints("models"):
+        if constraint["column_names"] == ["name"]:
+            return constraint["name"] or "uq_models_name"
+    raise RuntimeError("models has no UNIQUE(name) constraint to drop")
+
+
 def upgrade() -> None:
-    dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
+    unique = _unique_name_constraint()
+    if op.get_bind().dialect.name == "sqlite":
         with op.batch_alter_table("models", naming_convention=_NAMING, recreate="always") as batch:
-            batch.drop_constraint("uq_models_name", type_="unique")
+            batch.drop_constraint(unique, type_="unique")
             batch.add_column(sa.Column("weight", sa.Integer, nullable=False, server_default="1"))
     else:
-        op.drop_constraint("models_name_key", "models", type_="unique")
+        op.drop_constraint(unique, "models", type_="unique")
         op.add_column("models", sa.Column("weight", sa.Integer, nullable=False, server_default="1"))
     op.create_index("ix_models_name", "models", ["name"])
     with op.batch_alter_table("api_keys") as batch:
@@ -62,4 +71,4 @@ def downgrade() -> None:
     op.drop_index("ix_models_name", "models")
     with op.batch_alter_table("models") as batch:
         batch.drop_column("weight")
-        batch.create_unique_constraint("models_name_key", ["name"])
+        batch.create_unique_constraint("uq_models_name", ["name"])
