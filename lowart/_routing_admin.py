@@ -7,6 +7,7 @@ request can never be sent round in circles.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from lowart.errors import InvalidRequest, NotFound
@@ -25,6 +26,13 @@ def check_weight(value: object) -> int:
             param="weight",
         )
     return value
+
+
+def _aware(value: datetime | None) -> datetime:
+    """SQLite hands timestamps back naive (they were stored as UTC)."""
+    if value is None:
+        return datetime.min.replace(tzinfo=UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _check_priority(value: object) -> int:
@@ -66,9 +74,13 @@ class RoutingAdmin:
     async def with_circuits(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Add the last published circuit state of each deployment."""
         states = await self._health.states() if self._health is not None else {}
+        now = datetime.now(UTC)
         for row in rows:
             state = states.get(row["id"])
-            row["circuit"] = state["state"] if state else "closed"
+            circuit = state["state"] if state else "closed"
+            if circuit == "open" and _aware(state["open_until"]) <= now:
+                circuit = "half_open"  # cool-down over: the next request probes it
+            row["circuit"] = circuit
         return rows
 
     def _store(self) -> FallbackStore:

@@ -127,6 +127,8 @@ def test_breaker_opens_probes_and_closes(gateway):
     )
     assert status == 200
     assert wait_until(lambda: circuit() == "open" and _cooled(gateway, deployment), timeout=3)
+    states = gateway.run(gateway.runtime.admin.list_models())
+    assert next(m["circuit"] for m in states if m["id"] == deployment) == "half_open"
     assert ask(gateway, "flaky").model == "flaky"
     assert circuit() == "closed"
 

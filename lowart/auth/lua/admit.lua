@@ -14,12 +14,11 @@ local window = 60000
 
 if quota > 0 then
   if redis.call('EXISTS', KEYS[6]) == 0 then
-    local baseline = tonumber(ARGV[7])
-    if baseline < 0 then return {5, 0, 0} end
+    if tonumber(ARGV[7]) < 0 then return {5, 0, 0} end
     if tonumber(ARGV[8]) > 0 then
-      redis.call('SET', KEYS[6], baseline, 'EX', ARGV[8])
+      redis.call('SET', KEYS[6], ARGV[7], 'EX', ARGV[8])
     else
-      redis.call('SET', KEYS[6], baseline)
+      redis.call('SET', KEYS[6], ARGV[7])
     end
   end
   local used = tonumber(redis.call('GET', KEYS[6]))
