@@ -38,6 +38,10 @@ def build_plan(
     available: Callable[[Route], bool],
     rnd: Callable[[], float] = random.random,
 ) -> list[Route]:
+    routes = deployments.get(name, ())
+    if len(routes) == 1 and name not in fallbacks:  # the common case, on every request
+        only = routes[0]
+        return [only] if only.enabled and available(only) else []
     plan: list[Route] = []
     seen: set[str] = set()
 

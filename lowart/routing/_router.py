@@ -92,7 +92,8 @@ class Trail:
             self.served_by is None or self.served_by.name == self.requested
         ):
             return None
-        fallbacks = sorted({a["route"] for a in self.attempts} - {self.requested})
+        tried = dict.fromkeys(a["route"] for a in self.attempts)  # in order of first try
+        fallbacks = [name for name in tried if name != self.requested]
         return {
             "requested_model": self.requested,
             "attempts": len(self.attempts),
@@ -153,6 +154,8 @@ class Router:
         async def attempt(route: Route, policy: Policy, ticket: Ticket) -> ChatResponse:
             adapter = self._adapter_for(route)
             limit = _min(policy.first_byte_timeout, policy.total_timeout)
+            if limit is None:  # the common case skips the timer entirely
+                return await adapter.complete(route, request, ctx)
             async with asyncio.timeout(limit):
                 return await adapter.complete(route, request, ctx)
 
@@ -171,9 +174,13 @@ class Router:
             deadline = started + policy.total_timeout if policy.total_timeout else None
             first_by = started + policy.first_byte_timeout if policy.first_byte_timeout else None
             upstream = adapter.stream(route, request, ctx)
+            first_deadline = _min(first_by, deadline)
             try:
-                async with asyncio.timeout_at(_min(first_by, deadline)):
+                if first_deadline is None:
                     first = await anext(upstream, None)
+                else:
+                    async with asyncio.timeout_at(first_deadline):
+                        first = await anext(upstream, None)
             except BaseException:
                 await _close_quietly(upstream)
                 raise
