@@ -119,10 +119,17 @@ class RedisLimiter:
             ttl,
             self._lease_ms,
         ]
-        code, retry_ms, used = await self._run_admit(keys, args)
+        settle_keys = [keys[2], keys[3], keys[4], keys[5]]
+        flags = [
+            "1" if principal.tpm else "0",
+            "1" if principal.max_concurrency else "0",
+            "1" if principal.quota_tokens else "0",
+        ]
+        admission = _RedisAdmission(self, settle_keys, [member, str(estimate), "0", *flags])
+        code, retry_ms, used = await self._admit_once(keys, args, admission)
         if code == _NEED_BASELINE:
             args[6] = await self._baseline(principal.key_id, window.start) if self._baseline else 0
-            code, retry_ms, used = await self._run_admit(keys, args)
+            code, retry_ms, used = await self._admit_once(keys, args, admission)
         retry = max(0.0, retry_ms / 1000)
         if code == _QUOTA:
             raise quota_exceeded(principal, window, used)
@@ -132,13 +139,25 @@ class RedisLimiter:
             raise too_many_tokens(principal, retry)
         if code == _CONCURRENCY:
             raise too_many_concurrent(principal)
-        settle_keys = [keys[2], keys[3], keys[4], keys[5]]
-        flags = [
-            "1" if principal.tpm else "0",
-            "1" if principal.max_concurrency else "0",
-            "1" if principal.quota_tokens else "0",
-        ]
-        return _RedisAdmission(self, settle_keys, [member, str(estimate), "0", *flags])
+        return admission
+
+    async def _admit_once(
+        self, keys: list[str], args: list, admission: _RedisAdmission
+    ) -> tuple[int, int, int]:
+        """Run the admit script; if our caller is cancelled while Redis admits the request,
+        settle it at zero once the answer arrives, so no slot or reservation leaks."""
+        task = asyncio.ensure_future(self._run_admit(keys, args))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+
+            def release_orphan(done: asyncio.Future) -> None:
+                if not done.cancelled() and done.exception() is None:
+                    if done.result()[0] == _ADMITTED:
+                        admission.settle(0)
+
+            task.add_done_callback(release_orphan)
+            raise
 
     async def _run_admit(self, keys: list[str], args: list) -> tuple[int, int, int]:
         try:

@@ -221,6 +221,33 @@ def test_limiter_tokens_settle_and_quota_holds(limiter, loop_thread):
     loop_thread.run(scenario())
 
 
+def test_redis_slots_survive_cancelled_acquires(redis_service, loop_thread):
+    """A client gone while Redis admits its request must not keep a concurrency slot."""
+    key = Principal(key_id=3, name="k", max_concurrency=1000, tpm=10**9)
+
+    async def scenario() -> int:
+        client = connect_redis(redis_service.url)
+        limiter = RedisLimiter(client, prefix=redis_service.prefix)
+        try:
+            tasks = [asyncio.create_task(limiter.acquire(key, 10)) for _ in range(60)]
+            await asyncio.sleep(0)
+            for index, task in enumerate(tasks):
+                if index % 2:
+                    task.cancel()
+            done = await asyncio.gather(*tasks, return_exceptions=True)
+            for admission in done:
+                if not isinstance(admission, BaseException):
+                    admission.settle(10)
+            await asyncio.sleep(0.2)  # cancelled scripts still answer; their settles follow
+            await limiter.drain()
+            return await client.zcard(f"{redis_service.prefix}:{{k3}}:concurrency")
+        finally:
+            await limiter.close()
+            await client.aclose()
+
+    assert loop_thread.run(scenario()) == 0
+
+
 def test_cli_keys_update(tmp_path):
     env = {
         **os.environ,
