@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lowart.store._config_version import bump_version
 from lowart.store._keys import DuplicateName
+from lowart.store._rows import as_dict
 from lowart.store._tables import model_fallbacks
 
 __all__ = ["FallbackStore"]
@@ -25,7 +26,7 @@ class FallbackStore:
             model_fallbacks.c.model, model_fallbacks.c.priority, model_fallbacks.c.id
         )
         async with self._engine.connect() as conn:
-            return [dict(row._mapping) for row in await conn.execute(query)]
+            return [as_dict(row) for row in await conn.execute(query)]
 
     async def add(self, model: str, fallback: str, priority: int) -> dict[str, Any]:
         values = {

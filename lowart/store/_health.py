@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from lowart.store._rows import as_dict
 from lowart.store._tables import deployment_health
 
 __all__ = ["HealthStore"]
@@ -47,4 +48,4 @@ class HealthStore:
     async def states(self) -> dict[int, dict[str, Any]]:
         async with self._engine.connect() as conn:
             rows = await conn.execute(sa.select(deployment_health))
-            return {row.model_id: dict(row._mapping) for row in rows}
+            return {row.model_id: as_dict(row) for row in rows}

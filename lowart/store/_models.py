@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lowart.store._config_version import bump_version
+from lowart.store._rows import as_dict
 from lowart.store._tables import deployment_health, model_fallbacks, models
 
 __all__ = ["ModelStore"]
@@ -40,7 +41,7 @@ class ModelStore:
     async def list(self) -> list[dict[str, Any]]:
         async with self._engine.connect() as conn:
             rows = await conn.execute(sa.select(models).order_by(models.c.name, models.c.id))
-            return [dict(row._mapping) for row in rows]
+            return [as_dict(row) for row in rows]
 
     async def get(self, name: str) -> dict[str, Any] | None:
         """The first deployment of `name` (the only one for most models)."""
@@ -50,14 +51,14 @@ class ModelStore:
     async def get_by_id(self, deployment: int) -> dict[str, Any] | None:
         async with self._engine.connect() as conn:
             row = (await conn.execute(sa.select(models).where(models.c.id == deployment))).first()
-            return dict(row._mapping) if row else None
+            return as_dict(row) if row else None
 
     async def deployments(self, name: str) -> list[dict[str, Any]]:
         async with self._engine.connect() as conn:
             rows = await conn.execute(
                 sa.select(models).where(models.c.name == name).order_by(models.c.id)
             )
-            return [dict(row._mapping) for row in rows]
+            return [as_dict(row) for row in rows]
 
     async def update(
         self, name: str, values: Mapping[str, Any], deployment: int | None = None
