@@ -5,7 +5,7 @@ from lowart.auth._backend import connect_redis, open_limiter
 from lowart.auth._keys import KEY_PREFIX, generate_key, hash_key, key_display_prefix
 from lowart.auth._limits import Admission, InProcessLimiter, Limiter, QuotaBaseline
 from lowart.auth._periods import QUOTA_PERIODS, quota_window
-from lowart.auth._redis_limiter import LimitsUnavailable, RedisLimiter
+from lowart.auth._redis_limiter import RedisLimiter
 
 __all__ = [
     "KEY_PREFIX",
@@ -14,7 +14,6 @@ __all__ = [
     "Authenticator",
     "InProcessLimiter",
     "Limiter",
-    "LimitsUnavailable",
     "QuotaBaseline",
     "RedisLimiter",
     "connect_redis",

@@ -31,7 +31,7 @@ from lowart.auth._limits import (
     too_many_tokens,
 )
 from lowart.auth._periods import QuotaWindow, quota_window
-from lowart.errors import GatewayError
+from lowart.errors import LimitsUnavailable
 from lowart.types import Principal
 
 __all__ = ["RedisLimiter"]
@@ -43,12 +43,6 @@ _ADMITTED, _RPM, _TPM, _CONCURRENCY, _QUOTA, _NEED_BASELINE = range(6)
 
 def _script(name: str) -> str:
     return resources.files("lowart.auth").joinpath("lua", name).read_text()
-
-
-class LimitsUnavailable(GatewayError):
-    status = 503
-    default_code = "limits_unavailable"
-    grpc_code = "UNAVAILABLE"
 
 
 class _RedisAdmission(Admission):

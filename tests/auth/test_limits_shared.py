@@ -276,3 +276,36 @@ def test_cli_keys_update(tmp_path):
     assert bad.returncode == 1 and "'tpm' must be a positive integer" in bad.stderr
     missing = lowart("keys", "update", "nobody", "--tpm", "5")
     assert missing.returncode == 1 and "No key named" in missing.stderr
+
+
+def test_unreachable_redis_fails_the_start_and_refuses_limited_keys(loop_thread):
+    from contextlib import AsyncExitStack
+
+    from lowart.auth import open_limiter
+    from lowart.errors import LimitsUnavailable
+    from tests.support.fake_openai import closed_port
+
+    url = f"redis://127.0.0.1:{closed_port()}/0"
+
+    async def baseline(_key: int, _since) -> int:
+        return 0
+
+    async def start() -> None:
+        async with AsyncExitStack() as stack:
+            await open_limiter(url, prefix="x", baseline=baseline, stack=stack)
+
+    with pytest.raises(RuntimeError, match="LOWART_REDIS_URL is unreachable"):
+        loop_thread.run(start())
+
+    async def later() -> None:  # Redis went away after the start
+        client = connect_redis(url)
+        limiter = RedisLimiter(client, prefix="x")
+        try:
+            assert (await limiter.acquire(Principal(key_id=1, name="free"), 5)) is not None
+            with pytest.raises(LimitsUnavailable) as info:
+                await limiter.acquire(Principal(key_id=1, name="k", rpm=5), 0)
+            assert info.value.status == 503 and info.value.code == "limits_unavailable"
+        finally:
+            await client.aclose()
+
+    loop_thread.run(later())
