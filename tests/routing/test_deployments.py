@@ -138,6 +138,18 @@ def _cooled(gateway, deployment: int) -> bool:
     return breaker is not None and (breaker.open_until or 0) < time.time()
 
 
+def test_a_stream_dying_midway_counts_against_its_deployment(gateway):
+    fake = gateway.extra["fake"]
+    options = {"breaker_min_calls": 1, "breaker_cooldown": 30}
+    gateway.add_model(
+        "dying", "openai", base_url=fake.base_url, upstream_model="drop", options=options
+    )
+    deployment = gateway.run(gateway.runtime.admin.models.get("dying"))["id"]
+    with pytest.raises(openai.APIError):
+        list(ask(gateway, "dying", stream=True))
+    assert gateway.runtime.gateway.breakers.snapshot(deployment).state == "open"
+
+
 def test_all_circuits_open_is_503_with_retry_after_and_one_record(gateway):
     options = {"retries": 0, "breaker_min_calls": 1, "breaker_cooldown": 30}
     gateway.add_model("down", "openai", base_url=refused_url(), options=options)

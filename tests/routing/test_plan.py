@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
+from lowart.adapters.base import parse_retry_after
 from lowart.errors import TransformFailed, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from lowart.routing import Policy, backoff_delay, build_plan, classify, find_cycle, weighted_order
 from lowart.types import Route
@@ -60,3 +62,14 @@ def test_backoff_grows_with_jitter_and_honours_retry_after():
     assert backoff_delay(policy, 5, None, lambda: 1.0) == 3.0  # capped
     assert backoff_delay(policy, 0, 4.0, lambda: 0.5) == 4.0
     assert backoff_delay(policy, 0, 30.0, lambda: 0.5) is None  # too long: fall back instead
+
+
+def test_retry_after_header_forms():
+    from email.utils import format_datetime
+
+    soon = datetime.now(UTC) + timedelta(seconds=30)
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after("0.5") == 0.5
+    assert 28 <= parse_retry_after(format_datetime(soon, usegmt=True)) <= 30
+    assert parse_retry_after("-3") == 0.0
+    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
