@@ -12,11 +12,21 @@ from typing import Any
 
 import orjson
 
+from lowart._routing_admin import RoutingAdmin, check_weight
 from lowart.adapters import VENDORS
 from lowart.adapters.comfyui import check_comfyui_options
-from lowart.auth import generate_key, hash_key, key_display_prefix
+from lowart.auth import QUOTA_PERIODS, generate_key, hash_key, key_display_prefix
 from lowart.errors import InvalidRequest, NotFound
-from lowart.store import DuplicateName, KeyStore, ModelStore, SecretBox, UsageStore
+from lowart.routing import validate_policy_options
+from lowart.store import (
+    DuplicateName,
+    FallbackStore,
+    HealthStore,
+    KeyStore,
+    ModelStore,
+    SecretBox,
+    UsageStore,
+)
 
 __all__ = ["Admin", "parse_since"]
 
@@ -29,7 +39,14 @@ _MODEL_FIELDS = (
     "api_key_env",
     "options",
     "enabled",
+    "weight",
 )
+_KEY_LIMITS = {
+    "rpm": "rpm",
+    "tpm": "tpm",
+    "quota": "quota_tokens",
+    "concurrency": "max_concurrency",
+}
 
 
 def _check_name(kind: str, name: object) -> str:
@@ -47,6 +64,22 @@ def _check_limit(name: str, value: object) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise InvalidRequest(f"'{name}' must be a positive integer.", param=name)
     return value
+
+
+def _check_period(value: object) -> str:
+    if value not in QUOTA_PERIODS:
+        raise InvalidRequest(
+            f"'quota_period' must be one of {', '.join(QUOTA_PERIODS)}.", param="quota_period"
+        )
+    return str(value)
+
+
+def _check_models(models: object) -> str | None:
+    if models is None:
+        return None
+    if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
+        raise InvalidRequest("'models' must be a list of model names.", param="models")
+    return orjson.dumps(models).decode()
 
 
 def parse_since(value: str | None) -> date | None:
@@ -72,6 +105,8 @@ def _public_key(row: dict[str, Any]) -> dict[str, Any]:
         "rpm": row["rpm"],
         "tpm": row["tpm"],
         "quota_tokens": row["quota_tokens"],
+        "quota_period": row.get("quota_period") or "total",
+        "concurrency": row.get("max_concurrency"),
         "used_tokens": int(row.get("used_tokens") or 0),
         "models": orjson.loads(row["allowed_models"]) if row.get("allowed_models") else None,
         "created_at": _iso(row["created_at"]),
@@ -87,7 +122,9 @@ def _public_model(row: dict[str, Any]) -> dict[str, Any]:
     else:
         api_key = None
     return {
+        "id": row["id"],
         "name": row["name"],
+        "weight": int(row.get("weight", 1)),
         "vendor": row["vendor"],
         "base_url": row["base_url"],
         "upstream_model": row["upstream_model"],
@@ -106,12 +143,20 @@ def _iso(value: datetime | None) -> str | None:
 
 class Admin:
     def __init__(
-        self, keys: KeyStore, models: ModelStore, usage: UsageStore, secrets: SecretBox
+        self,
+        keys: KeyStore,
+        models: ModelStore,
+        usage: UsageStore,
+        secrets: SecretBox,
+        *,
+        fallbacks: FallbackStore | None = None,
+        health: HealthStore | None = None,
     ) -> None:
         self.keys = keys
         self.models = models
         self.usage = usage
         self._secrets = secrets
+        self.routing = RoutingAdmin(models, fallbacks, health)
 
     async def create_key(
         self,
@@ -122,13 +167,12 @@ class Admin:
         tpm: int | None = None,
         quota: int | None = None,
         models: list[str] | None = None,
+        concurrency: int | None = None,
+        quota_period: str = "total",
     ) -> tuple[str, dict[str, Any]]:
         """Create a key; the returned key string is the only time it exists in clear."""
         _check_name("key", name)
-        if models is not None and (
-            not isinstance(models, list) or not all(isinstance(m, str) for m in models)
-        ):
-            raise InvalidRequest("'models' must be a list of model names.", param="models")
+        allowed = _check_models(models)
         key = generate_key()
         try:
             row = await self.keys.create(
@@ -139,7 +183,9 @@ class Admin:
                 rpm=_check_limit("rpm", rpm),
                 tpm=_check_limit("tpm", tpm),
                 quota_tokens=_check_limit("quota", quota),
-                allowed_models=orjson.dumps(models).decode() if models is not None else None,
+                max_concurrency=_check_limit("concurrency", concurrency),
+                quota_period=_check_period(quota_period or "total"),
+                allowed_models=allowed,
             )
         except DuplicateName as exc:
             raise InvalidRequest(str(exc), param="name", code="duplicate_name") from exc
@@ -147,6 +193,26 @@ class Admin:
 
     async def list_keys(self) -> list[dict[str, Any]]:
         return [_public_key(row) for row in await self.keys.list()]
+
+    async def update_key(self, name: str, **fields: Any) -> dict[str, Any]:
+        """Change a key's limits: a field given as None removes that limit (models: all)."""
+        unknown = set(fields) - {*_KEY_LIMITS, "quota_period", "models"}
+        if unknown:
+            raise InvalidRequest(f"Unknown key field(s): {', '.join(sorted(unknown))}.")
+        values: dict[str, Any] = {}
+        for field, column in _KEY_LIMITS.items():
+            if field in fields:
+                values[column] = _check_limit(field, fields[field])
+        if "quota_period" in fields:
+            values["quota_period"] = _check_period(fields["quota_period"] or "total")
+        if "models" in fields:
+            values["allowed_models"] = _check_models(fields["models"])
+        if not values:
+            raise InvalidRequest("Nothing to update.")
+        if not await self.keys.update(name, values):
+            raise NotFound(f"No key named '{name}'.")
+        rows = [row for row in await self.keys.list() if row["name"] == name]
+        return _public_key(rows[0])
 
     async def revoke_key(self, name: str) -> None:
         if not await self.keys.revoke(name):
@@ -165,27 +231,33 @@ class Admin:
             raise InvalidRequest(str(exc), param="name", code="duplicate_name") from exc
         return _public_model(row)
 
-    async def update_model(self, name: str, **fields: Any) -> dict[str, Any]:
+    async def update_model(
+        self, name: str, deployment: int | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        """Change one deployment; `deployment` (its id) is needed when `name` has several."""
+        target = await self.routing.deployment(name, deployment)
         if fields.get("options") is not None or fields.get("vendor") == "comfyui":
-            current = await self.models.get(name) or {}
-            if fields.get("vendor", current.get("vendor")) == "comfyui":
-                stored = orjson.loads(current.get("options") or "{}")
+            if fields.get("vendor", target.get("vendor")) == "comfyui":
+                stored = orjson.loads(target.get("options") or "{}")
                 given = fields.get("options") or {}
                 merged = {**stored, **given} if isinstance(given, dict) else given
                 fields["options"] = check_comfyui_options(merged)
         values = self._model_values(fields, creating=False)
         if not values:
             raise InvalidRequest("Nothing to update.")
-        if not await self.models.update(name, values):
-            raise NotFound(f"No model named '{name}'.")
-        return _public_model(await self.models.get(name))
+        await self.models.update(name, values, target["id"])
+        return _public_model(await self.models.get_by_id(target["id"]))
 
-    async def remove_model(self, name: str) -> None:
-        if not await self.models.remove(name):
+    async def remove_model(self, name: str, deployment: int | None = None) -> None:
+        """Remove one deployment by id, or every deployment of `name` (and its fallbacks)."""
+        if deployment is not None:
+            await self.routing.deployment(name, deployment)
+        if not await self.models.remove(name, deployment):
             raise NotFound(f"No model named '{name}'.")
 
     async def list_models(self) -> list[dict[str, Any]]:
-        return [_public_model(row) for row in await self.models.list()]
+        rows = [_public_model(row) for row in await self.models.list()]
+        return await self.routing.with_circuits(rows)
 
     def _model_values(self, fields: dict[str, Any], *, creating: bool) -> dict[str, Any]:
         unknown = set(fields) - set(_MODEL_FIELDS)
@@ -218,8 +290,12 @@ class Admin:
             if not isinstance(fields["options"], dict):
                 raise InvalidRequest("'options' must be an object.", param="options")
             values["options"] = orjson.dumps(fields["options"]).decode()
+        if fields.get("options") is not None:
+            validate_policy_options(fields["options"])
         if fields.get("enabled") is not None:
             values["enabled"] = bool(fields["enabled"])
+        if fields.get("weight") is not None:
+            values["weight"] = check_weight(fields["weight"])
         if creating and values.get("vendor") == "openai" and not values.get("base_url"):
             values["base_url"] = "https://api.openai.com/v1"
         return values

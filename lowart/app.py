@@ -29,13 +29,15 @@ from lowart.adapters import (
     OpenAIAdapter,
 )
 from lowart.admin import Admin
-from lowart.auth import Authenticator, InProcessLimiter
+from lowart.auth import Authenticator, open_limiter
 from lowart.config import Settings
 from lowart.gateway import Gateway
 from lowart.images import ImageJobs, ImageService
-from lowart.routing import ModelManager
+from lowart.routing import Breakers, HealthPublisher, ModelManager
 from lowart.store import (
+    FallbackStore,
     FileStore,
+    HealthStore,
     JobStore,
     KeyStore,
     ModelStore,
@@ -86,9 +88,17 @@ class Runtime:
             ModelStore(engine),
             UsageStore(engine),
         )
-        admin = Admin(key_store, model_store, usage_store, secrets)
+        fallback_store, health_store = FallbackStore(engine), HealthStore(engine)
+        admin = Admin(
+            key_store,
+            model_store,
+            usage_store,
+            secrets,
+            fallbacks=fallback_store,
+            health=health_store,
+        )
         authenticator = Authenticator(key_store)
-        models = ModelManager(model_store, secrets)
+        models = ModelManager(model_store, secrets, fallback_store)
         await models.refresh()
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, enable_cleanup_closed=True),
@@ -114,12 +124,21 @@ class Runtime:
         )
         writer.start()
         stack.push_async_callback(writer.close)
+        limiter = await open_limiter(
+            settings.redis_url,
+            prefix=settings.redis_prefix,
+            baseline=usage_store.used_tokens,
+            stack=stack,
+        )
+        publisher = HealthPublisher(health_store)
+        stack.push_async_callback(publisher.close)
         gateway = Gateway(
             authenticator=authenticator,
-            limiter=InProcessLimiter(),
+            limiter=limiter,
             models=models,
             adapters=adapters,
             usage=writer,
+            breakers=Breakers(on_change=publisher.publish),
         )
         jobs = ImageJobs(
             JobStore(engine), FileStore(engine, settings.data_dir), models, adapters, writer

@@ -12,9 +12,19 @@ from typing import Any
 
 from lowart._table import render_table
 from lowart.admin import Admin
+from lowart.auth import QUOTA_PERIODS
 from lowart.config import Settings
 from lowart.errors import GatewayError
-from lowart.store import KeyStore, ModelStore, SecretBox, UsageStore, migrate, open_engine
+from lowart.store import (
+    FallbackStore,
+    HealthStore,
+    KeyStore,
+    ModelStore,
+    SecretBox,
+    UsageStore,
+    migrate,
+    open_engine,
+)
 
 __all__ = ["main"]
 
@@ -34,7 +44,14 @@ async def _with_admin(settings: Settings, action: Callable[[Admin], Awaitable[An
     try:
         await migrate(engine)
         secrets = SecretBox.from_settings(settings.secret_key, settings.secret_key_file)
-        admin = Admin(KeyStore(engine), ModelStore(engine), UsageStore(engine), secrets)
+        admin = Admin(
+            KeyStore(engine),
+            ModelStore(engine),
+            UsageStore(engine),
+            secrets,
+            fallbacks=FallbackStore(engine),
+            health=HealthStore(engine),
+        )
         return await action(admin)
     finally:
         await engine.dispose()
@@ -105,12 +122,30 @@ def _cmd_keys_create(args: argparse.Namespace) -> int:
                 tpm=args.tpm,
                 quota=args.quota,
                 models=models,
+                concurrency=args.concurrency,
+                quota_period=args.quota_period,
             ),
         )
     )
     kind = "admin key" if info["admin"] else "key"
     print(f"Created {kind} '{info['name']}'. It is shown only now; store it safely:")
     print(key)
+    return 0
+
+
+_KEY_UPDATE_FIELDS = ("rpm", "tpm", "quota", "concurrency", "quota_period", "models")
+
+
+def _cmd_keys_update(args: argparse.Namespace) -> int:
+    fields = {name: getattr(args, name) for name in _KEY_UPDATE_FIELDS if hasattr(args, name)}
+    info = asyncio.run(
+        _with_admin(_settings(args), lambda admin: admin.update_key(args.name, **fields))
+    )
+    limits = ", ".join(
+        f"{name}={info[name] if info[name] is not None else 'none'}"
+        for name in ("rpm", "tpm", "concurrency", "quota_tokens", "quota_period")
+    )
+    print(f"Updated key '{args.name}': {limits}.")
     return 0
 
 
@@ -126,7 +161,9 @@ def _cmd_keys_list(args: argparse.Namespace) -> int:
         "status",
         "rpm",
         "tpm",
+        "concurrency",
         "quota_tokens",
+        "quota_period",
         "used_tokens",
         "models",
     )
@@ -191,6 +228,8 @@ def _model_fields(args: argparse.Namespace) -> dict[str, Any]:
         fields["vendor"] = args.vendor
     if getattr(args, "enabled", None) is not None:
         fields["enabled"] = args.enabled
+    if getattr(args, "weight", None) is not None:
+        fields["weight"] = args.weight
     return {k: v for k, v in fields.items() if v is not None}
 
 
@@ -202,28 +241,131 @@ def _cmd_models_add(args: argparse.Namespace) -> int:
             _settings(args), lambda admin: admin.add_model(args.name, vendor=vendor, **fields)
         )
     )
-    print(f"Added model '{model['name']}' ({model['vendor']} -> {model['upstream_model']}).")
+    print(
+        f"Added model '{model['name']}' ({model['vendor']} -> {model['upstream_model']}) "
+        f"as deployment {model['id']} with weight {model['weight']}."
+    )
     return 0
 
 
 def _cmd_models_update(args: argparse.Namespace) -> int:
     fields = _model_fields(args)
-    asyncio.run(_with_admin(_settings(args), lambda admin: admin.update_model(args.name, **fields)))
-    print(f"Updated model '{args.name}'.")
+    model = asyncio.run(
+        _with_admin(
+            _settings(args),
+            lambda admin: admin.update_model(args.name, args.deployment, **fields),
+        )
+    )
+    print(f"Updated model '{args.name}' (deployment {model['id']}).")
     return 0
 
 
 def _cmd_models_remove(args: argparse.Namespace) -> int:
-    asyncio.run(_with_admin(_settings(args), lambda admin: admin.remove_model(args.name)))
-    print(f"Removed model '{args.name}'.")
+    asyncio.run(
+        _with_admin(_settings(args), lambda admin: admin.remove_model(args.name, args.deployment))
+    )
+    which = f"deployment {args.deployment} of " if args.deployment is not None else ""
+    print(f"Removed {which}model '{args.name}'.")
     return 0
 
 
 def _cmd_models_list(args: argparse.Namespace) -> int:
     rows = asyncio.run(_with_admin(_settings(args), lambda admin: admin.list_models()))
-    columns = ("name", "vendor", "upstream_model", "base_url", "api_key", "enabled")
+    columns = (
+        "id",
+        "name",
+        "weight",
+        "vendor",
+        "upstream_model",
+        "base_url",
+        "api_key",
+        "enabled",
+        "circuit",
+    )
     print(render_table(rows, columns))
     return 0
+
+
+def _cmd_fallback_add(args: argparse.Namespace) -> int:
+    edge = asyncio.run(
+        _with_admin(
+            _settings(args),
+            lambda admin: admin.routing.add_fallback(args.model, args.fallback, args.priority),
+        )
+    )
+    print(
+        f"'{edge['model']}' now falls back to '{edge['fallback']}' (priority {edge['priority']})."
+    )
+    return 0
+
+
+def _cmd_fallback_remove(args: argparse.Namespace) -> int:
+    asyncio.run(
+        _with_admin(
+            _settings(args), lambda admin: admin.routing.remove_fallback(args.model, args.fallback)
+        )
+    )
+    print(f"'{args.model}' no longer falls back to '{args.fallback}'.")
+    return 0
+
+
+def _cmd_fallback_list(args: argparse.Namespace) -> int:
+    rows = asyncio.run(
+        _with_admin(_settings(args), lambda admin: admin.routing.list_fallbacks(args.model))
+    )
+    print(render_table(rows, ("model", "fallback", "priority")))
+    return 0
+
+
+def _limit(value: str) -> int | None:
+    """A limit on the command line: a positive integer, or `none` to remove it."""
+    if value.lower() in ("none", "off", "unlimited"):
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError("expected a positive integer or 'none'") from exc
+
+
+def _model_list(value: str) -> list[str] | None:
+    if value.lower() == "all":
+        return None
+    return [m.strip() for m in value.split(",") if m.strip()]
+
+
+def _add_fallback_commands(models: Any) -> None:
+    fallback = models.add_parser("fallback", help="fallback chains between models").add_subparsers(
+        dest="fallback_action", required=True
+    )
+    add = fallback.add_parser("add", help="MODEL falls back to FALLBACK when it fails")
+    add.add_argument("model")
+    add.add_argument("fallback")
+    add.add_argument("--priority", type=int, default=0, help="lower is tried first (default 0)")
+    _add_db(add)
+    add.set_defaults(func=_cmd_fallback_add)
+    remove = fallback.add_parser("remove", help="remove a fallback edge")
+    remove.add_argument("model")
+    remove.add_argument("fallback")
+    _add_db(remove)
+    remove.set_defaults(func=_cmd_fallback_remove)
+    listing = fallback.add_parser("list", help="list fallback edges")
+    listing.add_argument("model", nargs="?")
+    _add_db(listing)
+    listing.set_defaults(func=_cmd_fallback_list)
+
+
+def _add_key_update_command(keys: Any) -> None:
+    update = keys.add_parser("update", help="change a key's limits ('none' removes a limit)")
+    update.add_argument("name")
+    keep = argparse.SUPPRESS  # an option not given leaves that setting alone
+    update.add_argument("--rpm", type=_limit, default=keep, help="requests per minute")
+    update.add_argument("--tpm", type=_limit, default=keep, help="tokens per minute")
+    update.add_argument("--quota", type=_limit, default=keep, help="token quota")
+    update.add_argument("--concurrency", type=_limit, default=keep, help="requests in flight")
+    update.add_argument("--quota-period", choices=QUOTA_PERIODS, default=keep)
+    update.add_argument("--models", type=_model_list, default=keep, help="a,b or 'all'")
+    _add_db(update)
+    update.set_defaults(func=_cmd_keys_update)
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
@@ -266,7 +408,7 @@ def _add_model_args(parser: argparse.ArgumentParser, *, creating: bool) -> None:
         "--option",
         action="append",
         metavar="NAME=VALUE",
-        help="vendor option (JSON value), repeatable",
+        help="vendor or resilience option (JSON value), repeatable",
     )
     parser.add_argument("--workflow", help="comfyui: API-format workflow JSON file")
     parser.add_argument(
@@ -275,6 +417,11 @@ def _add_model_args(parser: argparse.ArgumentParser, *, creating: bool) -> None:
         metavar="NAME=NODE.inputs.INPUT",
         help="comfyui: where a request value goes, e.g. prompt=6.inputs.text (repeatable)",
     )
+    parser.add_argument(
+        "--weight", type=int, help="share of this name's traffic (default 1; 0 = standby)"
+    )
+    if not creating:
+        parser.add_argument("--deployment", type=int, help="the deployment id (see models list)")
     _add_db(parser)
 
 
@@ -315,8 +462,13 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--tpm", type=int, help="tokens per minute")
     create.add_argument("--quota", type=int, help="total token quota")
     create.add_argument("--models", help="comma-separated models this key may use (default: all)")
+    create.add_argument("--concurrency", type=int, help="requests in flight at once")
+    create.add_argument(
+        "--quota-period", choices=QUOTA_PERIODS, default="total", help="quota window (UTC)"
+    )
     _add_db(create)
     create.set_defaults(func=_cmd_keys_create)
+    _add_key_update_command(keys)
     listing = keys.add_parser("list", help="list keys (never the keys themselves)")
     _add_db(listing)
     listing.set_defaults(func=_cmd_keys_list)
@@ -328,7 +480,7 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="manage model routes").add_subparsers(
         dest="action", required=True
     )
-    add = models.add_parser("add", help="add a model route")
+    add = models.add_parser("add", help="add a model route (same name again: one more deployment)")
     add.add_argument("name")
     _add_model_args(add, creating=True)
     add.set_defaults(func=_cmd_models_add)
@@ -339,13 +491,15 @@ def build_parser() -> argparse.ArgumentParser:
     toggle.add_argument("--enable", dest="enabled", action="store_true", default=None)
     toggle.add_argument("--disable", dest="enabled", action="store_false")
     update.set_defaults(func=_cmd_models_update)
-    remove = models.add_parser("remove", help="remove a model route")
+    remove = models.add_parser("remove", help="remove a model route (all its deployments)")
     remove.add_argument("name")
+    remove.add_argument("--deployment", type=int, help="remove only this deployment")
     _add_db(remove)
     remove.set_defaults(func=_cmd_models_remove)
     mlist = models.add_parser("list", help="list model routes")
     _add_db(mlist)
     mlist.set_defaults(func=_cmd_models_list)
+    _add_fallback_commands(models)
 
     stats = sub.add_parser("stats", help="usage statistics")
     stats.add_argument("--by", choices=("model", "key", "day", "interface"), default="model")

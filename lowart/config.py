@@ -57,6 +57,9 @@ class Settings:
     public_url: str | None = None
     mcp_enabled: bool = True
     mcp_allowed_origins: tuple[str, ...] = ()
+    redis_url: str | None = field(default=None, repr=False)
+    """Shared limit counters for several gateway processes; unset = in-process limits."""
+    redis_prefix: str = "lowart"
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -93,6 +96,8 @@ class Settings:
             public_url=os.environ.get("LOWART_PUBLIC_URL") or None,
             mcp_enabled=os.environ.get("LOWART_MCP", "on").lower() not in _OFF,
             mcp_allowed_origins=_env_list("LOWART_MCP_ALLOWED_ORIGINS"),
+            redis_url=os.environ.get("LOWART_REDIS_URL") or None,
+            redis_prefix=os.environ.get("LOWART_REDIS_PREFIX") or "lowart",
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean)

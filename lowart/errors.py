@@ -12,6 +12,7 @@ __all__ = [
     "AuthenticationFailed",
     "GatewayError",
     "InvalidRequest",
+    "LimitsUnavailable",
     "ModelNotFound",
     "NotFound",
     "PayloadTooLarge",
@@ -133,6 +134,14 @@ class RateLimited(GatewayError):
 class QuotaExceeded(RateLimited):
     openai_type = "insufficient_quota"
     default_code = "insufficient_quota"
+
+
+class LimitsUnavailable(GatewayError):
+    """The shared limit store (Redis) cannot be reached: limited keys wait, not run unlimited."""
+
+    status = 503
+    grpc_code = "UNAVAILABLE"
+    default_code = "limits_unavailable"
 
 
 class UpstreamError(GatewayError):

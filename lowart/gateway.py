@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 from lowart._validate import validate_chat_request
 from lowart.accounting import StreamMeter, UsageWriter, count_prompt_tokens
 from lowart.adapters import Adapter
-from lowart.auth import Admission, Authenticator, InProcessLimiter
-from lowart.errors import GatewayError, PermissionDenied
-from lowart.routing import ModelManager
+from lowart.auth import Admission, Authenticator, Limiter
+from lowart.errors import GatewayError, PermissionDenied, TransformFailed, UpstreamTimeout
+from lowart.routing import Breakers, ModelManager, Router, Ticket, Trail
 from lowart.types import (
     CallContext,
     ChatChunk,
@@ -50,11 +50,12 @@ class Gateway:
         self,
         *,
         authenticator: Authenticator,
-        limiter: InProcessLimiter,
+        limiter: Limiter,
         models: ModelManager,
         adapters: Mapping[str, Adapter],
         usage: UsageWriter,
         hooks_for: HooksFactory | None = None,
+        breakers: Breakers | None = None,
     ) -> None:
         self._auth = authenticator
         self._limiter = limiter
@@ -64,6 +65,9 @@ class Gateway:
         self._hooks_for = hooks_for
         # Image generation (ComfyUI routes); the composition root attaches it.
         self.images: ImageService | None = None
+        self.breakers = breakers or Breakers()
+        # Deployments, fallbacks, retries, breakers and timeouts: see lowart.routing.
+        self.router = Router(models, self.adapter_for, self.breakers, hooks_for)
 
     async def authenticate(self, presented: str | None) -> Principal:
         return await self._auth.authenticate(presented)
@@ -93,10 +97,9 @@ class Gateway:
             )
         return adapter
 
-    def admit(self, principal: Principal) -> Admission:
+    async def admit(self, principal: Principal) -> Admission:
         """Rate limits for calls that count no tokens (image generations)."""
-        used = self._auth.used_tokens_at_load.get(principal.key_id, 0)
-        return self._limiter.admit(principal, 0, used)
+        return await self._limiter.acquire(principal, 0)
 
     def vendor_hooks(self, route: Route, ctx: CallContext) -> VendorHooks | None:
         return self._hooks_for(route, ctx) if self._hooks_for is not None else None
@@ -118,35 +121,34 @@ class Gateway:
         ctx.route = route.name
         return await self.adapter_for(route).count_tokens(route, request, ctx)
 
-    def _begin(self, principal: Principal, body: Any, ctx: CallContext) -> _Call:
+    async def _begin(self, principal: Principal, body: Any, ctx: CallContext) -> _Call:
         request = validate_chat_request(body)
         ctx.key_name = principal.name
         route = self.route_for(principal, request["model"])
         ctx.route = route.name
-        adapter = self.adapter_for(route)
+        plan = self.router.plan(route.name)
         estimate = 0
         if self._limiter.needs_estimate(principal):
             limit = request.get("max_completion_tokens") or request.get("max_tokens")
             estimate = count_prompt_tokens(request, route.upstream_model) + (
                 limit or DEFAULT_COMPLETION_ESTIMATE
             )
-        used = self._auth.used_tokens_at_load.get(principal.key_id, 0)
-        admission = self._limiter.admit(principal, estimate, used)
-        if self._hooks_for is not None:
-            ctx.hooks = self._hooks_for(route, ctx)
-        return _Call(self._usage, principal, route, adapter, request, ctx, admission)
+        # Last: nothing after admission may raise, or its slot would never be settled.
+        admission = await self._limiter.acquire(principal, estimate)
+        return _Call(self._usage, principal, route, plan, request, ctx, admission)
 
     async def complete(self, principal: Principal, body: Any, ctx: CallContext) -> ChatResponse:
         """One non-streaming chat completion, usage recorded however it ends."""
         if self._image_route(body):
             return await self.images.chat(principal, body, ctx)  # type: ignore[union-attr,return-value]
-        call = self._begin(principal, body, ctx)
+        call = await self._begin(principal, body, ctx)
         call.stream = False
         try:
-            response = await call.adapter.complete(call.route, call.request, ctx)
+            route, response = await self.router.complete(call.plan, call.request, ctx, call.trail)
         except BaseException as exc:
             call.fail(exc)
             raise
+        call.serve(route)
         usage = response.get("usage")
         if usage:
             prompt = int(usage.get("prompt_tokens") or 0)
@@ -173,32 +175,34 @@ class Gateway:
         first byte still reach the client as a proper error status."""
         if self._image_route(body):
             return await self.images.open_chat_stream(principal, body, ctx)  # type: ignore[union-attr]
-        call = self._begin(principal, body, ctx)
-        upstream = call.adapter.stream(call.route, call.request, ctx)
-        meter = StreamMeter(call.request, call.route.upstream_model)
+        call = await self._begin(principal, body, ctx)
         try:
-            first = await anext(upstream, None)
+            opened = await self.router.open_stream(call.plan, call.request, ctx, call.trail)
         except BaseException as exc:
-            call.fail(exc, meter)
-            await _close_quietly(upstream)
+            call.fail(exc)
             raise
+        call.serve(opened.route)
         call.first_chunk_at = time.perf_counter()
-        return ChatStream(call, upstream, meter, first)
+        meter = StreamMeter(call.request, opened.route.upstream_model)
+        return ChatStream(
+            call, opened.upstream, meter, opened.first, opened.ticket, opened.deadline
+        )
 
 
 class _Call:
     """One routed request and the single usage record it will leave."""
 
     __slots__ = (
-        "adapter",
         "admission",
         "ctx",
         "first_chunk_at",
+        "plan",
         "principal",
         "recorded",
         "request",
         "route",
         "stream",
+        "trail",
         "usage_writer",
     )
 
@@ -207,7 +211,7 @@ class _Call:
         usage_writer: UsageWriter,
         principal: Principal,
         route: Route,
-        adapter: Adapter,
+        plan: list[Route],
         request: ChatRequest,
         ctx: CallContext,
         admission: Admission,
@@ -215,13 +219,19 @@ class _Call:
         self.usage_writer = usage_writer
         self.principal = principal
         self.route = route
-        self.adapter = adapter
+        self.plan = plan
+        self.trail = Trail(route.name)
         self.request = request
         self.ctx = ctx
         self.admission = admission
         self.first_chunk_at: float | None = None
         self.recorded = False
         self.stream = True
+
+    def serve(self, route: Route) -> None:
+        """The deployment that answered (a sibling or a fallback after failures)."""
+        self.route = route
+        self.ctx.route = route.name
 
     def finish(
         self,
@@ -237,6 +247,8 @@ class _Call:
         if self.recorded:
             return
         self.recorded = True
+        if status != "ok" and self.trail.last is not None:
+            self.route = self.trail.last  # a failed request is booked on what it tried last
         now = time.perf_counter()
         ctx = self.ctx
         ctx.status = status
@@ -269,6 +281,7 @@ class _Call:
                 cache_read_tokens=cache_read,
                 cache_creation_tokens=cache_creation,
                 usage_source=source,
+                extra=self.trail.extra(),
             )
         )
 
@@ -310,11 +323,15 @@ class ChatStream:
         upstream: AsyncIterator[ChatChunk],
         meter: StreamMeter,
         first: ChatChunk | None,
+        ticket: Ticket | None = None,
+        deadline: float | None = None,
     ) -> None:
         self._call = call
         self._upstream = upstream
         self._meter = meter
         self._first = first
+        self._ticket = ticket
+        self._deadline = deadline
         options = call.request.get("stream_options") or {}
         self._include_usage = bool(options.get("include_usage"))
         self._iterator = self._chunks()
@@ -336,6 +353,20 @@ class ChatStream:
         await self._iterator.aclose()
         if not self._call.recorded:
             self._call.fail(asyncio.CancelledError(), self._meter)
+        if self._ticket is not None:
+            self._ticket.release()  # never iterated to the end: says nothing about health
+
+    async def _next(self) -> ChatChunk | None:
+        """The next upstream chunk, within the route's total timeout if it has one."""
+        if self._deadline is None:
+            return await anext(self._upstream, None)
+        try:
+            async with asyncio.timeout_at(self._deadline):
+                return await anext(self._upstream, None)
+        except TimeoutError as exc:
+            raise UpstreamTimeout(
+                f"Upstream for model '{self._call.route.name}' exceeded its total timeout."
+            ) from exc
 
     async def _chunks(self) -> AsyncIterator[ChatChunk]:
         call, meter, name = self._call, self._meter, self._call.route.name
@@ -352,12 +383,19 @@ class ChatStream:
                 elif chunk.get("choices"):
                     chunk.pop("usage", None)
                     yield chunk
-                chunk = await anext(self._upstream, None)
+                chunk = await self._next()
+            if self._ticket is not None:
+                self._ticket.success()
             prompt, completion, source, usage = meter.usage()
             if include_usage and usage is None:
                 yield _usage_chunk(last, name, prompt, completion)
             call.finish(prompt, completion, source, usage)
         except BaseException as exc:
+            if self._ticket is not None:
+                if isinstance(exc, GatewayError) and not isinstance(exc, TransformFailed):
+                    self._ticket.failure()  # the upstream died mid-stream
+                else:
+                    self._ticket.release()
             call.fail(exc, meter)
             raise
         finally:

@@ -83,6 +83,8 @@ class Principal:
     tpm: int | None = None
     quota_tokens: int | None = None
     allowed_models: frozenset[str] | None = None
+    max_concurrency: int | None = None
+    quota_period: str = "total"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,7 @@ class Route:
     script: str | None = field(default=None, repr=False)
     script_version: int = 0
     enabled: bool = True
+    weight: int = 1
 
 
 class VendorHooks(Protocol):

@@ -7,11 +7,13 @@ from collections.abc import Iterator
 
 import asyncpg
 import pytest
+from redis.exceptions import RedisError
 
 from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.fake_comfyui import FakeComfyUI
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.postgres import temporary_database
+from tests.support.redis import RedisService, drop_prefix, open_test_redis
 from tests.support.servers import (
     GatewayHandle,
     LoopThread,
@@ -93,3 +95,14 @@ def service_unavailable(name: str, reason: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(message)
     pytest.skip(message)
+
+
+@pytest.fixture
+def redis_service(loop_thread: LoopThread) -> Iterator[RedisService]:
+    """This machine's Redis with a key prefix of our own (skip locally / fail in CI if down)."""
+    try:
+        service = loop_thread.run(open_test_redis())
+    except (OSError, RedisError) as exc:
+        service_unavailable("Redis", str(exc))
+    yield service
+    loop_thread.run(drop_prefix(service))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
@@ -22,6 +24,7 @@ from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Rout
 __all__ = [
     "Adapter",
     "iter_sse",
+    "parse_retry_after",
     "timeout_for",
     "translate_transport_error",
     "upstream_error_from_body",
@@ -107,12 +110,37 @@ def _message_from_body(body: bytes) -> str:
     return body.decode("utf-8", "replace")[:500]
 
 
-def upstream_error_from_body(route: Route, status: int, body: bytes) -> UpstreamError:
-    """The vendor's own message and status, never its raw bytes or our stack."""
+def upstream_error_from_body(
+    route: Route, status: int, body: bytes, retry_after: str | None = None
+) -> UpstreamError:
+    """The vendor's own message and status, never its raw bytes or our stack.
+
+    `retry_after` is the vendor's Retry-After header: retries wait for it and a
+    client that finally gets this error sees it too.
+    """
     message = _message_from_body(body) or f"HTTP {status}"
     return UpstreamError(
-        f"Upstream for model '{route.name}' answered {status}: {message}", upstream_status=status
+        f"Upstream for model '{route.name}' answered {status}: {message}",
+        upstream_status=status,
+        retry_after=parse_retry_after(retry_after),
     )
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), None if absent/bad."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def translate_transport_error(route: Route, exc: BaseException) -> GatewayError:

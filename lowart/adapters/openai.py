@@ -80,10 +80,11 @@ class OpenAIAdapter(Adapter):
             ) as resp:
                 body = await resp.read()
                 status = resp.status
+                retry_after = resp.headers.get("Retry-After")
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise translate_transport_error(route, exc) from exc
         if status >= 400:
-            raise upstream_error_from_body(route, status, body)
+            raise upstream_error_from_body(route, status, body, retry_after)
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
@@ -106,7 +107,9 @@ class OpenAIAdapter(Adapter):
                 timeout=self._timeout_for(route, ctx),
             ) as resp:
                 if resp.status >= 400:
-                    raise upstream_error_from_body(route, resp.status, await resp.read())
+                    raise upstream_error_from_body(
+                        route, resp.status, await resp.read(), resp.headers.get("Retry-After")
+                    )
                 async for _event, data in iter_sse(resp.content):
                     if data == "[DONE]":
                         return

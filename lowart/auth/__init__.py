@@ -1,16 +1,26 @@
 """Who is calling and how much they may do."""
 
 from lowart.auth._authenticator import Authenticator, principal_from_row
+from lowart.auth._backend import connect_redis, open_limiter
 from lowart.auth._keys import KEY_PREFIX, generate_key, hash_key, key_display_prefix
-from lowart.auth._limits import Admission, InProcessLimiter
+from lowart.auth._limits import Admission, InProcessLimiter, Limiter, QuotaBaseline
+from lowart.auth._periods import QUOTA_PERIODS, quota_window
+from lowart.auth._redis_limiter import RedisLimiter
 
 __all__ = [
     "KEY_PREFIX",
+    "QUOTA_PERIODS",
     "Admission",
     "Authenticator",
     "InProcessLimiter",
+    "Limiter",
+    "QuotaBaseline",
+    "RedisLimiter",
+    "connect_redis",
     "generate_key",
     "hash_key",
     "key_display_prefix",
+    "open_limiter",
     "principal_from_row",
+    "quota_window",
 ]

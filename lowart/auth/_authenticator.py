@@ -29,6 +29,8 @@ def principal_from_row(row: dict) -> Principal:
         tpm=row["tpm"],
         quota_tokens=row["quota_tokens"],
         allowed_models=frozenset(allowed) if allowed is not None else None,
+        max_concurrency=row.get("max_concurrency"),
+        quota_period=row.get("quota_period") or "total",
     )
 
 
@@ -36,7 +38,6 @@ class Authenticator:
     def __init__(self, keys: KeyStore) -> None:
         self._keys = keys
         self._cache: dict[str, Principal | None] = {}
-        self.used_tokens_at_load: dict[int, int] = {}
 
     def invalidate(self) -> None:
         self._cache.clear()
@@ -58,8 +59,6 @@ class Authenticator:
     async def _load(self, key_hash: str) -> Principal | None:
         row = await self._keys.find_active_by_hash(key_hash)
         principal = principal_from_row(row) if row else None
-        if row:
-            self.used_tokens_at_load.setdefault(row["id"], int(row["used_tokens"]))
         if len(self._cache) >= _MAX_CACHED:
             self._cache.clear()  # bounded: a flood of random keys cannot grow memory
         self._cache[key_hash] = principal

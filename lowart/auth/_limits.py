@@ -1,22 +1,144 @@
-"""Per-key request and token limits, enforced in this process.
+"""Per-key limits: requests and tokens per minute, concurrency and a token quota.
 
 Token limits admit a request on an estimate and settle to the real usage when
-it ends, so a burst of concurrent requests cannot overshoot by more than the
-estimates allow.
+it ends, so a burst of concurrent requests cannot overshoot by more than one
+request's estimate. `InProcessLimiter` keeps the counters in this process;
+`RedisLimiter` (in `_redis_limiter.py`) keeps them in Redis so several gateway
+processes share them. Both have the same interface: `admit` -> `Admission`,
+and `Admission.settle(actual)` exactly once on every way a request ends.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
 
+from lowart.auth._periods import QuotaWindow, quota_window
 from lowart.errors import QuotaExceeded, RateLimited
 from lowart.types import Principal
 
-__all__ = ["Admission", "InProcessLimiter"]
+__all__ = [
+    "Admission",
+    "InProcessLimiter",
+    "Limiter",
+    "QuotaBaseline",
+    "is_limited",
+    "needs_estimate",
+    "quota_exceeded",
+    "too_many_concurrent",
+    "too_many_requests",
+    "too_many_tokens",
+]
 
 _WINDOW = 60.0
+
+QuotaBaseline = Callable[[int, date | None], Awaitable[int]]
+"""Tokens a key already used since a day (None: ever), read from the usage store."""
+
+
+def needs_estimate(principal: Principal) -> bool:
+    return principal.tpm is not None or principal.quota_tokens is not None
+
+
+def is_limited(principal: Principal) -> bool:
+    """Keys without any limit skip the limiter entirely (no counters, no Redis)."""
+    return (
+        principal.rpm is not None
+        or principal.max_concurrency is not None
+        or needs_estimate(principal)
+    )
+
+
+def too_many_requests(principal: Principal, retry_after: float) -> RateLimited:
+    return RateLimited(
+        f"Rate limit of {principal.rpm} requests per minute reached for key '{principal.name}'.",
+        retry_after=retry_after,
+    )
+
+
+def too_many_tokens(principal: Principal, retry_after: float) -> RateLimited:
+    return RateLimited(
+        f"Token limit of {principal.tpm} tokens per minute reached for key '{principal.name}'.",
+        retry_after=retry_after,
+    )
+
+
+def too_many_concurrent(principal: Principal) -> RateLimited:
+    return RateLimited(
+        f"Key '{principal.name}' already has {principal.max_concurrency} requests in flight.",
+        retry_after=1.0,
+    )
+
+
+def quota_exceeded(principal: Principal, window: QuotaWindow, used: int) -> QuotaExceeded:
+    scope = {"total": "", "day": " for today (UTC)", "month": " for this month (UTC)"}
+    return QuotaExceeded(
+        f"Token quota of {principal.quota_tokens}{scope.get(principal.quota_period, '')} for key "
+        f"'{principal.name}' is exhausted ({used} used).",
+        retry_after=window.seconds_left,
+    )
+
+
+class Admission:
+    """A granted request; `settle` replaces the estimate with what was really used
+    and frees its concurrency slot. Settling twice does nothing.
+
+    This base class is the admission of a key without limits.
+    """
+
+    __slots__ = ()
+
+    def settle(self, actual_tokens: int) -> None:
+        """Nothing was counted, so nothing to settle."""
+
+
+class _LocalAdmission(Admission):
+    __slots__ = ("_entry", "_estimate", "_quota", "_settled", "_state")
+
+    def __init__(
+        self,
+        state: _KeyState,
+        entry: list[float] | None,
+        estimate: int,
+        quota: list[int] | None = None,
+    ) -> None:
+        self._state = state
+        self._entry = entry
+        self._estimate = estimate
+        self._quota = quota
+        self._settled = False
+
+    def settle(self, actual_tokens: int) -> None:
+        if self._settled:
+            return
+        self._settled = True
+        state = self._state
+        state.in_flight -= 1
+        entry = self._entry
+        if entry is not None and entry[0] >= 0:  # still inside the window
+            state.tokens_in_window += actual_tokens - entry[1]
+            entry[1] = actual_tokens
+        if self._quota is not None:
+            self._quota[0] += actual_tokens - self._estimate
+
+
+_UNLIMITED = Admission()
+
+
+class Limiter(Protocol):
+    """What the Gateway needs from a limits backend (in-process or Redis)."""
+
+    def needs_estimate(self, principal: Principal) -> bool: ...
+
+    async def acquire(self, principal: Principal, estimate: int) -> Admission:
+        """Count the request in, or raise RateLimited / QuotaExceeded."""
+        ...
+
+    async def close(self) -> None: ...
 
 
 @dataclass
@@ -24,63 +146,79 @@ class _KeyState:
     requests: deque[float] = field(default_factory=deque)
     tokens: deque[list[float]] = field(default_factory=deque)  # [timestamp, tokens]
     tokens_in_window: float = 0.0
-    quota_used: int = 0
-    quota_reserved: int = 0
+    in_flight: int = 0
+    quotas: dict[str, list[int]] = field(default_factory=dict)
+    """Per quota window: [used + reserved tokens]."""
 
     def expire(self, now: float) -> None:
         cutoff = now - _WINDOW
         while self.requests and self.requests[0] <= cutoff:
             self.requests.popleft()
         while self.tokens and self.tokens[0][0] <= cutoff:
-            self.tokens_in_window -= self.tokens.popleft()[1]
-
-
-class Admission:
-    """A granted request; `settle` replaces the estimate with what was really used."""
-
-    __slots__ = ("_entry", "_estimate", "_settled", "_state")
-
-    def __init__(self, state: _KeyState | None, entry: list[float] | None, estimate: int) -> None:
-        self._state = state
-        self._entry = entry
-        self._estimate = estimate
-        self._settled = False
-
-    def settle(self, actual_tokens: int) -> None:
-        if self._settled or self._state is None:
-            return
-        self._settled = True
-        state = self._state
-        if self._entry is not None:
-            delta = actual_tokens - self._entry[1]
-            self._entry[1] = actual_tokens
-            state.tokens_in_window += delta
-        state.quota_reserved -= self._estimate
-        state.quota_used += actual_tokens
-
-
-_UNLIMITED = Admission(None, None, 0)
+            entry = self.tokens.popleft()
+            self.tokens_in_window -= entry[1]
+            entry[0] = -1.0  # a late settle must not touch the window any more
 
 
 class InProcessLimiter:
-    def __init__(self) -> None:
-        self._states: dict[int, _KeyState] = {}
+    """Limits kept in this process's memory: exact here, not shared with other processes."""
 
-    @staticmethod
-    def needs_estimate(principal: Principal) -> bool:
-        return principal.tpm is not None or principal.quota_tokens is not None
+    def __init__(self, baseline: QuotaBaseline | None = None) -> None:
+        self._states: dict[int, _KeyState] = {}
+        self._baseline = baseline
+
+    needs_estimate = staticmethod(needs_estimate)
+
+    async def close(self) -> None:
+        """Nothing to release; present so every limiter closes the same way."""
+
+    async def acquire(self, principal: Principal, estimate: int) -> Admission:
+        """`admit`, after loading the key's quota usage from the store on first sight."""
+        used = 0
+        if principal.quota_tokens is not None and self._baseline is not None:
+            window = quota_window(principal.quota_period)
+            state = self._states.get(principal.key_id)
+            if state is None or window.id not in state.quotas:
+                used = await self._baseline(principal.key_id, window.start)
+        return self.admit(principal, estimate, used)
 
     def admit(self, principal: Principal, estimate: int, used_at_load: int = 0) -> Admission:
-        if principal.rpm is None and not self.needs_estimate(principal):
+        """Check and reserve in one synchronous step (nothing can interleave).
+
+        `used_at_load` is the quota already used in the current window, taken
+        the first time this process sees the key in that window.
+        """
+        if not is_limited(principal):
             return _UNLIMITED
         state = self._states.get(principal.key_id)
         if state is None:
-            state = self._states[principal.key_id] = _KeyState(quota_used=used_at_load)
+            state = self._states[principal.key_id] = _KeyState()
+        quota = None
+        window = None
+        if principal.quota_tokens is not None:
+            window = quota_window(principal.quota_period)
+            quota = state.quotas.get(window.id)
+            if quota is None:
+                state.quotas.clear()  # an old day's or month's counter is done with
+                quota = state.quotas[window.id] = [used_at_load]
         now = time.monotonic()
         state.expire(now)
-        self._check_quota(principal, state, estimate)
-        self._check_rpm(principal, state, now)
-        self._check_tpm(principal, state, estimate, now)
+        if (
+            quota is not None
+            and window is not None
+            and quota[0] + estimate > principal.quota_tokens
+        ):
+            raise quota_exceeded(principal, window, quota[0])
+        if principal.rpm is not None and len(state.requests) >= principal.rpm:
+            raise too_many_requests(principal, max(0.0, state.requests[0] + _WINDOW - now))
+        if (
+            principal.tpm is not None
+            and state.tokens
+            and state.tokens_in_window + estimate > principal.tpm
+        ):
+            raise too_many_tokens(principal, max(0.0, state.tokens[0][0] + _WINDOW - now))
+        if principal.max_concurrency is not None and state.in_flight >= principal.max_concurrency:
+            raise too_many_concurrent(principal)
         if principal.rpm is not None:
             state.requests.append(now)
         entry = None
@@ -88,38 +226,7 @@ class InProcessLimiter:
             entry = [now, float(estimate)]
             state.tokens.append(entry)
             state.tokens_in_window += estimate
-        state.quota_reserved += estimate
-        return Admission(state, entry, estimate)
-
-    @staticmethod
-    def _check_quota(principal: Principal, state: _KeyState, estimate: int) -> None:
-        quota = principal.quota_tokens
-        if quota is None:
-            return
-        if state.quota_used + state.quota_reserved + estimate > quota:
-            raise QuotaExceeded(
-                f"Token quota of {quota} for key '{principal.name}' is exhausted "
-                f"({state.quota_used} used)."
-            )
-
-    @staticmethod
-    def _check_rpm(principal: Principal, state: _KeyState, now: float) -> None:
-        if principal.rpm is not None and len(state.requests) >= principal.rpm:
-            retry = max(0.0, state.requests[0] + _WINDOW - now)
-            raise RateLimited(
-                f"Rate limit of {principal.rpm} requests per minute reached for key "
-                f"'{principal.name}'.",
-                retry_after=retry,
-            )
-
-    @staticmethod
-    def _check_tpm(principal: Principal, state: _KeyState, estimate: int, now: float) -> None:
-        if principal.tpm is None:
-            return
-        if state.tokens_in_window + estimate > principal.tpm and state.tokens:
-            retry = max(0.0, state.tokens[0][0] + _WINDOW - now)
-            raise RateLimited(
-                f"Token limit of {principal.tpm} tokens per minute reached for key "
-                f"'{principal.name}'.",
-                retry_after=retry,
-            )
+        if quota is not None:
+            quota[0] += estimate
+        state.in_flight += 1
+        return _LocalAdmission(state, entry, estimate, quota)

@@ -166,7 +166,7 @@ class ImageService:
                 f"Model '{route.name}' does not generate images; use a comfyui model.",
                 param="model",
             )
-        gateway.admit(principal).settle(0)
+        (await gateway.admit(principal)).settle(0)
         try:
             values = binding_values(params, adapter.bindings(route), route.name)
             if params.image is not None:

@@ -1,4 +1,4 @@
-"""ModelManager: public model names to routes, from an in-memory cache.
+"""ModelManager: public model names to deployments, from an in-memory cache.
 
 Routes are loaded from the database once and reloaded whenever the
 configuration version moves, so an admin's change applies to the next request
@@ -12,8 +12,9 @@ import os
 
 import orjson
 
-from lowart.errors import ModelNotFound
-from lowart.store import ModelStore, SecretBox, SecretBoxError
+from lowart.errors import InvalidRequest, ModelNotFound
+from lowart.routing._policy import Policy, policy_from_options
+from lowart.store import FallbackStore, ModelStore, SecretBox, SecretBoxError
 from lowart.types import Route
 
 __all__ = ["ModelManager", "route_from_row"]
@@ -44,24 +45,70 @@ def route_from_row(row: dict, secrets: SecretBox) -> Route:
         script=row.get("script"),
         script_version=row.get("script_version") or 0,
         enabled=bool(row["enabled"]),
+        weight=int(row.get("weight", 1)),
     )
 
 
 class ModelManager:
-    def __init__(self, store: ModelStore, secrets: SecretBox) -> None:
+    """Deployments per public name, fallback edges and parsed policies, all in memory."""
+
+    def __init__(
+        self, store: ModelStore, secrets: SecretBox, fallbacks: FallbackStore | None = None
+    ) -> None:
         self._store = store
         self._secrets = secrets
-        self._routes: dict[str, Route] = {}
+        self._fallback_store = fallbacks
+        self._deployments: dict[str, list[Route]] = {}
+        self._fallbacks: dict[str, list[str]] = {}
+        self._policies: dict[int, Policy] = {}
 
     async def refresh(self) -> None:
         rows = await self._store.list()
-        self._routes = {row["name"]: route_from_row(row, self._secrets) for row in rows}
+        deployments: dict[str, list[Route]] = {}
+        policies: dict[int, Policy] = {}
+        for row in rows:
+            route = route_from_row(row, self._secrets)
+            deployments.setdefault(route.name, []).append(route)
+            policies[route.id] = _policy_or_default(route)
+        fallbacks: dict[str, list[str]] = {}
+        if self._fallback_store is not None:
+            for edge in await self._fallback_store.list():  # ordered by priority
+                fallbacks.setdefault(edge["model"], []).append(edge["fallback"])
+        self._deployments, self._fallbacks, self._policies = deployments, fallbacks, policies
 
     def resolve(self, name: object) -> Route:
-        route = self._routes.get(name) if isinstance(name, str) else None
-        if route is None or not route.enabled:
-            raise ModelNotFound(f"The model '{name}' does not exist.", param="model")
-        return route
+        """The first enabled deployment of `name` (existence and permission checks)."""
+        routes = self._deployments.get(name, ()) if isinstance(name, str) else ()
+        for route in routes:
+            if route.enabled:
+                return route
+        raise ModelNotFound(f"The model '{name}' does not exist.", param="model")
 
     def routes(self) -> list[Route]:
-        return [route for route in self._routes.values() if route.enabled]
+        """One route per public name that has an enabled deployment (what /v1/models lists)."""
+        found = []
+        for routes in self._deployments.values():
+            enabled = [r for r in routes if r.enabled]
+            if enabled:
+                found.append(enabled[0])
+        return found
+
+    def deployments(self) -> dict[str, list[Route]]:
+        return self._deployments
+
+    def fallbacks(self) -> dict[str, list[str]]:
+        return self._fallbacks
+
+    def policy(self, route: Route) -> Policy:
+        return self._policies.get(route.id) or _DEFAULT_POLICY
+
+
+_DEFAULT_POLICY = Policy()
+
+
+def _policy_or_default(route: Route) -> Policy:
+    try:
+        return policy_from_options(route.options)
+    except InvalidRequest as exc:
+        log.error("model %r deployment %d: %s Using defaults.", route.name, route.id, exc.message)
+        return _DEFAULT_POLICY

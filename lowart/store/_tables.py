@@ -7,9 +7,11 @@ import sqlalchemy as sa
 __all__ = [
     "api_keys",
     "config_state",
+    "deployment_health",
     "files",
     "image_jobs",
     "metadata",
+    "model_fallbacks",
     "models",
     "usage_daily",
     "usage_records",
@@ -32,13 +34,18 @@ api_keys = sa.Table(
     sa.Column("allowed_models", sa.Text),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("max_concurrency", sa.Integer),
+    # "total", "day" or "month": the window quota_tokens applies to (UTC days/months).
+    sa.Column("quota_period", sa.String(10), nullable=False, server_default="total"),
 )
 
+# One row per deployment: several rows may share a public name and split its
+# traffic by weight.
 models = sa.Table(
     "models",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False, index=True),
     sa.Column("vendor", sa.String(40), nullable=False),
     sa.Column("base_url", sa.String(2000)),
     sa.Column("upstream_model", sa.String(400), nullable=False),
@@ -49,6 +56,32 @@ models = sa.Table(
     sa.Column("script_version", sa.Integer, nullable=False, server_default="0"),
     sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("weight", sa.Integer, nullable=False, server_default="1"),
+)
+
+# Fallback edges between public model names, tried in ascending priority.
+model_fallbacks = sa.Table(
+    "model_fallbacks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("fallback", sa.String(200), nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("model", "fallback", name="uq_model_fallbacks_model_fallback"),
+)
+
+# The last circuit-breaker state a gateway published per deployment, so
+# `lowart models list` (another process) can show it.
+deployment_health = sa.Table(
+    "deployment_health",
+    metadata,
+    sa.Column("model_id", sa.Integer, primary_key=True),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("calls", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("open_until", sa.DateTime(timezone=True)),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 

@@ -166,6 +166,17 @@ class UsageStore:
                 row["day"] = row["day"].isoformat()
         return rows
 
+    async def used_tokens(self, key_id: int, since: date | None = None) -> int:
+        """Tokens a key has used in total, or since a UTC day (a quota's starting point)."""
+        if since is None:
+            query = sa.select(api_keys.c.used_tokens).where(api_keys.c.id == key_id)
+        else:
+            query = sa.select(sa.func.sum(usage_daily.c.total_tokens)).where(
+                usage_daily.c.key_id == key_id, usage_daily.c.day >= since
+            )
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(query)).scalar() or 0)
+
     async def records(self, limit: int = 100, key_id: int | None = None) -> list[dict[str, Any]]:
         """The newest raw records (for the admin API and tests)."""
         query = sa.select(usage_records).order_by(usage_records.c.id.desc()).limit(limit)

@@ -9,13 +9,19 @@ Behaviour is chosen per request, so one server serves every test:
   `fake_words` (stream length), `fake_delay` (seconds per streamed word).
 It records every request body and header set, and counts streams that ended
 because the gateway went away.
+
+Fault injection for resilience tests: `fail_next(count, status, retry_after)`
+makes the next requests fail whatever their model (status 0 = the connection
+is cut before any byte), and `closed_port()` gives a port nothing listens on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +37,12 @@ class FakeOpenAI:
     streams_cancelled: int = 0
     streams_finished: int = 0
     port: int = 0
+    failures: deque[tuple[int, str | None]] = field(default_factory=deque)
     _runner: web.AppRunner | None = None
+
+    def fail_next(self, count: int, status: int = 503, retry_after: str | None = None) -> None:
+        """The next `count` requests fail with `status` (0: connection cut, no reply)."""
+        self.failures.extend([(status, retry_after)] * count)
 
     @property
     def base_url(self) -> str:
@@ -55,6 +66,17 @@ class FakeOpenAI:
         self.requests.append(body)
         self.headers.append(dict(request.headers))
         model = body.get("model", "echo")
+        if self.failures:
+            status, retry_after = self.failures.popleft()
+            if status == 0:
+                request.transport.close()
+                return web.Response(status=500)
+            headers = {"Retry-After": retry_after} if retry_after is not None else None
+            return web.json_response(
+                {"error": {"message": f"injected {status}", "type": "server_error", "code": None}},
+                status=status,
+                headers=headers,
+            )
         if model.startswith("fail-"):
             status = int(model.split("-", 1)[1])
             return web.json_response(
@@ -213,3 +235,10 @@ async def _write_tool_calls(response: web.StreamResponse, base: dict) -> None:
         for piece in (arguments[:5], arguments[5:]):
             await write({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
     await write({}, "tool_calls")
+
+
+def closed_port() -> int:
+    """A loopback port with nothing listening: connecting to it is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

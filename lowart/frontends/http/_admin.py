@@ -55,9 +55,19 @@ async def create_key(request: web.Request) -> web.Response:
         tpm=body.get("tpm"),
         quota=body.get("quota"),
         models=body.get("models"),
+        concurrency=body.get("concurrency"),
+        quota_period=body.get("quota_period") or "total",
     )
     await runtime.reload()
     return _json({**info, "key": key}, status=201)
+
+
+@routes.patch("/admin/keys/{name}")
+async def update_key(request: web.Request) -> web.Response:
+    runtime = await _admin(request)
+    info = await runtime.admin.update_key(request.match_info["name"], **await _object_body(request))
+    await runtime.reload()
+    return _json(info)
 
 
 @routes.post("/admin/keys/{name}/revoke")
@@ -69,10 +79,25 @@ async def revoke_key(request: web.Request) -> web.Response:
     return _json({"name": request.match_info["name"], "revoked": True})
 
 
+def _deployment(request: web.Request) -> int | None:
+    raw = request.query.get("deployment")
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise InvalidRequest("'deployment' must be an integer id.", param="deployment") from exc
+
+
 @routes.get("/admin/models")
 async def list_models(request: web.Request) -> web.Response:
     runtime = await _admin(request)
-    return _json({"data": await runtime.admin.list_models()})
+    rows = await runtime.admin.list_models()
+    for row in rows:  # this process's live breaker beats the last published state
+        live = runtime.gateway.breakers.snapshot(row["id"])
+        if live is not None:
+            row["circuit"] = live.state
+    return _json({"data": rows})
 
 
 @routes.post("/admin/models")
@@ -92,7 +117,9 @@ async def add_model(request: web.Request) -> web.Response:
 async def update_model(request: web.Request) -> web.Response:
     runtime = await _admin(request)
     body = await _object_body(request)
-    model = await runtime.admin.update_model(request.match_info["name"], **body)
+    model = await runtime.admin.update_model(
+        request.match_info["name"], _deployment(request), **body
+    )
     await runtime.reload()
     return _json(model)
 
@@ -100,9 +127,37 @@ async def update_model(request: web.Request) -> web.Response:
 @routes.delete("/admin/models/{name}")
 async def remove_model(request: web.Request) -> web.Response:
     runtime = await _admin(request)
-    await runtime.admin.remove_model(request.match_info["name"])
+    await runtime.admin.remove_model(request.match_info["name"], _deployment(request))
     await runtime.reload()
     return _json({"name": request.match_info["name"], "removed": True})
+
+
+@routes.get("/admin/fallbacks")
+async def list_fallbacks(request: web.Request) -> web.Response:
+    runtime = await _admin(request)
+    return _json({"data": await runtime.admin.routing.list_fallbacks(request.query.get("model"))})
+
+
+@routes.post("/admin/fallbacks")
+async def add_fallback(request: web.Request) -> web.Response:
+    runtime = await _admin(request)
+    body = await _object_body(request)
+    edge = await runtime.admin.routing.add_fallback(
+        body.get("model"), body.get("fallback"), body.get("priority", 0)
+    )
+    await runtime.reload()
+    return _json(edge, status=201)
+
+
+@routes.delete("/admin/fallbacks")
+async def remove_fallback(request: web.Request) -> web.Response:
+    runtime = await _admin(request)
+    model, fallback = request.query.get("model"), request.query.get("fallback")
+    if not model or not fallback:
+        raise InvalidRequest("Give the edge as ?model=PRIMARY&fallback=FALLBACK.")
+    await runtime.admin.routing.remove_fallback(model, fallback)
+    await runtime.reload()
+    return _json({"model": model, "fallback": fallback, "removed": True})
 
 
 @routes.get("/admin/usage")

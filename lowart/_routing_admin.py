@@ -1,0 +1,129 @@
+"""Routing configuration operations: deployments, fallback chains, circuit states.
+
+Part of `Admin` (as `admin.routing`), shared by the CLI and the admin API.
+Fallback chains are checked for cycles here, when they are configured, so a
+request can never be sent round in circles.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from lowart.errors import InvalidRequest, NotFound
+from lowart.routing import find_cycle
+from lowart.store import DuplicateName, FallbackStore, HealthStore, ModelStore
+
+__all__ = ["RoutingAdmin", "check_weight"]
+
+_MAX_WEIGHT = 1_000_000
+
+
+def check_weight(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _MAX_WEIGHT:
+        raise InvalidRequest(
+            f"'weight' must be an integer from 0 to {_MAX_WEIGHT} (0: only when others fail).",
+            param="weight",
+        )
+    return value
+
+
+def _aware(value: datetime | None) -> datetime:
+    """SQLite hands timestamps back naive (they were stored as UTC)."""
+    if value is None:
+        return datetime.min.replace(tzinfo=UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _check_priority(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidRequest("'priority' must be an integer.", param="priority")
+    return value
+
+
+class RoutingAdmin:
+    def __init__(
+        self,
+        models: ModelStore,
+        fallbacks: FallbackStore | None,
+        health: HealthStore | None,
+    ) -> None:
+        self._models = models
+        self._fallbacks = fallbacks
+        self._health = health
+
+    async def deployment(self, name: str, deployment: int | None) -> dict[str, Any]:
+        """The one deployment an update addresses; ambiguous or unknown is a clear error."""
+        rows = await self._models.deployments(name)
+        if not rows:
+            raise NotFound(f"No model named '{name}'.")
+        if deployment is None:
+            if len(rows) > 1:
+                ids = ", ".join(str(row["id"]) for row in rows)
+                raise InvalidRequest(
+                    f"Model '{name}' has {len(rows)} deployments (ids {ids}); "
+                    "choose one with deployment=ID (CLI: --deployment ID).",
+                    param="deployment",
+                )
+            return rows[0]
+        for row in rows:
+            if row["id"] == deployment:
+                return row
+        raise NotFound(f"Model '{name}' has no deployment {deployment}.")
+
+    async def with_circuits(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Add the last published circuit state of each deployment."""
+        states = await self._health.states() if self._health is not None else {}
+        now = datetime.now(UTC)
+        for row in rows:
+            state = states.get(row["id"])
+            circuit = state["state"] if state else "closed"
+            if circuit == "open" and _aware(state["open_until"]) <= now:
+                circuit = "half_open"  # cool-down over: the next request probes it
+            row["circuit"] = circuit
+        return rows
+
+    def _store(self) -> FallbackStore:
+        if self._fallbacks is None:
+            raise InvalidRequest("Fallbacks are not available here.")
+        return self._fallbacks
+
+    async def list_fallbacks(self, model: str | None = None) -> list[dict[str, Any]]:
+        rows = await self._store().list()
+        return [
+            {"model": r["model"], "fallback": r["fallback"], "priority": r["priority"]}
+            for r in rows
+            if model is None or r["model"] == model
+        ]
+
+    async def add_fallback(self, model: str, fallback: str, priority: int = 0) -> dict[str, Any]:
+        """`model` falls back to `fallback` (lower priority first); refuses cycles."""
+        priority = _check_priority(priority)
+        for name, param in ((model, "model"), (fallback, "fallback")):
+            if not isinstance(name, str) or not await self._models.deployments(name):
+                raise InvalidRequest(f"No model named {name!r}.", param=param)
+        if model == fallback:
+            raise InvalidRequest(
+                f"Model '{model}' cannot fall back to itself.", code="fallback_cycle"
+            )
+        edges: dict[str, list[str]] = {}
+        for row in await self._store().list():
+            edges.setdefault(row["model"], []).append(row["fallback"])
+        edges.setdefault(model, []).append(fallback)
+        cycle = find_cycle(edges, model)
+        if cycle:
+            raise InvalidRequest(
+                f"Falling back from '{model}' to '{fallback}' would make a cycle: "
+                + " -> ".join(cycle),
+                param="fallback",
+                code="fallback_cycle",
+            )
+        try:
+            await self._store().add(model, fallback, priority)
+        except DuplicateName as exc:
+            raise InvalidRequest(str(exc), code="duplicate_fallback") from exc
+        return {"model": model, "fallback": fallback, "priority": priority}
+
+    async def remove_fallback(self, model: str, fallback: str) -> None:
+        if not await self._store().remove(model, fallback):
+            raise NotFound(f"'{model}' has no fallback '{fallback}'.")

@@ -1,0 +1,188 @@
+"""Per-key limits kept in Redis, shared by every gateway process that uses it.
+
+Admit and settle are Lua scripts, so each is one atomic step on the Redis
+side: no read-modify-write races between processes. Windows use Redis's own
+clock (TIME), so the processes' clocks do not matter. Concurrency slots are
+leases: a process that dies without settling frees its slots after
+`lease_seconds`. Keys without limits never touch Redis.
+
+If Redis cannot be reached, limited keys are refused (503) rather than let
+through unlimited: a limit that silently stops holding is worse than an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from importlib import resources
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from lowart.auth._limits import (
+    Admission,
+    QuotaBaseline,
+    is_limited,
+    needs_estimate,
+    quota_exceeded,
+    too_many_concurrent,
+    too_many_requests,
+    too_many_tokens,
+)
+from lowart.auth._periods import QuotaWindow, quota_window
+from lowart.errors import LimitsUnavailable
+from lowart.types import Principal
+
+__all__ = ["RedisLimiter"]
+
+log = logging.getLogger("lowart.limits")
+
+_ADMITTED, _RPM, _TPM, _CONCURRENCY, _QUOTA, _NEED_BASELINE = range(6)
+
+
+def _script(name: str) -> str:
+    return resources.files("lowart.auth").joinpath("lua", name).read_text()
+
+
+class _RedisAdmission(Admission):
+    __slots__ = ("_args", "_keys", "_limiter", "_settled")
+
+    def __init__(self, limiter: RedisLimiter, keys: list[str], args: list[str]) -> None:
+        self._limiter = limiter
+        self._keys = keys
+        self._args = args
+        self._settled = False
+
+    def settle(self, actual_tokens: int) -> None:
+        """Queued on the loop: the request path never waits on Redis to finish."""
+        if self._settled:
+            return
+        self._settled = True
+        args = list(self._args)
+        args[2] = str(int(actual_tokens))
+        self._limiter._settle_later(self._keys, args)
+
+
+class RedisLimiter:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        *,
+        prefix: str = "lowart",
+        baseline: QuotaBaseline | None = None,
+        lease_seconds: float = 900.0,
+    ) -> None:
+        self._redis = client
+        self._prefix = prefix
+        self._baseline = baseline
+        self._lease_ms = int(lease_seconds * 1000)
+        self._admit = client.register_script(_script("admit.lua"))
+        self._settle = client.register_script(_script("settle.lua"))
+        self._pending: set[asyncio.Task] = set()
+
+    needs_estimate = staticmethod(needs_estimate)
+
+    def _keys(self, principal: Principal, window: QuotaWindow) -> list[str]:
+        # One hash tag per API key: all its counters live in one Redis Cluster slot.
+        base = f"{self._prefix}:{{k{principal.key_id}}}"
+        return [
+            f"{base}:rpm",
+            f"{base}:tpm",
+            f"{base}:tpm:entries",
+            f"{base}:tpm:total",
+            f"{base}:concurrency",
+            f"{base}:quota:{window.id}",
+        ]
+
+    async def acquire(self, principal: Principal, estimate: int) -> Admission:
+        if not is_limited(principal):
+            return Admission()
+        window = quota_window(principal.quota_period)
+        keys = self._keys(principal, window)
+        member = uuid.uuid4().hex
+        ttl = int(window.seconds_left + 3600) if window.seconds_left is not None else 0
+        args = [
+            member,
+            principal.rpm or 0,
+            principal.tpm or 0,
+            principal.max_concurrency or 0,
+            principal.quota_tokens or 0,
+            estimate,
+            -1,
+            ttl,
+            self._lease_ms,
+        ]
+        settle_keys = [keys[2], keys[3], keys[4], keys[5]]
+        flags = [
+            "1" if principal.tpm else "0",
+            "1" if principal.max_concurrency else "0",
+            "1" if principal.quota_tokens else "0",
+        ]
+        admission = _RedisAdmission(self, settle_keys, [member, str(estimate), "0", *flags])
+        code, retry_ms, used = await self._admit_once(keys, args, admission)
+        if code == _NEED_BASELINE:
+            args[6] = await self._baseline(principal.key_id, window.start) if self._baseline else 0
+            code, retry_ms, used = await self._admit_once(keys, args, admission)
+        retry = max(0.0, retry_ms / 1000)
+        if code == _QUOTA:
+            raise quota_exceeded(principal, window, used)
+        if code == _RPM:
+            raise too_many_requests(principal, retry)
+        if code == _TPM:
+            raise too_many_tokens(principal, retry)
+        if code == _CONCURRENCY:
+            raise too_many_concurrent(principal)
+        return admission
+
+    async def _admit_once(
+        self, keys: list[str], args: list, admission: _RedisAdmission
+    ) -> tuple[int, int, int]:
+        """Run the admit script; if our caller is cancelled while Redis admits the request,
+        settle it at zero once the answer arrives, so no slot or reservation leaks."""
+        task = asyncio.ensure_future(self._run_admit(keys, args))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+
+            def release_orphan(done: asyncio.Future) -> None:
+                if not done.cancelled() and done.exception() is None:
+                    if done.result()[0] == _ADMITTED:
+                        admission.settle(0)
+
+            task.add_done_callback(release_orphan)
+            raise
+
+    async def _run_admit(self, keys: list[str], args: list) -> tuple[int, int, int]:
+        try:
+            code, retry_ms, used = await self._admit(keys=keys, args=args)
+        except RedisError as exc:
+            log.error("Redis limit check failed: %s", exc)
+            raise LimitsUnavailable(
+                "Rate limits cannot be checked right now; try again shortly.", retry_after=1.0
+            ) from exc
+        return int(code), int(retry_ms), int(used)
+
+    def _settle_later(self, keys: list[str], args: list[str]) -> None:
+        task = asyncio.get_running_loop().create_task(self._run_settle(keys, args))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _run_settle(self, keys: list[str], args: list[str]) -> None:
+        for attempt in range(3):
+            try:
+                await self._settle(keys=keys, args=args)
+                return
+            except RedisError as exc:
+                if attempt == 2:
+                    log.error("settling a request's limits in Redis failed: %s", exc)
+                    return
+                await asyncio.sleep(0.1 * (attempt + 1))
+
+    async def drain(self) -> None:
+        """Wait for queued settles (tests, and shutdown before closing the client)."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.drain()

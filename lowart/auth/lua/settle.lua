@@ -1,0 +1,19 @@
+-- Settle one admitted request: its real tokens replace the estimate, its slot is freed.
+-- KEYS: 1 tpm hash, 2 tpm total, 3 concurrency zset, 4 quota counter
+-- ARGV: 1 member, 2 estimate, 3 actual, 4 tpm?, 5 concurrency?, 6 quota? ("1" = yes)
+local member = ARGV[1]
+local estimate, actual = tonumber(ARGV[2]), tonumber(ARGV[3])
+if ARGV[4] == '1' then
+  local old = redis.call('HGET', KEYS[1], member)
+  if old then  -- absent once the entry left the one-minute window
+    redis.call('HSET', KEYS[1], member, actual)
+    redis.call('INCRBY', KEYS[2], actual - tonumber(old))
+  end
+end
+if ARGV[5] == '1' then
+  redis.call('ZREM', KEYS[3], member)
+end
+if ARGV[6] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then
+  redis.call('INCRBY', KEYS[4], actual - estimate)
+end
+return 0
