@@ -67,7 +67,7 @@ class Server:
         self.port = closed_port()
         self._log = log.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "lowart", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "lowart", "serve", "--port", str(self.port), "--no-grpc"],
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

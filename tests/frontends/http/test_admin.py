@@ -103,7 +103,6 @@ async def test_invalid_model_definitions_are_400(gateway):
         {"name": "x"},
         {"name": "x", "vendor": "openai", "base_url": "ftp://nope"},
         {"name": "x", "vendor": "openai", "colour": "red"},
-        {"name": "mock", "vendor": "mock"},
     ):
         status, body = await call(gateway, "POST", "/admin/models", json=payload)
         assert status == 400, payload
