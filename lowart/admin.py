@@ -16,6 +16,7 @@ from lowart.adapters import VENDORS
 from lowart.auth import generate_key, hash_key, key_display_prefix
 from lowart.errors import InvalidRequest, NotFound
 from lowart.store import DuplicateName, KeyStore, ModelStore, SecretBox, UsageStore
+from lowart.transforms import check_script
 
 __all__ = ["Admin", "parse_since"]
 
@@ -28,6 +29,7 @@ _MODEL_FIELDS = (
     "api_key_env",
     "options",
     "enabled",
+    "script",
 )
 
 
@@ -94,6 +96,7 @@ def _public_model(row: dict[str, Any]) -> dict[str, Any]:
         "options": orjson.loads(row["options"] or "{}"),
         "enabled": bool(row["enabled"]),
         "script": bool(row.get("script")),
+        "script_version": int(row.get("script_version") or 0),
         "created_at": _iso(row["created_at"]),
         "updated_at": _iso(row["updated_at"]),
     }
@@ -209,6 +212,9 @@ class Admin:
             values["options"] = orjson.dumps(fields["options"]).decode()
         if fields.get("enabled") is not None:
             values["enabled"] = bool(fields["enabled"])
+        if "script" in fields:  # null removes the script
+            script = fields["script"]
+            values["script"] = None if script is None else check_script(script)
         if creating and values.get("vendor") == "openai" and not values.get("base_url"):
             values["base_url"] = "https://api.openai.com/v1"
         return values

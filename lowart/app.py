@@ -36,6 +36,7 @@ from lowart.store import (
     open_engine,
     read_version,
 )
+from lowart.transforms import ScriptLimits, ScriptRegistry
 
 __all__ = ["Runtime", "serve"]
 
@@ -103,12 +104,20 @@ class Runtime:
         )
         writer.start()
         stack.push_async_callback(writer.close)
+        scripts = ScriptRegistry(
+            ScriptLimits(
+                instructions=settings.lua_max_instructions,
+                memory_bytes=settings.lua_max_memory_mb * 1024 * 1024,
+                seconds=settings.lua_timeout,
+            )
+        )
         gateway = Gateway(
             authenticator=authenticator,
             limiter=InProcessLimiter(),
             models=models,
             adapters=adapters,
             usage=writer,
+            hooks_for=scripts.hooks_for,
         )
         runtime = cls(
             settings=settings,

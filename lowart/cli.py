@@ -145,7 +145,36 @@ def _model_fields(args: argparse.Namespace) -> dict[str, Any]:
         fields["vendor"] = args.vendor
     if getattr(args, "enabled", None) is not None:
         fields["enabled"] = args.enabled
-    return {k: v for k, v in fields.items() if v is not None}
+    fields = {k: v for k, v in fields.items() if v is not None}
+    if getattr(args, "script", None) is not None:
+        fields["script"] = _read_text(args.script)
+    elif getattr(args, "no_script", False):
+        fields["script"] = None
+    return fields
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GatewayError(f"cannot read {path}: {exc}") from exc
+
+
+def _cmd_scripts_test(args: argparse.Namespace) -> int:
+    from lowart.transforms import try_script
+
+    try:
+        payload = json.loads(_read_text(args.payload))
+    except json.JSONDecodeError as exc:
+        raise GatewayError(f"{args.payload} is not JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise GatewayError(f"{args.payload} must hold a JSON object.")
+    result = try_script(_read_text(args.file), payload, args.phase)
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    if result is None:
+        print("(the chunk is dropped)", file=sys.stderr)
+    return 0
 
 
 def _cmd_models_add(args: argparse.Namespace) -> int:
@@ -222,6 +251,10 @@ def _add_model_args(parser: argparse.ArgumentParser, *, creating: bool) -> None:
         metavar="NAME=VALUE",
         help="vendor option (JSON value), repeatable",
     )
+    script = parser.add_mutually_exclusive_group()
+    script.add_argument("--script", metavar="FILE.lua", help="Lua transform for this route")
+    if not creating:
+        script.add_argument("--no-script", action="store_true", help="remove the route's script")
     _add_db(parser)
 
 
@@ -285,6 +318,15 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true", help="machine-readable output")
     _add_db(stats)
     stats.set_defaults(func=_cmd_stats)
+
+    scripts = sub.add_parser("scripts", help="Lua transforms").add_subparsers(
+        dest="action", required=True
+    )
+    test = scripts.add_parser("test", help="print what a script makes of a payload")
+    test.add_argument("file", metavar="FILE.lua")
+    test.add_argument("--payload", required=True, metavar="SAMPLE.json")
+    test.add_argument("--phase", choices=("request", "response", "chunk"), default="request")
+    test.set_defaults(func=_cmd_scripts_test)
 
     db = sub.add_parser("db", help="database maintenance").add_subparsers(
         dest="action", required=True

@@ -43,6 +43,9 @@ class Settings:
     usage_retention_days: int | None = None
     debug_bodies: bool = False
     bootstrap_admin: bool = True
+    lua_max_instructions: int = 5_000_000
+    lua_max_memory_mb: int = 64
+    lua_timeout: float = 0.25
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -69,6 +72,9 @@ class Settings:
             config_poll_seconds=_env_float("LOWART_CONFIG_POLL_SECONDS", 1.0),
             usage_retention_days=int(retention) if retention else None,
             debug_bodies=os.environ.get("LOWART_DEBUG_BODIES", "") in ("1", "true", "yes"),
+            lua_max_instructions=_env_int("LOWART_LUA_MAX_INSTRUCTIONS", 5_000_000),
+            lua_max_memory_mb=_env_int("LOWART_LUA_MAX_MEMORY_MB", 64),
+            lua_timeout=_env_float("LOWART_LUA_TIMEOUT", 0.25),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean)

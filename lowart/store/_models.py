@@ -24,6 +24,8 @@ class ModelStore:
     async def add(self, values: Mapping[str, Any]) -> dict[str, Any]:
         now = datetime.now(UTC)
         row = {"created_at": now, "updated_at": now, **values}
+        if values.get("script"):
+            row["script_version"] = 1
         try:
             async with self._engine.begin() as conn:
                 result = await conn.execute(sa.insert(models).values(**row))
@@ -44,11 +46,14 @@ class ModelStore:
             return dict(row._mapping) if row else None
 
     async def update(self, name: str, values: Mapping[str, Any]) -> bool:
+        changes = dict(values)
+        if "script" in changes:  # every change is a new version: compiled caches notice it
+            changes["script_version"] = models.c.script_version + 1
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 sa.update(models)
                 .where(models.c.name == name)
-                .values(**values, updated_at=datetime.now(UTC))
+                .values(**changes, updated_at=datetime.now(UTC))
             )
             await bump_version(conn)
         return result.rowcount > 0
