@@ -227,6 +227,8 @@ local function runner(factory, instructions)
     start(instructions, until_time)
     local ok, status, result = xpcall(body, message, factory, phase, payload, ctx)
     active = false
+    -- (memory errors skip the message handler)
+    if not ok and status == "not enough memory" then aborted = "memory limit exceeded" end
     if aborted then return false, aborted end
     if not ok then return false, status end
     return true, status, result
@@ -237,6 +239,7 @@ local function run(factory, phase, payload, ctx, instructions, seconds)
   start(instructions, host_now() + seconds)
   local ok, status = xpcall(body, message, factory, phase, payload, ctx)
   active = false
+  if not ok and status == "not enough memory" then aborted = "memory limit exceeded" end
   if aborted then return false, aborted end
   if not ok then return false, status end
   return true, status

@@ -137,6 +137,7 @@ class CompiledScript:
                 time.perf_counter() + self._limits.seconds,
             )
             if not result[0]:
+                self._runtime.gccollect()  # a failed call may leave a lot behind
                 raise ScriptError(phase, str(result[1]))
             if result[1] == "skip":
                 return SKIPPED
