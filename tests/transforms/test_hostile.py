@@ -9,6 +9,7 @@ at upload.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 
 import openai
@@ -20,7 +21,7 @@ from tests.support.servers import test_settings as gateway_settings
 
 PWNED = "/tmp/lowart-lua-pwned"
 
-# name -> (attack body, text expected in the error)
+# name -> (attack body, pattern expected in the error)
 ATTACKS = {
     "os_execute": (f'os.execute("touch {PWNED}")', "global 'os'"),
     "io_open": ('io.open("/etc/passwd"):read("a")', "global 'io'"),
@@ -52,7 +53,10 @@ ATTACKS = {
         "while true do pcall(function() while true do end end) end",
         "instruction limit exceeded",
     ),
-    "deep_recursion": ("local function f(n) return 1 + f(n + 1) end f(1)", "stack overflow"),
+    "deep_recursion": (
+        "local function f(n) return 1 + f(n + 1) end f(1)",
+        "stack overflow|memory limit exceeded",
+    ),
     "string_rep_bomb": ('local s = string.rep("x", 1 << 30)', "memory limit exceeded"),
     "doubling_bomb": ('local s = "x" while true do s = s .. s end', "memory limit exceeded"),
     "table_growth": (
@@ -88,7 +92,9 @@ end
 def hostile_gateway(loop_thread, tmp_path_factory) -> Iterator[GatewayHandle]:
     fake = FakeOpenAI()
     loop_thread.run(fake.start())
-    handle = start_gateway(loop_thread, gateway_settings(tmp_path_factory.mktemp("hostile")))
+    # a generous wall-time limit, so each attack meets the limit it is aimed at
+    settings = gateway_settings(tmp_path_factory.mktemp("hostile"), lua_timeout=2.0)
+    handle = start_gateway(loop_thread, settings)
     handle.add_model("target", "openai", base_url=fake.base_url, upstream_model="echo")
     handle.extra["fake"] = fake
     yield handle
@@ -118,7 +124,7 @@ def test_attack_is_aborted_at_run_time_and_the_gateway_keeps_serving(hostile_gat
         ask(hostile_gateway, "target", "attack")
     assert caught.value.status_code == 502
     assert caught.value.body["type"] == "transform_error"
-    assert expected in caught.value.body["message"]
+    assert re.search(expected, caught.value.body["message"]), caught.value.body["message"]
     assert "Traceback" not in caught.value.body["message"]
     # everything else is unaffected: other routes, and this route's harmless requests
     assert ask(hostile_gateway, "mock", "still there?").endswith("still there?")
@@ -135,7 +141,7 @@ def test_unconditional_attack_is_refused_at_upload(hostile_gateway, name):
     status, body = hostile_gateway.admin_call("PATCH", "/admin/models/target", {"script": script})
     assert status == 400
     assert body["error"]["code"] == "invalid_script"
-    assert expected in body["error"]["message"]
+    assert re.search(expected, body["error"]["message"]), body["error"]["message"]
 
 
 def test_attack_at_the_top_level_is_refused_at_upload(hostile_gateway):
