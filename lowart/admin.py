@@ -16,7 +16,7 @@ from lowart.adapters import VENDORS
 from lowart.auth import generate_key, hash_key, key_display_prefix
 from lowart.errors import InvalidRequest, NotFound
 from lowart.store import DuplicateName, KeyStore, ModelStore, SecretBox, UsageStore
-from lowart.transforms import check_script
+from lowart.transforms import ScriptLimits, check_script
 
 __all__ = ["Admin", "parse_since"]
 
@@ -108,12 +108,18 @@ def _iso(value: datetime | None) -> str | None:
 
 class Admin:
     def __init__(
-        self, keys: KeyStore, models: ModelStore, usage: UsageStore, secrets: SecretBox
+        self,
+        keys: KeyStore,
+        models: ModelStore,
+        usage: UsageStore,
+        secrets: SecretBox,
+        script_limits: ScriptLimits | None = None,
     ) -> None:
         self.keys = keys
         self.models = models
         self.usage = usage
         self._secrets = secrets
+        self._script_limits = script_limits
 
     async def create_key(
         self,
@@ -214,7 +220,7 @@ class Admin:
             values["enabled"] = bool(fields["enabled"])
         if "script" in fields:  # null removes the script
             script = fields["script"]
-            values["script"] = None if script is None else check_script(script)
+            values["script"] = None if script is None else check_script(script, self._script_limits)
         if creating and values.get("vendor") == "openai" and not values.get("base_url"):
             values["base_url"] = "https://api.openai.com/v1"
         return values

@@ -78,7 +78,9 @@ class Runtime:
             ModelStore(engine),
             UsageStore(engine),
         )
-        admin = Admin(key_store, model_store, usage_store, secrets)
+        admin = Admin(
+            key_store, model_store, usage_store, secrets, ScriptLimits.from_settings(settings)
+        )
         authenticator = Authenticator(key_store)
         models = ModelManager(model_store, secrets)
         await models.refresh()
@@ -104,13 +106,7 @@ class Runtime:
         )
         writer.start()
         stack.push_async_callback(writer.close)
-        scripts = ScriptRegistry(
-            ScriptLimits(
-                instructions=settings.lua_max_instructions,
-                memory_bytes=settings.lua_max_memory_mb * 1024 * 1024,
-                seconds=settings.lua_timeout,
-            )
-        )
+        scripts = ScriptRegistry(ScriptLimits.from_settings(settings))
         gateway = Gateway(
             authenticator=authenticator,
             limiter=InProcessLimiter(),

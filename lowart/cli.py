@@ -15,6 +15,7 @@ from lowart.admin import Admin
 from lowart.config import Settings
 from lowart.errors import GatewayError
 from lowart.store import KeyStore, ModelStore, SecretBox, UsageStore, migrate, open_engine
+from lowart.transforms import ScriptLimits
 
 __all__ = ["main"]
 
@@ -34,7 +35,13 @@ async def _with_admin(settings: Settings, action: Callable[[Admin], Awaitable[An
     try:
         await migrate(engine)
         secrets = SecretBox.from_settings(settings.secret_key, settings.secret_key_file)
-        admin = Admin(KeyStore(engine), ModelStore(engine), UsageStore(engine), secrets)
+        admin = Admin(
+            KeyStore(engine),
+            ModelStore(engine),
+            UsageStore(engine),
+            secrets,
+            ScriptLimits.from_settings(settings),
+        )
         return await action(admin)
     finally:
         await engine.dispose()
@@ -170,7 +177,8 @@ def _cmd_scripts_test(args: argparse.Namespace) -> int:
         raise GatewayError(f"{args.payload} is not JSON: {exc}") from exc
     if not isinstance(payload, dict):
         raise GatewayError(f"{args.payload} must hold a JSON object.")
-    result = try_script(_read_text(args.file), payload, args.phase)
+    limits = ScriptLimits.from_settings(Settings.from_env())
+    result = try_script(_read_text(args.file), payload, args.phase, limits)
     print(json.dumps(result, indent=2, ensure_ascii=False))
     if result is None:
         print("(the chunk is dropped)", file=sys.stderr)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lowart.config import Settings
 
 __all__ = ["ScriptLimits"]
 
@@ -18,3 +22,11 @@ class ScriptLimits:
     instructions: int = 5_000_000
     memory_bytes: int = 64 * 1024 * 1024
     seconds: float = 0.25
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ScriptLimits:
+        return cls(
+            instructions=settings.lua_max_instructions,
+            memory_bytes=settings.lua_max_memory_mb * 1024 * 1024,
+            seconds=settings.lua_timeout,
+        )

@@ -55,7 +55,7 @@ ATTACKS = {
     ),
     "deep_recursion": (
         "local function f(n) return 1 + f(n + 1) end f(1)",
-        "stack overflow|memory limit exceeded",
+        "stack overflow|memory limit exceeded|time limit exceeded",
     ),
     "string_rep_bomb": ('local s = string.rep("x", 1 << 30)', "memory limit exceeded"),
     "doubling_bomb": ('local s = "x" while true do s = s .. s end', "memory limit exceeded"),

@@ -68,7 +68,7 @@ def test_json_helpers_and_count_tokens():
         """,
         {},
     )
-    assert result["again"] == '{"a":[1,null,{}],"b":[]}'
+    assert json.loads(result["again"]) == {"a": [1, None, {}], "b": []}
     assert json.loads(result["encoded"]) == {"x": [], "y": None, "z": [1, 2]}
     assert result["is_null"] is True
     assert result["tokens"] == 2
