@@ -114,7 +114,72 @@ local function export_copy(value, depth)
   return out
 end
 
+-- Lua's pattern matcher backtracks inside one C call, where no hook can stop it:
+-- `("a"):rep(5000):find("a-a-a-b")` would stall the event loop for hours. So the
+-- pattern functions refuse a pattern whose worst case on this subject (length to
+-- the power of its backtracking quantifiers, plus one when unanchored) is too big.
+local PATTERN_BUDGET = 5e7  -- about 0.2 s of backtracking in the worst case
+local sub = string.sub
+
+local function backtracking_quantifiers(pattern)
+  local count, last, i, n = 0, 0, 1, #pattern
+  while i <= n do
+    local c = sub(pattern, i, i)
+    if c == "%" then
+      i = i + 2
+    elseif c == "[" then
+      i = i + 1
+      if sub(pattern, i, i) == "^" then i = i + 1 end
+      if sub(pattern, i, i) == "]" then i = i + 1 end
+      while i <= n and sub(pattern, i, i) ~= "]" do
+        if sub(pattern, i, i) == "%" then i = i + 1 end
+        i = i + 1
+      end
+      i = i + 1
+    else
+      if c == "*" or c == "+" or c == "-" then count, last = count + 1, i end
+      i = i + 1
+    end
+  end
+  -- a quantifier ending the pattern never has to give characters back
+  if last > 0 and (last == n or (last == n - 1 and sub(pattern, n, n) == "$")) then
+    count = count - 1
+  end
+  return count
+end
+
+local function check_pattern(subject, pattern)
+  if type(subject) ~= "string" or type(pattern) ~= "string" then return end
+  local quantifiers = backtracking_quantifiers(pattern)
+  if quantifiers == 0 then return end
+  local power = quantifiers + (sub(pattern, 1, 1) == "^" and 0 or 1)
+  if (#subject) ^ power > PATTERN_BUDGET then
+    error("pattern '" .. sub(pattern, 1, 40) .. "' is too complex for a subject of "
+      .. #subject .. " bytes (it may backtrack for too long); use a simpler pattern, "
+      .. "a shorter subject or a plain find", 3)
+  end
+end
+
 local safe_string = copy(string, {dump = true})
+do
+  local find, match, gmatch, gsub = string.find, string.match, string.gmatch, string.gsub
+  safe_string.find = function(s, pattern, init, plain)
+    if not plain then check_pattern(s, pattern) end
+    return find(s, pattern, init, plain)
+  end
+  safe_string.match = function(s, pattern, init)
+    check_pattern(s, pattern)
+    return match(s, pattern, init)
+  end
+  safe_string.gmatch = function(s, pattern, init)
+    check_pattern(s, pattern)
+    return gmatch(s, pattern, init)
+  end
+  safe_string.gsub = function(s, pattern, repl, n)
+    check_pattern(s, pattern)
+    return gsub(s, pattern, repl, n)
+  end
+end
 local string_mt = getmetatable("")
 string_mt.__index = safe_string
 string_mt.__metatable = false

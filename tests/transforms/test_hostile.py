@@ -71,6 +71,11 @@ ATTACKS = {
         "while true do coroutine.resume(coroutine.create(function() while true do end end)) end",
         "instruction limit exceeded",
     ),
+    "pattern_backtracking": (
+        'string.find(string.rep("a", 5000), string.rep("a-", 3) .. "b")',
+        "too complex for a subject of 5000 bytes",
+    ),
+    "pattern_backtracking_method": ('(("a"):rep(100000)):match(".-b")', "too complex"),
     "yield_across_the_boundary": ("coroutine.yield(p)", "yield from outside a coroutine"),
     "non_json_result": ("do return {f = print or function() end} end", "returned a function"),
     "cyclic_result": ("local t = {} t.self = t do return t end", "cyclic"),

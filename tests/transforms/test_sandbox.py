@@ -140,3 +140,29 @@ def test_check_script_explains_what_is_wrong():
         check_script("function chunk(e) e.choices[1].delta.content = 'x' return e end")
     with pytest.raises(Exception, match="larger than"):
         check_script("-- " + "x" * 300_000 + "\nfunction request(p) return p end")
+
+
+def test_ordinary_patterns_work_on_long_text():
+    result = run(
+        """
+        function request(p)
+          local text = string.rep("word  ", 20000) .. "<tag>"
+          local squeezed, spaces = text:gsub("%s+", " ")
+          return {
+            trimmed = ("  hi there  "):match("^%s*(.-)%s*$"),
+            spaces = spaces,
+            tag = string.rep("x", 5000):match("<(.-)>") or text:sub(-6000):match("<(.-)>"),
+            plain = text:find(".-b", 1, true) == nil,
+            words = select(2, text:gsub("%a+", "")),
+          }
+        end
+        """,
+        {},
+    )
+    assert result == {
+        "trimmed": "hi there",
+        "spaces": 20000,
+        "tag": "tag",
+        "plain": True,
+        "words": 20001,  # and "tag"
+    }
