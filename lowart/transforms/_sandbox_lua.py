@@ -86,6 +86,9 @@ local function copy(lib, except)
   return out
 end
 
+-- Host helpers run outside the hook's reach; this bounds how long one call takes.
+local HOST_TEXT_LIMIT = 4 * 1024 * 1024
+
 local ARRAY = {__metatable = "json.array"}
 local NULL = setmetatable({}, {
   __index = function() error("json.null has no fields", 2) end,
@@ -215,6 +218,7 @@ local BASE = {
     end,
     decode = function(text)
       if type(text) ~= "string" then error("json.decode expects a string", 2) end
+      if #text > HOST_TEXT_LIMIT then error("json.decode: the text is too long", 2) end
       local ok, result, arrays = host_decode(text)
       if not ok then error(result, 2) end
       for i = 1, #arrays do raw_setmetatable(arrays[i], ARRAY) end
@@ -225,6 +229,7 @@ local BASE = {
   }, "json"),
   count_tokens = function(text)
     if type(text) ~= "string" then error("count_tokens expects a string", 2) end
+    if #text > HOST_TEXT_LIMIT then error("count_tokens: the text is too long", 2) end
     return host_count(text)
   end,
   log = function(level, message)
