@@ -142,6 +142,8 @@ class CompiledScript:
             if result[1] == "skip":
                 return SKIPPED
             return self._convert.from_lua(result[2])
+        except ScriptError:
+            raise
         except ConversionError as exc:
             raise ScriptError(phase, str(exc)) from None
         except lupa.LuaMemoryError:
@@ -150,6 +152,9 @@ class CompiledScript:
             raise ScriptError(phase, _first_line(exc)) from None
         except MemoryError:
             raise ScriptError(phase, "memory limit exceeded") from None
+        except Exception as exc:  # a host helper broke: never show its traceback to a client
+            log.exception("script of %s: internal error in %s", self.label, phase)
+            raise ScriptError(phase, f"internal error ({type(exc).__name__})") from None
 
     # Host functions the sandbox wraps; scripts never hold these Python objects.
 
