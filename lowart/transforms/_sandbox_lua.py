@@ -40,7 +40,7 @@ local function hook()
     error(aborted, 0)
   end
 end
--- Coroutines created later inherit this hook (Lua 5.4 copies it to new threads).
+-- This covers the main thread; `co_create` gives each coroutine the same hook.
 sethook(hook, "", 1000)
 
 -- A limit or memory error must end the call: protected calls re-raise it.

@@ -102,12 +102,17 @@ class CompiledScript:
         self._make_ctx = exports["make_ctx"]
         self._table_from = runtime.table_from
         self._convert = LuaConverter(runtime.table_from, exports["null"])
-        ok, made = exports["compile"](source, limits.instructions, limits.seconds)
-        if not ok:
-            raise ScriptError("compile", str(made))
-        ok, found = exports["phases"](made, limits.instructions, limits.seconds)
-        if not ok:
-            raise ScriptError("load", str(found))
+        try:
+            ok, made = exports["compile"](source, limits.instructions, limits.seconds)
+            if not ok:
+                raise ScriptError("compile", str(made))
+            ok, found = exports["phases"](made, limits.instructions, limits.seconds)
+            if not ok:
+                raise ScriptError("load", str(found))
+        except lupa.LuaMemoryError:
+            raise ScriptError("compile", "memory limit exceeded") from None
+        except lupa.LuaError as exc:
+            raise ScriptError("compile", _first_line(exc)) from None
         self._run = exports["runner"](made, limits.instructions)
         self.phases = frozenset(found.split(",")) - {""}
         runtime.gccollect()
