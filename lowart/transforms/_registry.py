@@ -24,7 +24,7 @@ class ScriptRegistry:
 
     def __init__(self, limits: ScriptLimits) -> None:
         self._limits = limits
-        self._compiled: dict[int, tuple[int, CompiledScript | str]] = {}
+        self._compiled: dict[int, tuple[int, str, CompiledScript | str]] = {}
 
     def hooks_for(self, route: Route, ctx: CallContext) -> VendorHooks | None:
         """The Gateway's hook factory; never raises, so the request is still recorded."""
@@ -44,15 +44,17 @@ class ScriptRegistry:
         return ScriptHooks(route.name, compiled, fields)
 
     def _compiled_for(self, route: Route) -> CompiledScript | str:
+        source = route.script or ""
         cached = self._compiled.get(route.id)
-        if cached is not None and cached[0] == route.script_version:
-            return cached[1]
+        # The source is compared too: a removed route's id (and version 1) can come back.
+        if cached is not None and cached[0] == route.script_version and cached[1] == source:
+            return cached[2]
         try:
             compiled: CompiledScript | str = CompiledScript(
-                route.script or "", self._limits, label=route.name, model=route.upstream_model
+                source, self._limits, label=route.name, model=route.upstream_model
             )
         except ScriptError as exc:
             log.error("script of model %r does not load: %s", route.name, exc)
             compiled = f"does not load: {exc}"
-        self._compiled[route.id] = (route.script_version, compiled)
+        self._compiled[route.id] = (route.script_version, source, compiled)
         return compiled
