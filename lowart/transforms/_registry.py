@@ -56,5 +56,8 @@ class ScriptRegistry:
         except ScriptError as exc:
             log.error("script of model %r does not load: %s", route.name, exc)
             compiled = f"does not load: {exc}"
+        except Exception:  # never let a request escape unrecorded
+            log.exception("script of model %r could not be prepared", route.name)
+            compiled = "could not be prepared (see the gateway log)"
         self._compiled[route.id] = (route.script_version, source, compiled)
         return compiled
