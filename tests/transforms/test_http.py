@@ -299,3 +299,20 @@ def test_add_model_with_a_script(gateway):
         model="scripted", messages=[{"role": "user", "content": "a"}]
     )
     assert reply.choices[0].message.content == "hi"
+
+
+def test_a_stored_script_that_no_longer_loads_fails_its_requests_and_records_them(gateway):
+    async def store_unchecked() -> None:  # as if written by an older release or by hand
+        await gateway.runtime.admin.models.update("fake", {"script": "function request(p"})
+        await gateway.runtime.reload()
+
+    gateway.run(store_unchecked())
+    with pytest.raises(openai.APIStatusError) as caught:
+        client(gateway).chat.completions.create(
+            model="fake", messages=[{"role": "user", "content": "x"}]
+        )
+    assert caught.value.status_code == 502
+    assert "does not load" in caught.value.body["message"]
+    records = gateway.wait_for_records(1)
+    assert records[-1]["error_code"] == "transform_failed"
+    assert gateway.extra["fake"].requests == []  # nothing reached the upstream
