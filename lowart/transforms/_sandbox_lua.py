@@ -289,10 +289,12 @@ local function start(instructions, until_time)
   active = true
 end
 
--- A runner for one compiled script: run(phase, payload, arrays, ctx, deadline) returns
+-- A runner for one compiled script: run(phase, payload, ctx, deadline, many, ...) returns
 -- (true, "ok", result), (true, "skip") when the script lacks the phase, or (false, message).
+-- The payload's array tables come as the extra arguments, or as the table `many`.
 local function runner(factory, instructions)
-  return function(phase, payload, arrays, ctx, until_time)
+  return function(phase, payload, ctx, until_time, many, ...)
+    local arrays = many or {...}
     for i = 1, #arrays do raw_setmetatable(arrays[i], ARRAY) end
     start(instructions, until_time)
     local ok, status, result = xpcall(body, message, factory, phase, payload, ctx)
