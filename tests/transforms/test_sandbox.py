@@ -166,3 +166,8 @@ def test_ordinary_patterns_work_on_long_text():
         "plain": True,
         "words": 20001,  # and "tag"
     }
+
+
+def test_payloads_with_many_arrays_keep_every_empty_array():
+    payload = {"parts": [[] for _ in range(1000)], "few": [[], [1]]}
+    assert run("function request(p) return p end", payload) == payload
