@@ -41,6 +41,12 @@ ATTACKS = {
     "shared_library_write": ("string.upper = nil", "string is read-only"),
     "shared_library_metatable": ("setmetatable(string, {})", "protected metatable"),
     "env_metatable": ("setmetatable(_ENV, {})", "protected metatable"),
+    "null_metatable": ("setmetatable(json.null, {})", "protected metatable"),
+    "ctx_metatable": ("setmetatable(ctx, {})", "protected metatable"),
+    "array_metatable": (
+        "getmetatable(p.messages).__newindex = function() end",
+        "index a string value",
+    ),
     "rawset_shared": ("rawset(string, 'upper', nil)", "global 'rawset'"),
     "debug_library": ("debug.sethook()", "global 'debug'"),
     "collectgarbage": ('collectgarbage("stop")', "global 'collectgarbage'"),
