@@ -27,6 +27,7 @@ from lowart.store import (
     SecretBox,
     UsageStore,
 )
+from lowart.transforms import ScriptLimits, check_script
 
 __all__ = ["Admin", "parse_since"]
 
@@ -40,6 +41,7 @@ _MODEL_FIELDS = (
     "options",
     "enabled",
     "weight",
+    "script",
 )
 _KEY_LIMITS = {
     "rpm": "rpm",
@@ -132,6 +134,7 @@ def _public_model(row: dict[str, Any]) -> dict[str, Any]:
         "options": orjson.loads(row["options"] or "{}"),
         "enabled": bool(row["enabled"]),
         "script": bool(row.get("script")),
+        "script_version": int(row.get("script_version") or 0),
         "created_at": _iso(row["created_at"]),
         "updated_at": _iso(row["updated_at"]),
     }
@@ -151,12 +154,14 @@ class Admin:
         *,
         fallbacks: FallbackStore | None = None,
         health: HealthStore | None = None,
+        script_limits: ScriptLimits | None = None,
     ) -> None:
         self.keys = keys
         self.models = models
         self.usage = usage
         self._secrets = secrets
         self.routing = RoutingAdmin(models, fallbacks, health)
+        self._script_limits = script_limits
 
     async def create_key(
         self,
@@ -296,6 +301,9 @@ class Admin:
             values["enabled"] = bool(fields["enabled"])
         if fields.get("weight") is not None:
             values["weight"] = check_weight(fields["weight"])
+        if "script" in fields:  # null removes the script
+            script = fields["script"]
+            values["script"] = None if script is None else check_script(script, self._script_limits)
         if creating and values.get("vendor") == "openai" and not values.get("base_url"):
             values["base_url"] = "https://api.openai.com/v1"
         return values

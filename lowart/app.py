@@ -47,6 +47,7 @@ from lowart.store import (
     open_engine,
     read_version,
 )
+from lowart.transforms import ScriptLimits, ScriptRegistry
 
 __all__ = ["Runtime", "serve"]
 
@@ -96,6 +97,7 @@ class Runtime:
             secrets,
             fallbacks=fallback_store,
             health=health_store,
+            script_limits=ScriptLimits.from_settings(settings),
         )
         authenticator = Authenticator(key_store)
         models = ModelManager(model_store, secrets, fallback_store)
@@ -132,6 +134,7 @@ class Runtime:
         )
         publisher = HealthPublisher(health_store)
         stack.push_async_callback(publisher.close)
+        scripts = ScriptRegistry(ScriptLimits.from_settings(settings))
         gateway = Gateway(
             authenticator=authenticator,
             limiter=limiter,
@@ -139,6 +142,7 @@ class Runtime:
             adapters=adapters,
             usage=writer,
             breakers=Breakers(on_change=publisher.publish),
+            hooks_for=scripts.hooks_for,
         )
         jobs = ImageJobs(
             JobStore(engine), FileStore(engine, settings.data_dir), models, adapters, writer

@@ -25,6 +25,7 @@ from lowart.store import (
     migrate,
     open_engine,
 )
+from lowart.transforms import ScriptLimits
 
 __all__ = ["main"]
 
@@ -51,6 +52,7 @@ async def _with_admin(settings: Settings, action: Callable[[Admin], Awaitable[An
             secrets,
             fallbacks=FallbackStore(engine),
             health=HealthStore(engine),
+            script_limits=ScriptLimits.from_settings(settings),
         )
         return await action(admin)
     finally:
@@ -230,7 +232,37 @@ def _model_fields(args: argparse.Namespace) -> dict[str, Any]:
         fields["enabled"] = args.enabled
     if getattr(args, "weight", None) is not None:
         fields["weight"] = args.weight
-    return {k: v for k, v in fields.items() if v is not None}
+    fields = {k: v for k, v in fields.items() if v is not None}
+    if getattr(args, "script", None) is not None:
+        fields["script"] = _read_text(args.script)
+    elif getattr(args, "no_script", False):
+        fields["script"] = None
+    return fields
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GatewayError(f"cannot read {path}: {exc}") from exc
+
+
+def _cmd_scripts_test(args: argparse.Namespace) -> int:
+    from lowart.transforms import try_script
+
+    try:
+        payload = json.loads(_read_text(args.payload))
+    except json.JSONDecodeError as exc:
+        raise GatewayError(f"{args.payload} is not JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise GatewayError(f"{args.payload} must hold a JSON object.")
+    limits = ScriptLimits.from_settings(Settings.from_env())
+    result = try_script(_read_text(args.file), payload, args.phase, limits)
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    if result is None:
+        print("(the chunk is dropped)", file=sys.stderr)
+    return 0
 
 
 def _cmd_models_add(args: argparse.Namespace) -> int:
@@ -422,6 +454,10 @@ def _add_model_args(parser: argparse.ArgumentParser, *, creating: bool) -> None:
     )
     if not creating:
         parser.add_argument("--deployment", type=int, help="the deployment id (see models list)")
+    script = parser.add_mutually_exclusive_group()
+    script.add_argument("--script", metavar="FILE.lua", help="Lua transform for this route")
+    if not creating:
+        script.add_argument("--no-script", action="store_true", help="remove the route's script")
     _add_db(parser)
 
 
@@ -507,6 +543,15 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true", help="machine-readable output")
     _add_db(stats)
     stats.set_defaults(func=_cmd_stats)
+
+    scripts = sub.add_parser("scripts", help="Lua transforms").add_subparsers(
+        dest="action", required=True
+    )
+    test = scripts.add_parser("test", help="print what a script makes of a payload")
+    test.add_argument("file", metavar="FILE.lua")
+    test.add_argument("--payload", required=True, metavar="SAMPLE.json")
+    test.add_argument("--phase", choices=("request", "response", "chunk"), default="request")
+    test.set_defaults(func=_cmd_scripts_test)
 
     db = sub.add_parser("db", help="database maintenance").add_subparsers(
         dest="action", required=True

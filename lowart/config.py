@@ -60,6 +60,9 @@ class Settings:
     redis_url: str | None = field(default=None, repr=False)
     """Shared limit counters for several gateway processes; unset = in-process limits."""
     redis_prefix: str = "lowart"
+    lua_max_instructions: int = 5_000_000
+    lua_max_memory_mb: int = 64
+    lua_timeout: float = 0.25
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -98,6 +101,9 @@ class Settings:
             mcp_allowed_origins=_env_list("LOWART_MCP_ALLOWED_ORIGINS"),
             redis_url=os.environ.get("LOWART_REDIS_URL") or None,
             redis_prefix=os.environ.get("LOWART_REDIS_PREFIX") or "lowart",
+            lua_max_instructions=_env_int("LOWART_LUA_MAX_INSTRUCTIONS", 5_000_000),
+            lua_max_memory_mb=_env_int("LOWART_LUA_MAX_MEMORY_MB", 64),
+            lua_timeout=_env_float("LOWART_LUA_TIMEOUT", 0.25),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean)

@@ -33,6 +33,8 @@ class ModelStore:
         """Add a deployment; adding a name that exists adds one more deployment of it."""
         now = datetime.now(UTC)
         row = {"created_at": now, "updated_at": now, **values}
+        if values.get("script"):
+            row["script_version"] = 1
         async with self._engine.begin() as conn:
             result = await conn.execute(sa.insert(models).values(**row))
             await bump_version(conn)
@@ -63,11 +65,14 @@ class ModelStore:
     async def update(
         self, name: str, values: Mapping[str, Any], deployment: int | None = None
     ) -> bool:
+        changes = dict(values)
+        if "script" in changes:  # every change is a new version: compiled caches notice it
+            changes["script_version"] = models.c.script_version + 1
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 sa.update(models)
                 .where(_target(name, deployment))
-                .values(**values, updated_at=datetime.now(UTC))
+                .values(**changes, updated_at=datetime.now(UTC))
             )
             await bump_version(conn)
         return result.rowcount > 0

@@ -108,6 +108,20 @@ class GatewayHandle:
 
         self.run(add())
 
+    def admin_call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """One admin API request over real HTTP; returns (status, parsed JSON body)."""
+        import aiohttp
+
+        async def call() -> tuple[int, Any]:
+            headers = {"Authorization": f"Bearer {self.admin_key}"}
+            async with (
+                aiohttp.ClientSession() as session,
+                session.request(method, self.base_url + path, json=body, headers=headers) as resp,
+            ):
+                return resp.status, await resp.json(content_type=None)
+
+        return self.run(call())
+
     def usage_records(self) -> list[dict[str, Any]]:
         """Every usage record written so far, oldest first (flushes the queue first)."""
 

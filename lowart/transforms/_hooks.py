@@ -1,0 +1,89 @@
+"""A compiled script applied to one request: the `VendorHooks` the adapters call."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from lowart.errors import TransformFailed
+from lowart.transforms._script import SKIPPED, CompiledScript, ScriptError
+
+__all__ = ["FailedHooks", "ScriptHooks", "run_phase"]
+
+log = logging.getLogger("lowart.transforms")
+
+
+def run_phase(script: CompiledScript, phase: str, payload: dict[str, Any], ctx: Any) -> Any:
+    """Run one phase and check the shape of its result; raises ScriptError.
+
+    `request` and `response` must return an object; `chunk` returns an object
+    or nil (drop the event). A phase the script lacks returns the payload.
+    """
+    result = script.call(phase, payload, ctx)
+    if result is SKIPPED:
+        return payload
+    if isinstance(result, dict) or (result is None and phase == "chunk"):
+        return result
+    wanted = "a table or nil" if phase == "chunk" else "a table"
+    got = "nil" if result is None else "an array" if isinstance(result, list) else "a value"
+    raise ScriptError(phase, f"{phase}() must return {wanted}, it returned {got}")
+
+
+class ScriptHooks:
+    """The script version this request started with, and its read-only `ctx`.
+
+    The hooks object is made once per request (Gateway._begin), so a script
+    updated mid-stream does not change the rest of this stream.
+    """
+
+    __slots__ = ("_ctx", "_fields", "_route", "_script")
+
+    def __init__(self, route: str, script: CompiledScript, fields: dict[str, Any]) -> None:
+        self._route = route
+        self._script = script
+        self._fields = fields
+        self._ctx: Any = None
+
+    def request(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self._run("request", payload)
+
+    def response(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self._run("response", payload)
+
+    def event(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        return self._run("chunk", event)
+
+    def _run(self, phase: str, payload: dict[str, Any]) -> Any:
+        if phase not in self._script.phases:
+            return payload
+        try:
+            if self._ctx is None:
+                self._ctx = self._script.context(self._fields)
+            return run_phase(self._script, phase, payload, self._ctx)
+        except ScriptError as exc:
+            log.warning("script of model %r failed in %s: %s", self._route, phase, exc.message)
+            raise TransformFailed(
+                f"The script of model '{self._route}' failed in {phase}: {exc.message}"
+            ) from None
+
+
+class FailedHooks:
+    """Stands in for a script that no longer compiles: every call fails the request."""
+
+    __slots__ = ("_message", "_route")
+
+    def __init__(self, route: str, message: str) -> None:
+        self._route = route
+        self._message = message
+
+    def _fail(self) -> Any:
+        raise TransformFailed(f"The script of model '{self._route}' {self._message}")
+
+    def request(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self._fail()
+
+    def response(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self._fail()
+
+    def event(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        return self._fail()
