@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lowart.accounting import UsageWriter, warm_up
+from lowart.accounting import UsageWriter
 from lowart.adapters import (
     Adapter,
     AnthropicAdapter,
@@ -167,7 +167,6 @@ class Runtime:
             runtime._spawn(stack, runtime._watch_config(), "lowart-config-watch")
             if settings.usage_retention_days:
                 runtime._spawn(stack, runtime._prune_usage(), "lowart-usage-retention")
-        await runtime._preload_encodings()
         return runtime
 
     @staticmethod
@@ -189,15 +188,6 @@ class Runtime:
         self._version = await read_version(self.engine)
         self.authenticator.invalidate()
         await self.models.refresh()
-        await self._preload_encodings()
-
-    async def _preload_encodings(self) -> None:
-        """Load the tokenizers the configured routes need, off the event loop.
-
-        Only those: each encoding costs tens of MB, and loading one on the
-        request path would stall every stream for about a second.
-        """
-        await asyncio.to_thread(warm_up, [route.upstream_model for route in self.models.routes()])
 
     async def _watch_config(self) -> None:
         """Notice changes made by the CLI or another gateway process: one cheap read a tick."""

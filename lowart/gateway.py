@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from lowart._validate import validate_chat_request
-from lowart.accounting import StreamMeter, UsageWriter, count_prompt_tokens
+from lowart.accounting import StreamMeter, UsageWriter, count_prompt_tokens, ensure_loaded
 from lowart.adapters import Adapter
 from lowart.auth import Admission, Authenticator, Limiter
 from lowart.errors import GatewayError, PermissionDenied, TransformFailed, UpstreamTimeout
@@ -119,6 +119,7 @@ class Gateway:
         ctx.key_name = principal.name
         route = self.route_for(principal, request["model"])
         ctx.route = route.name
+        await ensure_loaded(route.upstream_model)
         return await self.adapter_for(route).count_tokens(route, request, ctx)
 
     async def _begin(self, principal: Principal, body: Any, ctx: CallContext) -> _Call:
@@ -127,6 +128,8 @@ class Gateway:
         route = self.route_for(principal, request["model"])
         ctx.route = route.name
         plan = self.router.plan(route.name)
+        for candidate in plan:  # any of them may have to count tokens
+            await ensure_loaded(candidate.upstream_model)
         estimate = 0
         if self._limiter.needs_estimate(principal):
             limit = request.get("max_completion_tokens") or request.get("max_tokens")

@@ -6,6 +6,7 @@ from lowart.accounting._tokens import (
     count_prompt_tokens,
     count_text,
     encoding_for_model,
+    ensure_loaded,
     warm_up,
 )
 from lowart.accounting._writer import UsageWriter
@@ -18,5 +19,6 @@ __all__ = [
     "count_prompt_tokens",
     "count_text",
     "encoding_for_model",
+    "ensure_loaded",
     "warm_up",
 ]

@@ -22,6 +22,7 @@ anything unrecognised is counted as its text form.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import functools
 import hashlib
@@ -40,6 +41,7 @@ __all__ = [
     "count_prompt_tokens",
     "count_text",
     "encoding_for_model",
+    "ensure_loaded",
     "warm_up",
 ]
 
@@ -237,6 +239,17 @@ def encoding_for_model(model: str) -> tiktoken.Encoding:
     if not isinstance(model, str):
         model = str(model)
     return _get_encoding(_encoding_name_for_model(model))
+
+
+async def ensure_loaded(model: str) -> None:
+    """Load `model`'s encoding in a worker thread if it is not loaded yet.
+
+    The engine awaits this before a call may count tokens, so a cold encoding
+    (tens of MB, about half a second to build) never stalls the event loop and
+    is only ever loaded by a process that needs it.
+    """
+    if _encoding_name_for_model(model) not in _encodings:
+        await asyncio.to_thread(encoding_for_model, model)
 
 
 def warm_up(models: Iterable[str] = ("gpt-4o", "gpt-4")) -> None:

@@ -8,6 +8,7 @@ nothing of keys, limits, the database or the client's protocol.
 from __future__ import annotations
 
 import asyncio
+import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -59,8 +60,11 @@ def timeout_for(
     options = route.options
     if "connect_timeout" not in options and "read_timeout" not in options and not ctx.timeout:
         return default
+    total = None
+    if ctx.timeout:  # the caller's budget runs from the start of the call, not of this attempt
+        total = max(ctx.timeout - (time.perf_counter() - ctx.started), 0.001)
     return aiohttp.ClientTimeout(
-        total=ctx.timeout,
+        total=total,
         connect=options.get("connect_timeout", default.connect),
         sock_read=options.get("read_timeout", default.sock_read),
     )

@@ -5,28 +5,11 @@ from __future__ import annotations
 import logging
 from contextlib import AsyncExitStack
 
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
-
 from lowart.auth._limits import InProcessLimiter, Limiter, QuotaBaseline
-from lowart.auth._redis_limiter import RedisLimiter
 
-__all__ = ["connect_redis", "open_limiter"]
+__all__ = ["open_limiter"]
 
 log = logging.getLogger("lowart.limits")
-
-
-def connect_redis(url: str, max_connections: int = 64) -> aioredis.Redis:
-    """A client whose pool waits for a free connection under a burst instead of failing
-    (the default pool raises "Too many connections" past its size)."""
-    pool = aioredis.BlockingConnectionPool.from_url(
-        url,
-        max_connections=max_connections,
-        timeout=5,
-        socket_connect_timeout=5,
-        socket_timeout=5,
-    )
-    return aioredis.Redis.from_pool(pool)
 
 
 async def open_limiter(
@@ -40,6 +23,11 @@ async def open_limiter(
     not the first limited request."""
     if not redis_url:
         return InProcessLimiter(baseline)
+    # Imported here: the Redis client costs memory a single-process gateway never needs.
+    from redis.exceptions import RedisError
+
+    from lowart.auth._redis_limiter import RedisLimiter, connect_redis
+
     client = connect_redis(redis_url)
     stack.push_async_callback(client.aclose)
     try:

@@ -34,7 +34,7 @@ from lowart.auth._periods import QuotaWindow, quota_window
 from lowart.errors import LimitsUnavailable
 from lowart.types import Principal
 
-__all__ = ["RedisLimiter"]
+__all__ = ["RedisLimiter", "connect_redis"]
 
 log = logging.getLogger("lowart.limits")
 
@@ -186,3 +186,16 @@ class RedisLimiter:
 
     async def close(self) -> None:
         await self.drain()
+
+
+def connect_redis(url: str, max_connections: int = 64) -> aioredis.Redis:
+    """A client whose pool waits for a free connection under a burst instead of failing
+    (the default pool raises "Too many connections" past its size)."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=max_connections,
+        timeout=5,
+        socket_connect_timeout=5,
+        socket_timeout=5,
+    )
+    return aioredis.Redis.from_pool(pool)

@@ -12,9 +12,7 @@ import hashlib
 import os
 import secrets
 from pathlib import Path
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from typing import Any
 
 __all__ = ["SecretBox", "SecretBoxError"]
 
@@ -29,7 +27,18 @@ class SecretBox:
     def __init__(self, key: bytes) -> None:
         if len(key) != 32:
             raise ValueError("SecretBox needs a 32-byte key")
-        self._aead = AESGCM(key)
+        self._key = key
+        self._cipher: Any = None
+
+    @property
+    def _aead(self) -> Any:
+        """The cipher, built on first use: a gateway whose routes hold no stored
+        provider key never loads the crypto library (about 6 MiB)."""
+        if self._cipher is None:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+            self._cipher = AESGCM(self._key)
+        return self._cipher
 
     def __repr__(self) -> str:
         return "SecretBox(<hidden>)"
@@ -57,6 +66,8 @@ class SecretBox:
     def decrypt(self, token: str) -> str:
         if not token.startswith(_PREFIX):
             raise SecretBoxError("unknown secret format")
+        from cryptography.exceptions import InvalidTag
+
         raw = base64.urlsafe_b64decode(token[len(_PREFIX) :])
         try:
             return self._aead.decrypt(raw[:12], raw[12:], b"lowart-provider-key").decode()

@@ -69,3 +69,16 @@ def test_gateway_runs_on_postgres(loop_thread, tmp_path, postgres_url, fake_open
         assert keys[0]["used_tokens"] == sum(r["total_tokens"] for r in records)
     finally:
         stop_gateway(handle)
+
+
+def test_shipped_heads_match_alembic():
+    """The quick head check that lets `serve` skip importing Alembic must agree with Alembic."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from lowart.store._engine import _MIGRATIONS, shipped_heads
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    assert shipped_heads() == set(ScriptDirectory.from_config(config).get_heads())
+    assert len(shipped_heads()) == 1  # one linear history: a second head means an unchained merge

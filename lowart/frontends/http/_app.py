@@ -13,6 +13,7 @@ from aiohttp import web
 from lowart.frontends.http import _admin, _anthropic, _images, _openai
 from lowart.frontends.http._errors import request_middleware
 from lowart.frontends.http._keys import RUNTIME
+from lowart.frontends.http._mcp_mount import mount_mcp
 
 if TYPE_CHECKING:
     from lowart.app import Runtime
@@ -30,8 +31,6 @@ def create_app(runtime: Runtime) -> web.Application:
     app.add_routes(_admin.routes)
     app.add_routes(_images.routes)
     if runtime.settings.mcp_enabled:
-        from lowart.frontends.mcp import mount_mcp
-
         mount_mcp(app, runtime)
     return app
 

@@ -1,7 +1,7 @@
 """The MCP frontend: every model as a tool for agents, over stdio and streamable HTTP."""
 
 from lowart.frontends.mcp._events import MemoryEventStore
-from lowart.frontends.mcp._http import MCP_PATH, McpHttpEndpoint, mount_mcp, origin_allowed
+from lowart.frontends.mcp._http import McpHttpEndpoint, origin_allowed
 from lowart.frontends.mcp._server import DEFAULT_RESOURCES, DEFAULT_TOOLS, build_server
 from lowart.frontends.mcp._spec import Caller, ResourceSpec, ToolOutput, ToolSpec
 from lowart.frontends.mcp._stdio import serve_stdio
@@ -9,7 +9,6 @@ from lowart.frontends.mcp._stdio import serve_stdio
 __all__ = [
     "DEFAULT_RESOURCES",
     "DEFAULT_TOOLS",
-    "MCP_PATH",
     "Caller",
     "McpHttpEndpoint",
     "MemoryEventStore",
@@ -17,7 +16,6 @@ __all__ = [
     "ToolOutput",
     "ToolSpec",
     "build_server",
-    "mount_mcp",
     "origin_allowed",
     "serve_stdio",
 ]

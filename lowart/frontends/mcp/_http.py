@@ -22,7 +22,6 @@ import asyncio
 import ipaddress
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -46,11 +45,10 @@ from lowart.types import Principal
 if TYPE_CHECKING:
     from lowart.app import Runtime
 
-__all__ = ["MCP_PATH", "McpHttpEndpoint", "mount_mcp", "origin_allowed"]
+__all__ = ["McpHttpEndpoint", "origin_allowed"]
 
 log = logging.getLogger("lowart.mcp")
 
-MCP_PATH = "/mcp"
 _PRINCIPAL = "lowart.principal"  # ASGI scope key the handlers read the caller from
 _MAX_TRACKED_SESSIONS = 10_000
 _SHUTDOWN_TIMEOUT = 5.0
@@ -178,21 +176,3 @@ def _scope_for(principal: Principal) -> dict[str, Any]:
     identity = f"lowart-key-{principal.key_id}"
     token = AccessToken(token=identity, client_id=identity, scopes=[])
     return {_PRINCIPAL: principal, "user": AuthenticatedUser(token)}
-
-
-def mount_mcp(app: web.Application, runtime: Runtime) -> None:
-    """Serve MCP at /mcp on this application, its sessions tied to the app's lifetime."""
-    endpoint = McpHttpEndpoint(runtime)
-
-    async def lifetime(_app: web.Application) -> AsyncIterator[None]:
-        await endpoint.start()
-        yield
-        await endpoint.stop()
-
-    async def on_shutdown(_app: web.Application) -> None:
-        endpoint.end_streams()
-
-    app.cleanup_ctx.append(lifetime)
-    app.on_shutdown.append(on_shutdown)
-    for method in ("GET", "POST", "DELETE"):
-        app.router.add_route(method, MCP_PATH, endpoint.handle)
