@@ -181,6 +181,7 @@ class _Task:
 class FakeComfyUI:
     port: int = 0
     step_delay: float = 0.0
+    accept_delay: float = 0.0  # seconds POST /prompt takes before it queues the prompt
     prompts: list[dict[str, Any]] = field(default_factory=list)
     interrupts: list[Any] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
@@ -289,6 +290,8 @@ class FakeComfyUI:
         self.prompts.append(body)
         if isinstance(body, dict):
             self.log.append(("prompt", str(body.get("client_id"))))
+        if self.accept_delay:
+            await asyncio.sleep(self.accept_delay)
         prompt = body.get("prompt") if isinstance(body, dict) else None
         if prompt is None:
             return _error("no_prompt", "No prompt provided", "No prompt provided", node_errors={})

@@ -174,6 +174,25 @@ def test_deadline_interrupts_the_generation(img: GatewayHandle, tcp_images) -> N
     assert (record["interface"], record["status"]) == ("grpc", "cancelled")
 
 
+def test_deadline_before_comfyui_accepts_still_cancels_the_prompt(
+    img: GatewayHandle, tcp_images
+) -> None:
+    """The caller never learnt the job id, so lowart cancels the prompt once it is queued."""
+    comfy = img.extra["comfy"]
+    comfy.accept_delay = 0.6
+    comfy.pause()
+    with pytest.raises(grpc.RpcError) as info:
+        list(tcp_images.GenerateImages(_generate(), metadata=auth(img.admin_key), timeout=0.2))
+    assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    prompt_id = comfy.prompts[-1]["prompt_id"]
+    wait_until(lambda: comfy.interrupts == [prompt_id], what="the interrupt")
+    comfy.resume()
+    wait_until(lambda: prompt_id in comfy.history, what="ComfyUI to stop")
+    assert comfy.history[prompt_id]["status"]["messages"][-1][0] == "execution_interrupted"
+    (record,) = img.wait_for_records(1)
+    assert (record["interface"], record["status"]) == ("grpc", "cancelled")
+
+
 def tcp_job(handle: GatewayHandle, job_id: str, key: str | None = None) -> pb.ImageJob:
     with grpc.insecure_channel(handle.grpc_target) as channel:
         stub = images_pb2_grpc.ImageServiceStub(channel)
