@@ -97,7 +97,9 @@ class ImageService:
             return await self._job_object(job, ctx)
         row = await self._wait(job)
         files = await self._files.for_job(row["id"])
-        return chat_completion(row["route"], row["id"], images_markdown(files, self._base_url(ctx)))
+        base = self._base_url(ctx)
+        content = images_markdown(file_url(base, f["id"]) for f in files)
+        return chat_completion(row["route"], row["id"], content)
 
     async def open_chat_stream(
         self, principal: Principal, body: Any, ctx: CallContext
@@ -105,24 +107,9 @@ class ImageService:
         params = params_from_chat(body)
         if params.run_async:
             raise InvalidRequest("'async' and 'stream' cannot be combined.", param="async")
-        events: asyncio.Queue = asyncio.Queue()
-        job = await self._start(principal, params, ctx, listener=events)
-        route = self._gateway.route_for(principal, params.model)
+        generation = await self._follow(principal, params, ctx)
         options = body.get("stream_options") or {}
-
-        async def final_content(row: dict[str, Any], error: GatewayError | None) -> str:
-            self._raise_unless_succeeded(row, error)
-            files = await self._files.for_job(row["id"])
-            return images_markdown(files, self._base_url(ctx))
-
-        return ImageChatStream(
-            route=route,
-            job_id=job["id"],
-            events=events,
-            final_content=final_content,
-            cancel=functools.partial(self._cancel_if_running, job["id"]),
-            include_usage=bool(options.get("include_usage")),
-        )
+        return ImageChatStream(generation, include_usage=bool(options.get("include_usage")))
 
     # ---- a generation followed event by event (gRPC stream, MCP tool) -----------------
 
@@ -138,6 +125,11 @@ class ImageService:
         params = params_from_images_api(body, image=image)
         if params.run_async:
             raise InvalidRequest("'async' does not apply to a followed generation.", param="async")
+        return await self._follow(principal, params, ctx)
+
+    async def _follow(
+        self, principal: Principal, params: ImageParams, ctx: CallContext
+    ) -> ImageGeneration:
         events: asyncio.Queue = asyncio.Queue()
         job = await self._start(principal, params, ctx, listener=events)
         route = self._gateway.route_for(principal, params.model)

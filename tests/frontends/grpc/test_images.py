@@ -169,7 +169,8 @@ def test_deadline_interrupts_the_generation(img: GatewayHandle, tcp_images) -> N
     assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     assert time.monotonic() - started < 3
     prompt_id = comfy.prompts[-1]["prompt_id"]
-    wait_until(lambda: comfy.interrupts == [prompt_id], what="the interrupt")
+    # interrupted mid-run (or, on a slow machine, dequeued before it started)
+    wait_until(lambda: [prompt_id] in (comfy.interrupts, comfy.deleted), what="the cancel")
     (record,) = img.wait_for_records(1)
     assert (record["interface"], record["status"]) == ("grpc", "cancelled")
 
@@ -185,10 +186,14 @@ def test_deadline_before_comfyui_accepts_still_cancels_the_prompt(
         list(tcp_images.GenerateImages(_generate(), metadata=auth(img.admin_key), timeout=0.2))
     assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     prompt_id = comfy.prompts[-1]["prompt_id"]
-    wait_until(lambda: comfy.interrupts == [prompt_id], what="the interrupt")
+    # dequeued if ComfyUI had not picked it up yet, else interrupted before its first node
+    wait_until(lambda: [prompt_id] in (comfy.interrupts, comfy.deleted), what="the cancel")
     comfy.resume()
-    wait_until(lambda: prompt_id in comfy.history, what="ComfyUI to stop")
-    assert comfy.history[prompt_id]["status"]["messages"][-1][0] == "execution_interrupted"
+    if comfy.interrupts:
+        wait_until(lambda: prompt_id in comfy.history, what="ComfyUI to stop")
+        assert comfy.history[prompt_id]["status"]["messages"][-1][0] == "execution_interrupted"
+    else:
+        assert prompt_id not in comfy.history
     (record,) = img.wait_for_records(1)
     assert (record["interface"], record["status"]) == ("grpc", "cancelled")
 
