@@ -192,6 +192,8 @@ class ImageJobs:
             if not live.submitted.done():
                 live.submitted.set_exception(exc)
                 live.submitted.exception()  # retrieved: the submitter re-raises it
+            if live.cancelled:  # our own cancel stopped ComfyUI; `cancel` writes the outcome
+                return
             if isinstance(exc, UpstreamTimeout):  # free ComfyUI for the next prompt
                 with contextlib.suppress(GatewayError):
                     await adapter.cancel(route, job["prompt_id"])
@@ -369,6 +371,8 @@ class ImageJobs:
         await self._finish(job, route, "cancelled")
         if live is not None and live.task is not None:
             live.task.cancel()
+            if self._live.get(job["id"]) is live:
+                del self._live[job["id"]]
         return await self.store.get(job["id"]) or job
 
     async def close(self) -> None:
