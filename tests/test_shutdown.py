@@ -41,7 +41,7 @@ def _start(tmp_path: Path) -> tuple[subprocess.Popen, str, str]:
         timeout=60,
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lowart", "serve", "--port", "0", "--no-grpc"],
+        [sys.executable, "-m", "lowart", "serve", "--port", "0", "--grpc", "127.0.0.1:0"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

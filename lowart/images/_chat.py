@@ -7,14 +7,14 @@ it), so every chat frontend relays it unchanged. Closing it before the end
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from lowart.adapters.comfyui import Progress
-from lowart.errors import GatewayError
-from lowart.types import ChatChunk, Route
+from lowart.images._generation import ImageGeneration
+from lowart.images._public import images_markdown
+from lowart.types import ChatChunk
 
 __all__ = ["ImageChatStream", "progress_text"]
 
@@ -32,27 +32,17 @@ def progress_text(progress: Progress) -> str:
 
 
 class ImageChatStream:
-    def __init__(
-        self,
-        *,
-        route: Route,
-        job_id: str,
-        events: asyncio.Queue,
-        final_content: Callable[[dict[str, Any], GatewayError | None], Awaitable[str]],
-        cancel: Callable[[], Awaitable[None]],
-        include_usage: bool,
-    ) -> None:
-        self.route = route  # as on ChatStream
-        self._events = events
-        self._final_content = final_content
-        self._cancel = cancel
+    """An `ImageGeneration` told as chat chunks: progress lines, then image links."""
+
+    def __init__(self, generation: ImageGeneration, *, include_usage: bool) -> None:
+        self.route = generation.route  # as on ChatStream
+        self._generation = generation
         self._include_usage = include_usage
-        self._finished = False
         self._base = {
-            "id": "chatcmpl-" + job_id.removeprefix("job_"),
+            "id": "chatcmpl-" + generation.job_id.removeprefix("job_"),
             "object": "chat.completion.chunk",
             "created": int(time.time()),
-            "model": route.name,
+            "model": generation.route.name,
         }
         self._iterator = self._chunks()
 
@@ -67,9 +57,7 @@ class ImageChatStream:
 
     async def aclose(self) -> None:
         await self._iterator.aclose()
-        if not self._finished:
-            self._finished = True
-            await asyncio.shield(self._cancel())
+        await self._generation.aclose()  # cancels the generation unless it finished
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> ChatChunk:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
@@ -78,17 +66,14 @@ class ImageChatStream:
     async def _chunks(self) -> AsyncIterator[ChatChunk]:
         yield self._chunk({"role": "assistant", "content": ""})
         last = ""
-        while True:
-            kind, value = await self._events.get()
-            if kind == "progress":
-                text = progress_text(value)
+        async for event in self._generation:  # raises the job's error unless it succeeded
+            if isinstance(event, Progress):
+                text = progress_text(event)
                 if text != last:
                     last = text
                     yield self._chunk({"content": text})
                 continue
-            row, error = value
-            self._finished = True
-            content = await self._final_content(row, error)  # raises unless it succeeded
+            content = images_markdown(output.url for output in event.outputs)
             yield self._chunk({"content": content}, "stop")
             if self._include_usage:
                 usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}

@@ -104,8 +104,22 @@ class ImageJobs:
             route, workflow, prompt_id=job["prompt_id"], client_id=job["client_id"], hooks=hooks
         )
         live = self._watch(route, adapter, job, events, listener)
-        await asyncio.shield(live.submitted)
+        try:
+            await asyncio.shield(live.submitted)
+        except asyncio.CancelledError:
+            # The caller left (cancel, deadline) before ComfyUI accepted the prompt and
+            # never learnt the job id: nobody will collect these images, so stop them.
+            await asyncio.shield(self._abandon(job, live))
+            raise
         return job
+
+    async def _abandon(self, job: dict[str, Any], live: _Live) -> None:
+        """Cancel a job once its prompt is on ComfyUI (cancelling earlier would miss it)."""
+        with contextlib.suppress(asyncio.CancelledError, GatewayError):
+            await asyncio.shield(live.submitted)
+        current = await self.store.get(job["id"])
+        if current is not None:
+            await self.cancel(current)
 
     async def resume(self) -> int:
         """Watch again every job a previous process left unfinished."""
@@ -178,6 +192,8 @@ class ImageJobs:
             if not live.submitted.done():
                 live.submitted.set_exception(exc)
                 live.submitted.exception()  # retrieved: the submitter re-raises it
+            if live.cancelled:  # our own cancel stopped ComfyUI; `cancel` writes the outcome
+                return
             if isinstance(exc, UpstreamTimeout):  # free ComfyUI for the next prompt
                 with contextlib.suppress(GatewayError):
                     await adapter.cancel(route, job["prompt_id"])
@@ -355,6 +371,8 @@ class ImageJobs:
         await self._finish(job, route, "cancelled")
         if live is not None and live.task is not None:
             live.task.cancel()
+            if self._live.get(job["id"]) is live:
+                del self._live[job["id"]]
         return await self.store.get(job["id"]) or job
 
     async def close(self) -> None:

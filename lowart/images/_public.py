@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,10 +49,8 @@ def job_object(row: dict[str, Any], files: list[dict[str, Any]], base_url: str) 
     }
 
 
-def images_markdown(files: list[dict[str, Any]], base_url: str) -> str:
-    return "\n".join(
-        f"![image {index}]({file_url(base_url, f['id'])})" for index, f in enumerate(files, 1)
-    )
+def images_markdown(urls: Iterable[str]) -> str:
+    return "\n".join(f"![image {index}]({url})" for index, url in enumerate(urls, 1))
 
 
 def chat_completion(model: str, job_id: str, content: str) -> dict[str, Any]:

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lowart.adapters.comfyui import ComfyUIAdapter
 from lowart.errors import GatewayError, InvalidRequest, NotFound, UpstreamError
 from lowart.images._chat import ImageChatStream
-from lowart.images._jobs import ImageJobs
+from lowart.images._generation import GenerationResult, ImageGeneration, ImageOutput
+from lowart.images._jobs import ImageJobs, _aware
 from lowart.images._params import (
     ImageParams,
     InputImage,
@@ -94,7 +97,9 @@ class ImageService:
             return await self._job_object(job, ctx)
         row = await self._wait(job)
         files = await self._files.for_job(row["id"])
-        return chat_completion(row["route"], row["id"], images_markdown(files, self._base_url(ctx)))
+        base = self._base_url(ctx)
+        content = images_markdown(file_url(base, f["id"]) for f in files)
+        return chat_completion(row["route"], row["id"], content)
 
     async def open_chat_stream(
         self, principal: Principal, body: Any, ctx: CallContext
@@ -102,28 +107,63 @@ class ImageService:
         params = params_from_chat(body)
         if params.run_async:
             raise InvalidRequest("'async' and 'stream' cannot be combined.", param="async")
+        generation = await self._follow(principal, params, ctx)
+        options = body.get("stream_options") or {}
+        return ImageChatStream(generation, include_usage=bool(options.get("include_usage")))
+
+    # ---- a generation followed event by event (gRPC stream, MCP tool) -----------------
+
+    async def open_generation(
+        self,
+        principal: Principal,
+        body: Any,
+        ctx: CallContext,
+        *,
+        image: InputImage | None = None,
+    ) -> ImageGeneration:
+        """Start a generation (an Images API body) and follow it: progress, then files."""
+        params = params_from_images_api(body, image=image)
+        if params.run_async:
+            raise InvalidRequest("'async' does not apply to a followed generation.", param="async")
+        return await self._follow(principal, params, ctx)
+
+    async def _follow(
+        self, principal: Principal, params: ImageParams, ctx: CallContext
+    ) -> ImageGeneration:
         events: asyncio.Queue = asyncio.Queue()
         job = await self._start(principal, params, ctx, listener=events)
         route = self._gateway.route_for(principal, params.model)
-        options = body.get("stream_options") or {}
 
-        async def final_content(row: dict[str, Any], error: GatewayError | None) -> str:
+        async def result(row: dict[str, Any], error: GatewayError | None) -> GenerationResult:
             self._raise_unless_succeeded(row, error)
             files = await self._files.for_job(row["id"])
-            return images_markdown(files, self._base_url(ctx))
+            base = self._base_url(ctx)
+            finished = row.get("finished_at") or datetime.now(UTC)
+            return GenerationResult(
+                job_id=row["id"],
+                model=row["route"],
+                outputs=tuple(
+                    ImageOutput(
+                        index=index,
+                        file_id=f["id"],
+                        url=file_url(base, f["id"]),
+                        content_type=f["content_type"],
+                        size=f["bytes"],
+                        path=self._files.path_of(f),
+                    )
+                    for index, f in enumerate(files)
+                ),
+                duration_ms=max(
+                    (_aware(finished) - _aware(row["created_at"])).total_seconds() * 1000, 0.0
+                ),
+            )
 
-        async def cancel() -> None:
-            current = await self.jobs.store.get(job["id"])
-            if current is not None:
-                await self.jobs.cancel(current)
-
-        return ImageChatStream(
+        return ImageGeneration(
             route=route,
             job_id=job["id"],
             events=events,
-            final_content=final_content,
-            cancel=cancel,
-            include_usage=bool(options.get("include_usage")),
+            result=result,
+            cancel=functools.partial(self._cancel_if_running, job["id"]),
         )
 
     # ---- jobs and files -----------------------------------------------------------------
@@ -187,14 +227,17 @@ class ImageService:
             listener=listener,
         )
 
+    async def _cancel_if_running(self, job_id: str) -> None:
+        current = await self.jobs.store.get(job_id)
+        if current is not None:
+            await self.jobs.cancel(current)
+
     async def _wait(self, job: dict[str, Any]) -> dict[str, Any]:
         try:
             row, error = await self.jobs.wait(job["id"])
         except asyncio.CancelledError:
             # The client went away: nobody will collect these images, so stop ComfyUI.
-            current = await self.jobs.store.get(job["id"])
-            if current is not None:
-                await asyncio.shield(self.jobs.cancel(current))
+            await asyncio.shield(self._cancel_if_running(job["id"]))
             raise
         self._raise_unless_succeeded(row, error)
         return row

@@ -11,6 +11,8 @@ from pathlib import Path
 import grpc
 import pytest
 
+from tests.images._client import png_size, wait_until
+from tests.images.conftest import comfy_options
 from tests.support.servers import GatewayHandle
 
 CLIENT = Path(__file__).resolve().parents[2] / "clients" / "python"
@@ -74,8 +76,43 @@ def test_async_client(grpc_gateway: GatewayHandle, lowart_client) -> None:
     assert streamed.endswith("You said: streamed") and usage > 0
 
 
-def test_readme_example_runs(grpc_gateway: GatewayHandle) -> None:
+def test_images_iterator_streams_progress_then_images(
+    grpc_gateway: GatewayHandle, fake_comfyui, lowart_client
+) -> None:
+    grpc_gateway.add_model(
+        "img", "comfyui", base_url=fake_comfyui.base_url, options=comfy_options()
+    )
+    target = f"unix://{grpc_gateway.grpc.uds}"
+    with lowart_client.LowartClient(target, api_key=grpc_gateway.admin_key) as client:
+        messages = list(client.images("img", "a boat", width=40, height=24, steps=2))
+        kinds = [lowart_client.event_kind(m) for m in messages]
+        assert kinds[0] == "progress" and kinds[-2:] == ["image", "summary"]
+        assert png_size(messages[-2].image.data) == (40, 24)
+        refs = list(client.images("img", "a boat", n=2, with_bytes=False))
+        assert [m.image.data for m in refs if m.HasField("image")] == [b"", b""]
+
+    async def leave_early() -> str:
+        fake_comfyui.step_delay = 0.02
+        async with lowart_client.AsyncLowartClient(
+            target, api_key=grpc_gateway.admin_key
+        ) as client:
+            async for message in client.images("img", "slow", steps=500):
+                if message.progress.step == 1:
+                    return message.job_id
+        raise AssertionError("no sampler step arrived")
+
+    asyncio.run(leave_early())
+    prompt_id = fake_comfyui.prompts[-1]["prompt_id"]
+    wait_until(lambda: fake_comfyui.interrupts == [prompt_id], what="the interrupt")
+    records = grpc_gateway.wait_for_records(3)
+    assert [r["status"] for r in records] == ["ok", "ok", "cancelled"]
+
+
+def test_readme_example_runs(grpc_gateway: GatewayHandle, fake_comfyui, tmp_path: Path) -> None:
     """The README's example is executed verbatim, over the Unix socket."""
+    grpc_gateway.add_model(
+        "img", "comfyui", base_url=fake_comfyui.base_url, options=comfy_options()
+    )
     readme = (CLIENT / "README.md").read_text()
     (code,) = re.findall(r"```python\n(.*?)```", readme, re.S)
     env = {
@@ -84,9 +121,16 @@ def test_readme_example_runs(grpc_gateway: GatewayHandle) -> None:
         "PYTHONPATH": str(CLIENT / "src"),
     }
     result = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "This is the lowart mock model. You said: Say hello" in result.stdout
     assert re.search(r"stream tokens: \d+", result.stdout)
     assert "You said: Hello from asyncio" in result.stdout
+    assert re.search(r"saved img-0\.png \(\d+ bytes\)", result.stdout)
+    assert png_size((tmp_path / "img-0.png").read_bytes()) == (64, 64)

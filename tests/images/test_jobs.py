@@ -71,6 +71,20 @@ def test_cancel_interrupts_a_running_prompt(img_gateway, comfy):
     assert [r["status"] for r in records] == ["cancelled"]
 
 
+def test_cancel_wins_when_comfyui_reports_the_interrupt_first(img_gateway, comfy):
+    """ComfyUI's `execution_interrupted` may reach the watcher before the cancel is
+    written; the job is still cancelled, not failed, and recorded once."""
+    comfy.control_delay = 0.3  # the interrupt acts at once but answers late
+    with http(img_gateway) as client:
+        job = _held_running_job(img_gateway, comfy, client)
+        cancelled = client.post(f"/v1/jobs/{job['id']}/cancel").json()
+        assert cancelled["status"] == "cancelled" and cancelled["error"] is None
+        prompt_id = comfy.prompts[-1]["prompt_id"]
+        assert comfy.history[prompt_id]["status"]["messages"][-1][0] == "execution_interrupted"
+    records = img_gateway.wait_for_records(1)
+    assert [r["status"] for r in records] == ["cancelled"]
+
+
 def test_cancel_dequeues_a_pending_prompt(img_gateway, comfy):
     with http(img_gateway) as client:
         first = _held_running_job(img_gateway, comfy, client)

@@ -181,6 +181,8 @@ class _Task:
 class FakeComfyUI:
     port: int = 0
     step_delay: float = 0.0
+    accept_delay: float = 0.0  # seconds POST /prompt takes before it queues the prompt
+    control_delay: float = 0.0  # seconds POST /interrupt and /queue take to answer (after acting)
     prompts: list[dict[str, Any]] = field(default_factory=list)
     interrupts: list[Any] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
@@ -289,6 +291,8 @@ class FakeComfyUI:
         self.prompts.append(body)
         if isinstance(body, dict):
             self.log.append(("prompt", str(body.get("client_id"))))
+        if self.accept_delay:
+            await asyncio.sleep(self.accept_delay)
         prompt = body.get("prompt") if isinstance(body, dict) else None
         if prompt is None:
             return _error("no_prompt", "No prompt provided", "No prompt provided", node_errors={})
@@ -336,6 +340,7 @@ class FakeComfyUI:
             if len(self._pending) != before:
                 self.deleted.append(prompt_id)
         await self._broadcast_status()
+        await asyncio.sleep(self.control_delay)
         return web.Response(status=200)
 
     async def _post_interrupt(self, request: web.Request) -> web.Response:
@@ -346,6 +351,7 @@ class FakeComfyUI:
         running = self._running
         if running is not None and (target is None or target == running.prompt_id):
             self._interrupt.set()
+        await asyncio.sleep(self.control_delay)
         return web.Response(status=200)
 
     async def _view(self, request: web.Request) -> web.Response:

@@ -10,8 +10,15 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from lowart._proto import chat_pb2, chat_pb2_grpc, models_pb2, models_pb2_grpc
-from lowart.frontends.grpc._services import ChatServicer, ModelServicer
+from lowart._proto import (
+    chat_pb2,
+    chat_pb2_grpc,
+    images_pb2,
+    images_pb2_grpc,
+    models_pb2,
+    models_pb2_grpc,
+)
+from lowart.frontends.grpc._services import ChatServicer, ImageServicer, ModelServicer
 from lowart.frontends.http import prepare_unix_socket_path
 
 if TYPE_CHECKING:
@@ -23,6 +30,7 @@ __all__ = ["GrpcListener", "server_options"]
 SERVICE_NAMES = (
     chat_pb2.DESCRIPTOR.services_by_name["ChatService"].full_name,
     models_pb2.DESCRIPTOR.services_by_name["ModelService"].full_name,
+    images_pb2.DESCRIPTOR.services_by_name["ImageService"].full_name,
 )
 
 
@@ -81,6 +89,7 @@ class GrpcListener:
         gateway = self._runtime.gateway
         chat_pb2_grpc.add_ChatServiceServicer_to_server(ChatServicer(gateway), server)
         models_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(gateway), server)
+        images_pb2_grpc.add_ImageServiceServicer_to_server(ImageServicer(gateway), server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server

@@ -3,7 +3,7 @@
 from lowart.frontends.mcp._events import MemoryEventStore
 from lowart.frontends.mcp._http import McpHttpEndpoint, origin_allowed
 from lowart.frontends.mcp._server import DEFAULT_RESOURCES, DEFAULT_TOOLS, build_server
-from lowart.frontends.mcp._spec import Caller, ResourceSpec, ToolOutput, ToolSpec
+from lowart.frontends.mcp._spec import Caller, ResourceSpec, ToolImage, ToolOutput, ToolSpec
 from lowart.frontends.mcp._stdio import serve_stdio
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "McpHttpEndpoint",
     "MemoryEventStore",
     "ResourceSpec",
+    "ToolImage",
     "ToolOutput",
     "ToolSpec",
     "build_server",

@@ -8,6 +8,7 @@ mid-session, exactly as on the HTTP API.
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ from lowart.errors import GatewayError
 from lowart.frontends.mcp._catalog import LIST_MODELS, MODELS_RESOURCE, USAGE, USAGE_RESOURCE
 from lowart.frontends.mcp._chat import CHAT
 from lowart.frontends.mcp._errors import internal_error, protocol_error, tool_error
+from lowart.frontends.mcp._images import GENERATE_IMAGE
 from lowart.frontends.mcp._spec import Caller, ResourceSpec, ToolSpec
 from lowart.types import Principal
 
@@ -33,7 +35,7 @@ __all__ = ["DEFAULT_RESOURCES", "DEFAULT_TOOLS", "PrincipalResolver", "build_ser
 
 PrincipalResolver = Callable[[ServerRequestContext[Any, Any]], Awaitable[Principal]]
 
-DEFAULT_TOOLS: tuple[ToolSpec, ...] = (CHAT, LIST_MODELS, USAGE)
+DEFAULT_TOOLS: tuple[ToolSpec, ...] = (CHAT, LIST_MODELS, USAGE, GENERATE_IMAGE)
 DEFAULT_RESOURCES: tuple[ResourceSpec, ...] = (MODELS_RESOURCE, USAGE_RESOURCE)
 
 # JSON-RPC code the MCP specification gives an unknown resource URI.
@@ -41,7 +43,8 @@ _RESOURCE_NOT_FOUND = -32002
 
 _INSTRUCTIONS = (
     "lowart is an AI API gateway. Use `list_models` to see the models your key may use, "
-    "`chat` to ask one of them, and `usage` to see what your key has used."
+    "`chat` to ask one of them, `generate_image` to make images with an image model (when "
+    "your key has one), and `usage` to see what your key has used."
 )
 
 
@@ -79,23 +82,31 @@ def build_server(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
         request_id = f"mcp_{uuid.uuid4().hex}"
-        tool = tools_by_name.get(params.name)
-        if tool is None:
-            raise MCPError(
-                code=types.INVALID_PARAMS,
-                message=f"Unknown tool '{params.name}'. Available: {', '.join(tools_by_name)}.",
-            )
         try:
             caller = await caller_for(ctx, request_id)
-            if not tool.available(runtime, caller.principal):
-                raise GatewayError(f"The tool '{tool.name}' is not available to this key.")
+        except GatewayError as exc:
+            return tool_error(exc)
+        visible = [t.name for t in tools if t.available(runtime, caller.principal)]
+        tool = tools_by_name.get(params.name)
+        if tool is None or tool.name not in visible:  # a hidden tool is absent, not refused
+            raise MCPError(
+                code=types.INVALID_PARAMS,
+                message=f"Unknown tool '{params.name}'. Available: {', '.join(visible)}.",
+            )
+        try:
             output = await tool.run(caller, dict(params.arguments or {}))
         except GatewayError as exc:
             return tool_error(exc)
         except Exception as exc:
             return tool_error(internal_error(exc, request_id))
+        images = [
+            types.ImageContent(
+                type="image", data=base64.b64encode(i.data).decode(), mime_type=i.mime_type
+            )
+            for i in output.images
+        ]
         return types.CallToolResult(
-            content=[types.TextContent(type="text", text=output.text)],
+            content=[types.TextContent(type="text", text=output.text), *images],
             structured_content=output.structured,
         )
 

@@ -19,7 +19,7 @@ from lowart.types import Principal
 if TYPE_CHECKING:
     from lowart.app import Runtime
 
-__all__ = ["Caller", "ProgressReporter", "ResourceSpec", "ToolOutput", "ToolSpec"]
+__all__ = ["Caller", "ProgressReporter", "ResourceSpec", "ToolImage", "ToolOutput", "ToolSpec"]
 
 ProgressReporter = Callable[[float, float | None, str | None], Awaitable[None]]
 
@@ -36,11 +36,21 @@ class Caller:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolImage:
+    """An image a tool returns (sent as MCP image content, base64)."""
+
+    data: bytes
+    mime_type: str
+
+
+@dataclass(frozen=True, slots=True)
 class ToolOutput:
-    """The answer text (what the agent reads) and the structured result (what it parses)."""
+    """The answer text (what the agent reads), the structured result (what it parses),
+    and any images (what it looks at)."""
 
     text: str
     structured: dict[str, Any]
+    images: tuple[ToolImage, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

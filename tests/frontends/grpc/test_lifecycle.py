@@ -95,7 +95,12 @@ def test_unary_deadline_exceeded(grpc_gateway: GatewayHandle, chat) -> None:
 
 def test_health(grpc_gateway: GatewayHandle, channel) -> None:
     stub = health_pb2_grpc.HealthStub(channel)
-    for service in ("", "lowart.v1.ChatService", "lowart.v1.ModelService"):
+    for service in (
+        "",
+        "lowart.v1.ChatService",
+        "lowart.v1.ModelService",
+        "lowart.v1.ImageService",
+    ):
         reply = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
         assert reply.status == health_pb2.HealthCheckResponse.SERVING
     with pytest.raises(grpc.RpcError) as info:
@@ -114,6 +119,7 @@ def test_reflection_lists_and_describes_services(grpc_gateway: GatewayHandle, ch
     assert {
         "lowart.v1.ChatService",
         "lowart.v1.ModelService",
+        "lowart.v1.ImageService",
         "grpc.health.v1.Health",
         "grpc.reflection.v1alpha.ServerReflection",
     } <= names

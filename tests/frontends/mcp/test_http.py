@@ -40,7 +40,7 @@ async def test_initialize_lists_tools_and_resources(gateway):
         assert client.server_info.name == "lowart"
         assert client.server_capabilities.tools is not None
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-        # generate_image arrives with the ComfyUI vendor; until then it is absent, not a stub.
+        # generate_image is listed only for a key that may use an image model (none here).
         assert set(tools) == {"chat", "list_models", "usage"}
         chat = tools["chat"]
         assert chat.input_schema["required"] == ["model"]

@@ -7,8 +7,9 @@ with LowartClient("unix:///run/lowart/lowart-grpc.sock", api_key="la-...") as cl
 """
 
 from lowart_client._client import AsyncLowartClient, LowartClient
+from lowart_client._images import event_kind
 from lowart_client._messages import MessageLike, delta_text, to_message
-from lowart_client._proto import chat_pb2, models_pb2
+from lowart_client._proto import chat_pb2, images_pb2, models_pb2
 
 __all__ = [
     "AsyncLowartClient",
@@ -16,6 +17,8 @@ __all__ = [
     "MessageLike",
     "chat_pb2",
     "delta_text",
+    "event_kind",
+    "images_pb2",
     "models_pb2",
     "to_message",
 ]

@@ -13,8 +13,16 @@ from typing import Any
 
 import grpc
 
+from lowart_client._images import build_images_request
 from lowart_client._messages import MessageLike, build_request
-from lowart_client._proto import chat_pb2, chat_pb2_grpc, models_pb2, models_pb2_grpc
+from lowart_client._proto import (
+    chat_pb2,
+    chat_pb2_grpc,
+    images_pb2,
+    images_pb2_grpc,
+    models_pb2,
+    models_pb2_grpc,
+)
 
 __all__ = ["AsyncLowartClient", "LowartClient"]
 
@@ -54,6 +62,7 @@ class LowartClient:
             self._channel = grpc.secure_channel(target, credentials, options=_CHANNEL_OPTIONS)
         self._chat = chat_pb2_grpc.ChatServiceStub(self._channel)
         self._models = models_pb2_grpc.ModelServiceStub(self._channel)
+        self._images = images_pb2_grpc.ImageServiceStub(self._channel)
         self._metadata = _metadata(api_key)
         self._timeout = timeout
 
@@ -81,6 +90,38 @@ class LowartClient:
             yield from call
         finally:
             call.cancel()  # no-op when the stream already ended
+
+    def images(
+        self,
+        model: str,
+        prompt: str,
+        *,
+        with_bytes: bool = True,
+        image: bytes | None = None,
+        image_type: str = "image/png",
+        timeout: float | None = None,
+        **options: Any,
+    ) -> Iterator[images_pb2.GenerateImagesResponse]:
+        """Generate images on an image model: progress events, one `image` per result,
+        then a `summary`. `options`: negative_prompt, n, width, height, seed, steps, cfg.
+        `image` starts the workflow from a picture. Leaving the loop early cancels the
+        generation on the image server.
+        """
+        request = build_images_request(
+            model,
+            prompt,
+            with_bytes=with_bytes,
+            image=image,
+            image_type=image_type,
+            options=options,
+        )
+        call = self._images.GenerateImages(
+            request, metadata=self._metadata, timeout=timeout or self._timeout
+        )
+        try:
+            yield from call
+        finally:
+            call.cancel()
 
     def models(self) -> list[models_pb2.Model]:
         """The models this key may use."""
@@ -116,6 +157,7 @@ class AsyncLowartClient:
             self._channel = grpc.aio.secure_channel(target, credentials, options=_CHANNEL_OPTIONS)
         self._chat = chat_pb2_grpc.ChatServiceStub(self._channel)
         self._models = models_pb2_grpc.ModelServiceStub(self._channel)
+        self._images = images_pb2_grpc.ImageServiceStub(self._channel)
         self._metadata = _metadata(api_key)
         self._timeout = timeout
 
@@ -143,6 +185,35 @@ class AsyncLowartClient:
         """Async-iterate the stream; leaving the loop early cancels the call."""
         request = build_request(chat_pb2.StreamChatCompletionRequest, model, messages, params)
         call = self._chat.StreamChatCompletion(
+            request, metadata=self._metadata, timeout=timeout or self._timeout
+        )
+        try:
+            async for message in call:
+                yield message
+        finally:
+            call.cancel()
+
+    async def images(
+        self,
+        model: str,
+        prompt: str,
+        *,
+        with_bytes: bool = True,
+        image: bytes | None = None,
+        image_type: str = "image/png",
+        timeout: float | None = None,  # noqa: ASYNC109 - a gRPC deadline the server sees too
+        **options: Any,
+    ) -> AsyncIterator[images_pb2.GenerateImagesResponse]:
+        """Async-iterate a generation (see LowartClient.images); leaving early cancels it."""
+        request = build_images_request(
+            model,
+            prompt,
+            with_bytes=with_bytes,
+            image=image,
+            image_type=image_type,
+            options=options,
+        )
+        call = self._images.GenerateImages(
             request, metadata=self._metadata, timeout=timeout or self._timeout
         )
         try:
