@@ -26,6 +26,7 @@ import orjson
 from lowart.accounting import PROMPT_USAGE_KEY, count_prompt_tokens
 from lowart.adapters.base import (
     Adapter,
+    finish_body,
     iter_sse,
     timeout_for,
     translate_transport_error,
@@ -98,6 +99,7 @@ class AnthropicAdapter(Adapter):
                     for chunk in _chunks_for(route, event, converter, native is not None):
                         yield chunk
                     if event.get("type") == "message_stop":
+                        await finish_body(resp)
                         return
             raise UpstreamError(f"Upstream for model '{route.name}' ended the stream early.")
         except GatewayError:

@@ -24,6 +24,7 @@ from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Rout
 
 __all__ = [
     "Adapter",
+    "finish_body",
     "iter_sse",
     "parse_retry_after",
     "timeout_for",
@@ -68,6 +69,22 @@ def timeout_for(
         connect=options.get("connect_timeout", default.connect),
         sock_read=options.get("read_timeout", default.sock_read),
     )
+
+
+async def finish_body(response: aiohttp.ClientResponse, limit: float = 1.0) -> None:
+    """Read what is left of a finished stream so its connection returns to the pool.
+
+    aiohttp closes a connection whose body was not read to the end, so without
+    this every stream would pay a fresh upstream connection (and DNS lookup).
+    The terminator is normally already buffered; `limit` bounds a vendor that
+    keeps the stream open after its end marker.
+    """
+    if response.content.at_eof():
+        return
+    try:
+        await asyncio.wait_for(response.content.read(), limit)
+    except (TimeoutError, aiohttp.ClientError):
+        pass  # the connection is then simply not reused
 
 
 async def iter_sse(content: aiohttp.StreamReader) -> AsyncIterator[tuple[str, str]]:

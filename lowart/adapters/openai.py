@@ -15,6 +15,7 @@ import orjson
 
 from lowart.adapters.base import (
     Adapter,
+    finish_body,
     iter_sse,
     timeout_for,
     translate_transport_error,
@@ -112,6 +113,7 @@ class OpenAIAdapter(Adapter):
                     )
                 async for _event, data in iter_sse(resp.content):
                     if data == "[DONE]":
+                        await finish_body(resp)
                         return
                     chunk = _parse_chunk(route, data)
                     if ctx.hooks is not None:
