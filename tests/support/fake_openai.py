@@ -33,6 +33,7 @@ from aiohttp import web
 class FakeOpenAI:
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    connections: set[int] = field(default_factory=set)  # distinct client connections seen
     streams_started: int = 0
     streams_cancelled: int = 0
     streams_finished: int = 0
@@ -65,6 +66,7 @@ class FakeOpenAI:
         body = orjson.loads(await request.read())
         self.requests.append(body)
         self.headers.append(dict(request.headers))
+        self.connections.add(id(request.transport))
         model = body.get("model", "echo")
         if self.failures:
             status, retry_after = self.failures.popleft()

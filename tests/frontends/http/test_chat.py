@@ -189,3 +189,16 @@ def test_request_id_is_echoed(gateway, stream):
         extra_headers={"x-request-id": "my-id-123"},
     )
     assert raw.headers["x-request-id"] == "my-id-123"
+
+
+def test_upstream_connections_are_reused_across_streams(gateway):
+    """A finished stream hands its upstream connection back to the pool."""
+    api = client(gateway)
+    for _ in range(5):
+        list(
+            api.chat.completions.create(
+                model="fake", messages=[{"role": "user", "content": "x"}], stream=True
+            )
+        )
+        api.chat.completions.create(model="fake", messages=[{"role": "user", "content": "x"}])
+    assert len(gateway.extra["fake"].connections) == 1
