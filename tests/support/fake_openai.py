@@ -164,6 +164,9 @@ class FakeOpenAI:
                 }
                 await response.write(b"data: " + orjson.dumps(usage) + b"\n\n")
             await response.write(b"data: [DONE]\n\n")
+            await asyncio.sleep(
+                0.005
+            )  # the body's terminator arrives after [DONE], as on real servers
             await response.write_eof()
             self.streams_finished += 1
         except (asyncio.CancelledError, ConnectionResetError, ConnectionError):
