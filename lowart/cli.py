@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from lowart._logging import configure_logging
 from lowart._table import render_table
 from lowart.admin import Admin
 from lowart.auth import QUOTA_PERIODS
@@ -28,16 +28,6 @@ from lowart.store import (
 from lowart.transforms import ScriptLimits
 
 __all__ = ["main"]
-
-
-def _configure_logging(debug: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    for noisy in ("aiosqlite", "sqlalchemy", "alembic", "asyncio", "mcp"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 async def _with_admin(settings: Settings, action: Callable[[Admin], Awaitable[Any]]) -> Any:
@@ -79,7 +69,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from lowart.app import serve
 
     settings = _serve_settings(args)
-    _configure_logging(args.debug)
+    configure_logging(args.debug)
     try:
         asyncio.run(serve(settings))
     except KeyboardInterrupt:
@@ -92,7 +82,7 @@ def _cmd_mcp(args: argparse.Namespace) -> int:
 
     from lowart.frontends.mcp import serve_stdio
 
-    _configure_logging(args.debug)
+    configure_logging(args.debug)
     api_key = args.api_key or os.environ.get("LOWART_API_KEY")
     return asyncio.run(serve_stdio(_settings(args), api_key))
 

@@ -13,21 +13,19 @@ import asyncio
 import functools
 import logging
 import re
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
-import orjson
 
+from lowart._logging import log_access
 from lowart.errors import GatewayError
 from lowart.types import CallContext
 
 __all__ = ["presented_key", "rpc", "status_for"]
 
 log = logging.getLogger("lowart.grpc")
-access_log = logging.getLogger("lowart.access")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -105,21 +103,4 @@ def rpc(handler: Handler[S, R]) -> Method[S, R]:
 
 
 def _log_access(method: str, ctx: CallContext, code: grpc.StatusCode) -> None:
-    if not access_log.isEnabledFor(logging.INFO):
-        return
-    access_log.info(
-        orjson.dumps(
-            {
-                "request_id": ctx.request_id,
-                "interface": ctx.interface,
-                "method": method,
-                "status": code.name,
-                "key": ctx.key_name,
-                "route": ctx.route,
-                "outcome": ctx.status,
-                "latency_ms": round((time.perf_counter() - ctx.started) * 1000, 2),
-                "prompt_tokens": ctx.prompt_tokens,
-                "completion_tokens": ctx.completion_tokens,
-            }
-        ).decode()
-    )
+    log_access(ctx, code.name, method=method)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 
 import orjson
 from aiohttp import web
 
+from lowart._logging import log_access
 from lowart.errors import GatewayError, InvalidRequest, NotFound, PayloadTooLarge
 from lowart.frontends.http._keys import CTX
 from lowart.types import CallContext
@@ -22,7 +22,6 @@ from lowart.types import CallContext
 __all__ = ["error_response", "request_middleware"]
 
 log = logging.getLogger("lowart.http")
-access_log = logging.getLogger("lowart.access")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -82,22 +81,5 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
         )
     if not response.prepared:
         response.headers["x-request-id"] = request_id
-    if access_log.isEnabledFor(logging.INFO):
-        access_log.info(
-            orjson.dumps(
-                {
-                    "request_id": request_id,
-                    "interface": ctx.interface,
-                    "method": request.method,
-                    "path": request.path,
-                    "status": response.status,
-                    "key": ctx.key_name,
-                    "route": ctx.route,
-                    "outcome": ctx.status,
-                    "latency_ms": round((time.perf_counter() - ctx.started) * 1000, 2),
-                    "prompt_tokens": ctx.prompt_tokens,
-                    "completion_tokens": ctx.completion_tokens,
-                }
-            ).decode()
-        )
+    log_access(ctx, response.status, method=request.method, path=request.path)
     return response
