@@ -33,3 +33,29 @@ def test_flags_override_environment(monkeypatch):
 def test_secret_is_not_in_repr(monkeypatch):
     monkeypatch.setenv("LOWART_SECRET_KEY", "hunter2-master")
     assert "hunter2" not in repr(Settings.from_env())
+
+
+def test_malformed_http_is_logged_as_one_line_without_traceback():
+    import logging
+
+    from aiohttp.http_exceptions import BadHttpMessage
+
+    from lowart._logging import _NoProtocolTracebacks
+
+    try:
+        raise BadHttpMessage("Duplicate 'Content-Type' header found.")
+    except BadHttpMessage:
+        import sys
+
+        record = logging.LogRecord(
+            "aiohttp.server",
+            logging.ERROR,
+            __file__,
+            1,
+            "Error handling request",
+            (),
+            sys.exc_info(),
+        )
+    assert _NoProtocolTracebacks().filter(record)
+    assert record.exc_info is None and record.levelname == "WARNING"
+    assert "Duplicate 'Content-Type'" in record.getMessage()
