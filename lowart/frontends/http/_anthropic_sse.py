@@ -9,6 +9,7 @@ import orjson
 from aiohttp import web
 
 from lowart.errors import GatewayError
+from lowart.frontends.http._sse import event_stream_response
 from lowart.gateway import ChatStream
 from lowart.translate import NATIVE_KEY, OpenAIToAnthropicStream
 
@@ -37,14 +38,7 @@ async def relay_anthropic_stream(
 ) -> web.StreamResponse:
     """Relay an Anthropic upstream's own events, or translate canonical chunks into
     events; an error after the first byte goes in-band as an `error` event."""
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream; charset=utf-8",
-            "Cache-Control": "no-cache",
-            "X-Accel-Buffering": "no",
-            "x-request-id": request_id,
-        }
-    )
+    response = event_stream_response(request_id)
     name = stream.route.name
     converter = OpenAIToAnthropicStream(name)
     native: bool | None = None

@@ -10,7 +10,7 @@ from aiohttp import web
 from lowart.errors import GatewayError
 from lowart.gateway import ChatStream
 
-__all__ = ["relay_openai_stream"]
+__all__ = ["event_stream_response", "relay_openai_stream"]
 
 log = logging.getLogger("lowart.http")
 
@@ -18,12 +18,9 @@ _DONE = b"data: [DONE]\n\n"
 _CLIENT_GONE = (ConnectionResetError, ConnectionError)
 
 
-async def relay_openai_stream(
-    request: web.Request, stream: ChatStream, request_id: str
-) -> web.StreamResponse:
-    """Relay chunks as they come; an error after the first byte goes in-band,
-    followed by `[DONE]`, since the status line has already been sent."""
-    response = web.StreamResponse(
+def event_stream_response(request_id: str) -> web.StreamResponse:
+    """An SSE response that proxies must not buffer (`X-Accel-Buffering: no`)."""
+    return web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream; charset=utf-8",
             "Cache-Control": "no-cache",
@@ -31,6 +28,14 @@ async def relay_openai_stream(
             "x-request-id": request_id,
         }
     )
+
+
+async def relay_openai_stream(
+    request: web.Request, stream: ChatStream, request_id: str
+) -> web.StreamResponse:
+    """Relay chunks as they come; an error after the first byte goes in-band,
+    followed by `[DONE]`, since the status line has already been sent."""
+    response = event_stream_response(request_id)
     try:
         await response.prepare(request)
         try:
