@@ -9,6 +9,7 @@ import asyncio
 import anthropic
 import grpc
 import openai
+from google.protobuf import struct_pb2
 
 from lowart._proto import chat_pb2, chat_pb2_grpc
 from tests.integration.conftest import (
@@ -148,3 +149,28 @@ async def test_an_exhausted_quota_is_refused_on_every_interface(live):
     assert "Token quota of 20 for today (UTC) for key 'budget' is exhausted (18 used)" in message
     (record,) = await asyncio.to_thread(records, live, 1)
     assert record["interface"] == "grpc" and record["total_tokens"] == 18
+
+
+async def test_a_grpc_stream_holds_its_concurrency_slot_until_cancelled(live):
+    """A stream in flight over gRPC fills the key's only slot for MCP callers; the
+    client cancelling it frees the slot and records the call as cancelled."""
+    key = live.create_key("single", concurrency=1)
+    channel = grpc.aio.insecure_channel(live.grpc_target)
+    try:
+        extra = struct_pb2.Struct()
+        extra.update({"fake_words": 200, "fake_delay": 0.05})
+        call = chat_pb2_grpc.ChatServiceStub(channel).StreamChatCompletion(
+            chat_pb2.StreamChatCompletionRequest(model="fake", messages=[user("x")], extra=extra),
+            metadata=grpc_auth(key),
+            timeout=10,
+        )
+        first = await call.read()
+        assert first.choices[0].delta.content == "w0 "
+        refused = await via_mcp(live, key, "rate_limit_exceeded")
+        assert refused == "Key 'single' already has 1 requests in flight."
+        call.cancel()
+    finally:
+        await channel.close()
+    (record,) = await asyncio.to_thread(records, live, 1)
+    assert (record["interface"], record["status"], record["stream"]) == ("grpc", "cancelled", True)
+    assert await via_mcp(live, key, "rate_limit_exceeded") is None
