@@ -104,6 +104,7 @@ async def via_mcp(gateway, key: str, code: str) -> str | None:
         return None
     error = result.structured_content["error"]
     assert error["code"] == code and error["status"] == 429
+    assert error["retry_after"] >= 1  # what HTTP's Retry-After and gRPC's trailer say
     assert result.content[0].text == error["message"]
     return error["message"]
 
