@@ -8,7 +8,15 @@ from __future__ import annotations
 import anthropic
 import pytest
 
-from tests.integration.conftest import FAST, anthropic_client, openai_client, records
+from lowart._proto import chat_pb2
+from tests.integration.conftest import (
+    FAST,
+    anthropic_client,
+    grpc_auth,
+    openai_client,
+    records,
+    user,
+)
 from tests.support.fake_anthropic import API_KEY, INPUT_TOKENS
 
 
@@ -120,3 +128,30 @@ def test_when_every_candidate_fails_the_error_is_the_last_ones(live):
     (record,) = records(live, 1)
     assert record["route"] == "claude-down" and record["status"] == "error"
     assert record["extra"]["attempts"] == 4
+
+
+def test_an_anthropic_client_streams_from_the_fallback(failing_primary):
+    gateway = failing_primary
+    with anthropic_client(gateway).messages.stream(
+        model="primary", max_tokens=20, messages=[{"role": "user", "content": "hi there"}]
+    ) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text == "echo: hi there" and final.model == "claude"
+    assert final.usage.output_tokens == 3
+    check_record(gateway, stream=True, interface="anthropic")
+
+
+def test_a_grpc_stream_falls_back_too(failing_primary, chat):
+    gateway = failing_primary
+    messages = list(
+        chat.StreamChatCompletion(
+            chat_pb2.StreamChatCompletionRequest(model="primary", messages=[user("hi there")]),
+            metadata=grpc_auth(gateway.admin_key),
+            timeout=10,
+        )
+    )
+    assert "".join(c.delta.content for m in messages for c in m.choices) == "echo: hi there"
+    assert {m.model for m in messages} == {"claude"}
+    assert messages[-1].usage.completion_tokens == 3
+    check_record(gateway, stream=True, interface="grpc")
