@@ -178,6 +178,9 @@ class ImageJobs:
             if not live.submitted.done():
                 live.submitted.set_exception(exc)
                 live.submitted.exception()  # retrieved: the submitter re-raises it
+            if live.cancelled:  # the interruption `cancel` asked for: still a cancel
+                await self._finish(job, route, "cancelled")
+                return
             if isinstance(exc, UpstreamTimeout):  # free ComfyUI for the next prompt
                 with contextlib.suppress(GatewayError):
                     await adapter.cancel(route, job["prompt_id"])
