@@ -71,6 +71,19 @@ def test_cancel_interrupts_a_running_prompt(img_gateway, comfy):
     assert [r["status"] for r in records] == ["cancelled"]
 
 
+def test_cancel_wins_over_the_interruption_it_causes(img_gateway, comfy):
+    """ComfyUI reports the interruption on the websocket before /interrupt answers:
+    the job is still the cancelled one the caller asked for, recorded once as such."""
+    comfy.interrupt_reply_delay = 0.3
+    with http(img_gateway) as client:
+        job = _held_running_job(img_gateway, comfy, client)
+        cancelled = client.post(f"/v1/jobs/{job['id']}/cancel").json()
+        assert cancelled["status"] == "cancelled" and cancelled["error"] is None
+        assert client.get(f"/v1/jobs/{job['id']}").json()["status"] == "cancelled"
+    records = img_gateway.wait_for_records(1)
+    assert [(r["status"], r["error_code"]) for r in records] == [("cancelled", None)]
+
+
 def test_cancel_dequeues_a_pending_prompt(img_gateway, comfy):
     with http(img_gateway) as client:
         first = _held_running_job(img_gateway, comfy, client)

@@ -181,6 +181,8 @@ class _Task:
 class FakeComfyUI:
     port: int = 0
     step_delay: float = 0.0
+    interrupt_reply_delay: float = 0.0
+    """Seconds /interrupt takes to answer after it took effect (its websocket news first)."""
     prompts: list[dict[str, Any]] = field(default_factory=list)
     interrupts: list[Any] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
@@ -346,6 +348,8 @@ class FakeComfyUI:
         running = self._running
         if running is not None and (target is None or target == running.prompt_id):
             self._interrupt.set()
+        if self.interrupt_reply_delay:
+            await asyncio.sleep(self.interrupt_reply_delay)
         return web.Response(status=200)
 
     async def _view(self, request: web.Request) -> web.Response:
