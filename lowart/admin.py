@@ -228,7 +228,7 @@ class Admin:
         if vendor == "comfyui":  # workflow and bindings are checked now, not on first use
             fields["options"] = check_comfyui_options(fields.get("options"))
             fields.setdefault("base_url", "http://127.0.0.1:8188")
-        values = self._model_values({"vendor": vendor, **fields}, creating=True)
+        values = self._model_values({"vendor": vendor, **fields}, creating=True, vendor=vendor)
         values.setdefault("upstream_model", name)
         try:
             row = await self.models.add({"name": name, **values})
@@ -247,7 +247,8 @@ class Admin:
                 given = fields.get("options") or {}
                 merged = {**stored, **given} if isinstance(given, dict) else given
                 fields["options"] = check_comfyui_options(merged)
-        values = self._model_values(fields, creating=False)
+        vendor = fields.get("vendor") or target.get("vendor")
+        values = self._model_values(fields, creating=False, vendor=vendor)
         if not values:
             raise InvalidRequest("Nothing to update.")
         await self.models.update(name, values, target["id"])
@@ -264,7 +265,10 @@ class Admin:
         rows = [_public_model(row) for row in await self.models.list()]
         return await self.routing.with_circuits(rows)
 
-    def _model_values(self, fields: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+    def _model_values(
+        self, fields: dict[str, Any], *, creating: bool, vendor: str | None = None
+    ) -> dict[str, Any]:
+        """Checked column values; `vendor` picks the format a script is dry-run against."""
         unknown = set(fields) - set(_MODEL_FIELDS)
         if unknown:
             raise InvalidRequest(f"Unknown model field(s): {', '.join(sorted(unknown))}.")
@@ -303,7 +307,11 @@ class Admin:
             values["weight"] = check_weight(fields["weight"])
         if "script" in fields:  # null removes the script
             script = fields["script"]
-            values["script"] = None if script is None else check_script(script, self._script_limits)
+            values["script"] = (
+                None
+                if script is None
+                else check_script(script, self._script_limits, vendor or "openai")
+            )
         if creating and values.get("vendor") == "openai" and not values.get("base_url"):
             values["base_url"] = "https://api.openai.com/v1"
         return values

@@ -62,9 +62,9 @@ class AnthropicAdapter(Adapter):
     async def complete(self, route: Route, request: ChatRequest, ctx: CallContext) -> ChatResponse:
         native = _native_body(ctx)
         payload = self._payload(route, request, ctx, native, stream=False)
-        status, body = await self._post(route, ctx, "/v1/messages", payload)
+        status, body, retry_after = await self._post(route, ctx, "/v1/messages", payload)
         if status >= 400:
-            raise _upstream_error(route, status, body)
+            raise _upstream_error(route, status, body, retry_after)
         data = _parse_object(route, body)
         if data.get("type") != "message":
             raise UpstreamError(f"Upstream for model '{route.name}' sent an unexpected reply.")
@@ -89,7 +89,9 @@ class AnthropicAdapter(Adapter):
                 timeout=timeout_for(route, ctx, self._timeout),
             ) as resp:
                 if resp.status >= 400:
-                    raise _upstream_error(route, resp.status, await resp.read())
+                    raise _upstream_error(
+                        route, resp.status, await resp.read(), resp.headers.get("retry-after")
+                    )
                 async for _name, data in iter_sse(resp.content):
                     event: dict[str, Any] | None = _parse_object(route, data.encode())
                     if ctx.hooks is not None:
@@ -114,7 +116,7 @@ class AnthropicAdapter(Adapter):
         payload = {name: body[name] for name in _COUNT_FIELDS if name in body}
         payload["model"] = route.upstream_model
         try:
-            status, reply = await self._post(route, ctx, "/v1/messages/count_tokens", payload)
+            status, reply, _ = await self._post(route, ctx, "/v1/messages/count_tokens", payload)
         except GatewayError:  # unreachable or timed out: the local tokenizer still answers
             return count_prompt_tokens(request, route.upstream_model)
         if status in (404, 405):  # an Anthropic-compatible server without the endpoint
@@ -156,7 +158,8 @@ class AnthropicAdapter(Adapter):
 
     async def _post(
         self, route: Route, ctx: CallContext, path: str, payload: dict[str, Any]
-    ) -> tuple[int, bytes]:
+    ) -> tuple[int, bytes, str | None]:
+        """Status, body and the `retry-after` header (retries and clients honour it)."""
         try:
             async with self._session.post(
                 self._url(route, path),
@@ -164,7 +167,7 @@ class AnthropicAdapter(Adapter):
                 headers=self._headers(route, ctx),
                 timeout=timeout_for(route, ctx, self._timeout),
             ) as resp:
-                return resp.status, await resp.read()
+                return resp.status, await resp.read(), resp.headers.get("retry-after")
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise translate_transport_error(route, exc) from exc
 
@@ -247,8 +250,10 @@ def _keep_type(error: UpstreamError, error_type: str | None) -> UpstreamError:
     return error
 
 
-def _upstream_error(route: Route, status: int, body: bytes) -> UpstreamError:
-    return _keep_type(upstream_error_from_body(route, status, body), _error_type(body))
+def _upstream_error(
+    route: Route, status: int, body: bytes, retry_after: str | None = None
+) -> UpstreamError:
+    return _keep_type(upstream_error_from_body(route, status, body, retry_after), _error_type(body))
 
 
 def _stream_error(route: Route, event: dict[str, Any]) -> UpstreamError:

@@ -7,7 +7,7 @@ from typing import Any
 from lowart.errors import InvalidRequest
 from lowart.transforms._hooks import run_phase
 from lowart.transforms._limits import ScriptLimits
-from lowart.transforms._samples import SAMPLE_CONTEXT, sample_payloads
+from lowart.transforms._samples import SAMPLE_CONTEXT, sample_context, sample_payloads
 from lowart.transforms._script import PHASES, CompiledScript, ScriptError
 
 __all__ = ["MAX_SCRIPT_BYTES", "check_script", "try_script"]
@@ -15,8 +15,9 @@ __all__ = ["MAX_SCRIPT_BYTES", "check_script", "try_script"]
 MAX_SCRIPT_BYTES = 256 * 1024
 
 
-def check_script(source: object, limits: ScriptLimits | None = None) -> str:
-    """Compile and dry-run every phase the script defines against sample payloads.
+def check_script(source: object, limits: ScriptLimits | None = None, vendor: str = "openai") -> str:
+    """Compile and dry-run every phase the script defines against sample payloads
+    in the format of the route's `vendor` (what the script will see live).
 
     Raises InvalidRequest naming the phase and the Lua error with its line, so a
     broken script is refused at upload instead of failing live traffic.
@@ -31,10 +32,10 @@ def check_script(source: object, limits: ScriptLimits | None = None) -> str:
         script = CompiledScript(source, limits or ScriptLimits(), label="upload")
         if not script.phases:
             raise ScriptError("compile", "defines none of request, response or chunk")
-        ctx = script.context(SAMPLE_CONTEXT)
+        ctx = script.context(sample_context(vendor))
         for phase in PHASES:
             if phase in script.phases:
-                for payload in sample_payloads(phase):
+                for payload in sample_payloads(phase, vendor):
                     run_phase(script, phase, payload, ctx)
     except ScriptError as exc:
         raise InvalidRequest(

@@ -12,12 +12,15 @@ plus two parallel tool_use blocks), `fail-<status>`, `claude-midstream-error`
 (an `error` event after some text), `claude-drop` (the connection dies without
 message_stop). Extra body fields (they arrive only if the gateway passes them):
 `fake_words` (answer "w0 w1 ..."), `fake_delay` (seconds between events).
+Fault injection: `fail_next(count, status, retry_after)` makes the next Messages
+requests fail whatever their model, with a `retry-after` header if given.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,7 +75,12 @@ class FakeAnthropic:
     streams_cancelled: int = 0
     streams_finished: int = 0
     port: int = 0
+    failures: deque[tuple[int, str | None]] = field(default_factory=deque)
     _runner: web.AppRunner | None = None
+
+    def fail_next(self, count: int, status: int = 529, retry_after: str | None = None) -> None:
+        """The next `count` Messages requests fail with `status` (and `retry-after`)."""
+        self.failures.extend([(status, retry_after)] * count)
 
     @property
     def base_url(self) -> str:
@@ -138,6 +146,12 @@ class FakeAnthropic:
         failed = self._check(request, body)
         if failed is not None:
             return failed
+        if self.failures:
+            status, retry_after = self.failures.popleft()
+            failure = _error(status, f"injected {status}")
+            if retry_after is not None:
+                failure.headers["retry-after"] = retry_after
+            return failure
         model = body.get("model", "claude-echo")
         if model.startswith("fail-"):
             status = int(model.split("-", 1)[1])

@@ -29,23 +29,6 @@ class LoopThread:
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()
 
-    @property
-    def grpc_target(self) -> str:
-        """The gRPC TCP target (after `start_grpc`)."""
-        assert self.grpc is not None and self.grpc.port, "call start_grpc first"
-        return f"127.0.0.1:{self.grpc.port}"
-
-    def start_grpc(self, uds: str | None = None) -> GrpcListener:
-        """Serve gRPC on a free loopback port, and on `uds` if given; stopped with the gateway."""
-
-        async def start() -> GrpcListener:
-            listener = GrpcListener(self.runtime, address="127.0.0.1:0", uds=uds)
-            await listener.start()
-            return listener
-
-        self.grpc = self.run(start())
-        return self.grpc
-
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 

@@ -142,6 +142,29 @@ def test_check_script_explains_what_is_wrong():
         check_script("-- " + "x" * 300_000 + "\nfunction request(p) return p end")
 
 
+def test_check_script_dry_runs_in_the_vendor_format_the_route_will_see():
+    anthropic_chunks = """
+    function chunk(e, ctx)
+      if ctx.vendor ~= "anthropic" then error("wrong vendor") end
+      if e.type == "ping" then return nil end
+      if e.type == "content_block_delta" then e.delta.text = string.upper(e.delta.text) end
+      return e
+    end
+    """
+    check_script(anthropic_chunks, vendor="anthropic")
+    with pytest.raises(Exception, match=r"script:3: wrong vendor"):
+        check_script(anthropic_chunks)
+    comfy = "function request(p) p.prompt['3'].inputs.seed = 42 return p end"
+    check_script(comfy, vendor="comfyui")
+    with pytest.raises(Exception, match=r"request: script:1: attempt to index a nil value"):
+        check_script(comfy, vendor="openai")
+    with pytest.raises(Exception, match=r"response: script:1:"):
+        check_script(
+            "function response(r) r.choices[1].message.content = 'x' return r end",
+            vendor="anthropic",
+        )
+
+
 def test_ordinary_patterns_work_on_long_text():
     result = run(
         """

@@ -28,18 +28,20 @@ def internal_error(exc: BaseException, request_id: str) -> GatewayError:
 
 
 def tool_error(exc: GatewayError) -> types.CallToolResult:
-    """A tool result the agent can read: the same message as the HTTP and gRPC APIs give."""
+    """A tool result the agent can read: the same message as the HTTP and gRPC APIs give,
+    and, like their Retry-After header and trailer, when to try again (whole seconds)."""
+    error = {
+        "message": exc.message,
+        "type": exc.openai_type,
+        "code": exc.code,
+        "param": exc.param,
+        "status": exc.status,
+    }
+    if exc.retry_after is not None:
+        error["retry_after"] = max(1, round(exc.retry_after))
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=exc.message)],
-        structured_content={
-            "error": {
-                "message": exc.message,
-                "type": exc.openai_type,
-                "code": exc.code,
-                "param": exc.param,
-                "status": exc.status,
-            }
-        },
+        structured_content={"error": error},
         is_error=True,
     )
 

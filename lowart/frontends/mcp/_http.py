@@ -50,6 +50,7 @@ __all__ = ["McpHttpEndpoint", "origin_allowed"]
 log = logging.getLogger("lowart.mcp")
 
 _PRINCIPAL = "lowart.principal"  # ASGI scope key the handlers read the caller from
+_BASE_URL = "lowart.base_url"  # and the origin the caller reached lowart at
 _MAX_TRACKED_SESSIONS = 10_000
 _SHUTDOWN_TIMEOUT = 5.0
 
@@ -60,6 +61,11 @@ async def _principal_from_scope(ctx: ServerRequestContext[Any, Any]) -> Principa
     if not isinstance(principal, Principal):
         raise AuthenticationFailed("This MCP request carries no authenticated key.")
     return principal
+
+
+def _base_url_from_scope(ctx: ServerRequestContext[Any, Any]) -> str | None:
+    request = ctx.request
+    return request.scope.get(_BASE_URL) if request is not None else None
 
 
 def origin_allowed(origin: str | None, allowed: tuple[str, ...]) -> bool:
@@ -84,7 +90,7 @@ class McpHttpEndpoint:
         self._runtime = runtime
         self.events = MemoryEventStore()
         self.manager = StreamableHTTPSessionManager(
-            app=build_server(runtime, _principal_from_scope),
+            app=build_server(runtime, _principal_from_scope, base_url_for=_base_url_from_scope),
             event_store=self.events,
             # Host and Origin are checked by `handle` (Host cannot be: lowart may be
             # reached under any name); the SDK still checks Content-Type.
@@ -147,7 +153,8 @@ class McpHttpEndpoint:
         if request.method == "GET":
             self._streams.add(bridge)
         try:
-            response = await bridge.run(self.manager.handle_request, _scope_for(principal))
+            scope = {**_scope_for(principal), _BASE_URL: ctx.base_url}
+            response = await bridge.run(self.manager.handle_request, scope)
         finally:
             CURRENT_SESSION.reset(token)
             self._streams.discard(bridge)

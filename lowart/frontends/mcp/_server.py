@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_RESOURCES", "DEFAULT_TOOLS", "PrincipalResolver", "build_server"]
 
 PrincipalResolver = Callable[[ServerRequestContext[Any, Any]], Awaitable[Principal]]
+BaseUrlResolver = Callable[[ServerRequestContext[Any, Any]], str | None]
 
 DEFAULT_TOOLS: tuple[ToolSpec, ...] = (CHAT, LIST_MODELS, USAGE, GENERATE_IMAGE)
 DEFAULT_RESOURCES: tuple[ResourceSpec, ...] = (MODELS_RESOURCE, USAGE_RESOURCE)
@@ -53,6 +54,7 @@ def build_server(
     principal_for: PrincipalResolver,
     tools: Sequence[ToolSpec] = DEFAULT_TOOLS,
     resources: Sequence[ResourceSpec] = DEFAULT_RESOURCES,
+    base_url_for: BaseUrlResolver | None = None,
 ) -> Server[Any]:
     tools_by_name = {tool.name: tool for tool in tools}
     resources_by_uri = {resource.uri: resource for resource in resources}
@@ -69,6 +71,7 @@ def build_server(
             request_id=request_id,
             wants_progress=progress_token_from_params(ctx.params) is not None,
             report_progress=report,
+            base_url=base_url_for(ctx) if base_url_for is not None else None,
         )
 
     async def list_tools(

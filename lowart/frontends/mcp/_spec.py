@@ -33,6 +33,8 @@ class Caller:
     request_id: str
     wants_progress: bool
     report_progress: ProgressReporter
+    base_url: str | None = None
+    """How the caller reaches lowart over HTTP (for links to result files); None on stdio."""
 
 
 @dataclass(frozen=True, slots=True)
