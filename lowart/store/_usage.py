@@ -52,6 +52,32 @@ def _raw_row(record: UsageRecord) -> dict[str, Any]:
     }
 
 
+_RAW_COLUMNS = tuple(column.name for column in usage_records.columns if column.name != "id")
+_PLACEHOLDERS = {
+    "qmark": lambda count: ", ".join("?" * count),
+    "numeric_dollar": lambda count: ", ".join(f"${i}" for i in range(1, count + 1)),
+}
+
+
+def _driver_insert(paramstyle: str) -> str | None:
+    """Plain SQL for the raw-row insert, in the driver's own parameter style.
+
+    Usage rows are the one write on the request rate; going through the driver's
+    executemany skips SQLAlchemy's per-row parameter processing (about 50 µs a
+    row, on the event loop thread). Other drivers keep the Core path.
+    """
+    placeholders = _PLACEHOLDERS.get(paramstyle)
+    if placeholders is None:
+        return None
+    columns = ", ".join(_RAW_COLUMNS)
+    return f"INSERT INTO usage_records ({columns}) VALUES ({placeholders(len(_RAW_COLUMNS))})"
+
+
+def _sqlite_time(value: datetime) -> str:
+    """The text SQLAlchemy's SQLite DateTime type stores and parses back."""
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def _rollups(records: Sequence[UsageRecord]) -> list[dict[str, Any]]:
     """Fold a batch into one row per (day, key, route, interface) before touching the DB."""
     sums: dict[tuple, dict[str, Any]] = {}
@@ -87,13 +113,25 @@ class UsageStore:
         self._engine = engine
         dialect = engine.dialect.name
         self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self._driver_insert = _driver_insert(engine.dialect.paramstyle)
+        self._time_param = _sqlite_time if dialect == "sqlite" else None
+
+    def _driver_params(self, record: UsageRecord) -> tuple[Any, ...]:
+        row = _raw_row(record)
+        if self._time_param is not None:
+            row["created_at"] = self._time_param(row["created_at"])
+        return tuple(row[name] for name in _RAW_COLUMNS)
 
     async def write_batch(self, records: Sequence[UsageRecord]) -> None:
         """Raw rows, rollups and key totals in one transaction: all or nothing."""
         if not records:
             return
         async with self._engine.begin() as conn:
-            await conn.execute(sa.insert(usage_records), [_raw_row(r) for r in records])
+            if self._driver_insert is not None:
+                params = [self._driver_params(r) for r in records]
+                await conn.exec_driver_sql(self._driver_insert, params)
+            else:
+                await conn.execute(sa.insert(usage_records), [_raw_row(r) for r in records])
             await self._upsert_rollups(conn, _rollups(records))
             await self._add_used_tokens(conn, records)
 
