@@ -12,14 +12,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
 
 from lowart._logging import log_access
+from lowart._request_id import request_id as new_request_id
 from lowart.errors import GatewayError
 from lowart.types import CallContext
 
@@ -27,7 +26,6 @@ __all__ = ["presented_key", "rpc", "status_for"]
 
 log = logging.getLogger("lowart.grpc")
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 S = TypeVar("S")
 R = TypeVar("R")
@@ -60,7 +58,7 @@ def _new_context(context: grpc.aio.ServicerContext) -> CallContext:
     for name, value in context.invocation_metadata() or ():
         if name == "x-request-id" and isinstance(value, str):
             presented = value
-    request_id = presented if _REQUEST_ID.match(presented) else f"req_{uuid.uuid4().hex}"
+    request_id = new_request_id(presented)
     ctx = CallContext(request_id=request_id, interface="grpc")
     remaining = context.time_remaining()
     if remaining is not None and remaining < 86_400:

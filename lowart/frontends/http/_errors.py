@@ -7,14 +7,13 @@ One middleware does all three, so every response, error or not, carries an
 from __future__ import annotations
 
 import logging
-import re
-import uuid
 from collections.abc import Awaitable, Callable
 
 import orjson
 from aiohttp import web
 
 from lowart._logging import log_access
+from lowart._request_id import request_id as new_request_id
 from lowart.errors import GatewayError, InvalidRequest, NotFound, PayloadTooLarge
 from lowart.frontends.http._keys import CTX
 from lowart.types import CallContext
@@ -23,7 +22,6 @@ __all__ = ["error_response", "request_middleware"]
 
 log = logging.getLogger("lowart.http")
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ErrorBody = Callable[[GatewayError], dict]
@@ -64,7 +62,7 @@ def _error_body_for(request: web.Request) -> ErrorBody | None:
 @web.middleware
 async def request_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     presented = request.headers.get("x-request-id", "")
-    request_id = presented if _REQUEST_ID.match(presented) else f"req_{uuid.uuid4().hex}"
+    request_id = new_request_id(presented)
     ctx = CallContext(request_id=request_id, interface="http", base_url=str(request.url.origin()))
     request[CTX] = ctx
     try:
