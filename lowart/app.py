@@ -50,7 +50,7 @@ from lowart.store import (
 )
 from lowart.transforms import ScriptLimits, ScriptRegistry
 
-__all__ = ["Runtime", "serve"]
+__all__ = ["ListenError", "Runtime", "serve"]
 
 log = logging.getLogger("lowart")
 
@@ -223,6 +223,10 @@ class Runtime:
         return key
 
 
+class ListenError(Exception):
+    """A listener could not take its address; the operator needs one clear line."""
+
+
 async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
     """Run every listener until SIGTERM/SIGINT, then shut down in one sequence:
     stop accepting, let streams finish within the grace period, flush usage, close."""
@@ -235,10 +239,14 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
         if key:
             _announce_admin_key(key)
         http = HttpListener(runtime)
-        await http.start()
         grpc = GrpcListener.from_settings(runtime)  # None with --no-grpc
-        if grpc is not None:
-            await grpc.start()
+        try:
+            await http.start()
+            if grpc is not None:
+                await grpc.start()
+        except (OSError, RuntimeError) as exc:  # a port taken, a socket path in use
+            await http.stop()
+            raise ListenError(str(exc)) from exc
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

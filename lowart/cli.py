@@ -66,7 +66,7 @@ def _serve_settings(args: argparse.Namespace) -> Settings:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from lowart.app import serve
+    from lowart.app import ListenError, serve
 
     settings = _serve_settings(args)
     configure_logging(args.debug)
@@ -74,6 +74,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         asyncio.run(serve(settings))
     except KeyboardInterrupt:
         pass
+    except ListenError as exc:
+        print(f"error: cannot start: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -80,3 +80,31 @@ def test_sigterm_drains_streams_and_flushes_usage(tmp_path):
         .fetchall()
     )
     assert rows == [("slow", "ok", rows[0][2])] and rows[0][2] > 0
+
+
+def test_a_taken_port_is_one_clear_error_line(tmp_path):
+    import socket
+
+    env = {
+        **os.environ,
+        "LOWART_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'srv.db'}",
+        "LOWART_SECRET_KEY": "port-test",
+    }
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        for args in (
+            ["--port", str(port), "--no-grpc"],
+            ["--port", "0", "--grpc", f"127.0.0.1:{port}"],
+        ):
+            result = subprocess.run(
+                [sys.executable, "-m", "lowart", "serve", *args],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert result.returncode == 1, result.stderr
+            assert "error: cannot start:" in result.stderr
+            assert "Traceback" not in result.stderr
