@@ -78,6 +78,32 @@ def _sqlite_time(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+_SUMMED = (
+    "requests",
+    "errors",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "latency_ms_sum",
+)
+
+# Built once: a statement rebuilt per batch is compiled per batch (milliseconds each).
+_ADD_USED_TOKENS = (
+    sa.update(api_keys)
+    .where(api_keys.c.id == sa.bindparam("target_key"))
+    .values(used_tokens=api_keys.c.used_tokens + sa.bindparam("tokens"))
+)
+
+
+def _rollup_upsert(insert: Any) -> Any:
+    """One upsert statement for every rollup row of a batch (executemany)."""
+    stmt = insert(usage_daily)
+    return stmt.on_conflict_do_update(
+        index_elements=["day", "key_id", "route", "interface"],
+        set_={name: usage_daily.c[name] + stmt.excluded[name] for name in _SUMMED},
+    )
+
+
 def _rollups(records: Sequence[UsageRecord]) -> list[dict[str, Any]]:
     """Fold a batch into one row per (day, key, route, interface) before touching the DB."""
     sums: dict[tuple, dict[str, Any]] = {}
@@ -114,6 +140,7 @@ class UsageStore:
         dialect = engine.dialect.name
         self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         self._driver_insert = _driver_insert(engine.dialect.paramstyle)
+        self._rollup_upsert = _rollup_upsert(self._insert)
         self._time_param = _sqlite_time if dialect == "sqlite" else None
 
     def _driver_params(self, record: UsageRecord) -> tuple[Any, ...]:
@@ -136,36 +163,16 @@ class UsageStore:
             await self._add_used_tokens(conn, records)
 
     async def _upsert_rollups(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-        for row in rows:
-            stmt = self._insert(usage_daily).values(**row)
-            excluded = stmt.excluded
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["day", "key_id", "route", "interface"],
-                set_={
-                    name: getattr(usage_daily.c, name) + getattr(excluded, name)
-                    for name in (
-                        "requests",
-                        "errors",
-                        "prompt_tokens",
-                        "completion_tokens",
-                        "total_tokens",
-                        "latency_ms_sum",
-                    )
-                },
-            )
-            await conn.execute(stmt)
+        await conn.execute(self._rollup_upsert, rows)
 
     async def _add_used_tokens(self, conn: AsyncConnection, records: Sequence[UsageRecord]) -> None:
         per_key: dict[int, int] = defaultdict(int)
         for r in records:
             if r.key_id is not None and r.total_tokens:
                 per_key[r.key_id] += r.total_tokens
-        for key_id, tokens in per_key.items():
-            await conn.execute(
-                sa.update(api_keys)
-                .where(api_keys.c.id == key_id)
-                .values(used_tokens=api_keys.c.used_tokens + tokens)
-            )
+        if per_key:
+            params = [{"target_key": key, "tokens": tokens} for key, tokens in per_key.items()]
+            await conn.execute(_ADD_USED_TOKENS, params)
 
     async def summary(
         self, by: str = "model", since: date | None = None, key_id: int | None = None
