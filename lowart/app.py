@@ -21,6 +21,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from lowart._logging import flush_access_log
 from lowart.accounting import UsageWriter
 from lowart.adapters import (
     Adapter,
@@ -269,6 +270,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
         await asyncio.gather(http.stop(), *([grpc.stop()] if grpc is not None else []))
     finally:
         await runtime.close()
+        flush_access_log()
         log.info("shutdown complete")
 
 

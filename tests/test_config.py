@@ -59,3 +59,21 @@ def test_malformed_http_is_logged_as_one_line_without_traceback():
     assert _NoProtocolTracebacks().filter(record)
     assert record.exc_info is None and record.levelname == "WARNING"
     assert "Duplicate 'Content-Type'" in record.getMessage()
+
+
+async def test_buffered_access_lines_are_written_together_and_flushed():
+    import asyncio
+    import io
+
+    from lowart._logging import _BufferedLines
+
+    stream = io.StringIO()
+    sink = _BufferedLines(stream)
+    sink.write('{"a":1}')
+    sink.write('{"a":2}')
+    assert stream.getvalue() == ""  # held for one shared write
+    await asyncio.sleep(0.1)
+    assert stream.getvalue() == '{"a":1}\n{"a":2}\n'
+    sink.write('{"a":3}')
+    sink.flush()  # what shutdown does
+    assert stream.getvalue().endswith('{"a":3}\n')
