@@ -20,7 +20,7 @@ from lowart.accounting import StreamMeter, UsageWriter, count_prompt_tokens, ens
 from lowart.adapters import Adapter
 from lowart.auth import Admission, Authenticator, Limiter
 from lowart.errors import GatewayError, PermissionDenied, TransformFailed, UpstreamTimeout
-from lowart.routing import Breakers, ModelManager, Router, Ticket, Trail
+from lowart.routing import Breakers, ModelManager, Router, Ticket, Trail, close_quietly
 from lowart.types import (
     CallContext,
     ChatChunk,
@@ -402,7 +402,7 @@ class ChatStream:
             call.fail(exc, meter)
             raise
         finally:
-            await _close_quietly(self._upstream)
+            await close_quietly(self._upstream)
 
 
 def _usage_chunk(last: ChatChunk | None, model: str, prompt: int, completion: int) -> ChatChunk:
@@ -418,13 +418,3 @@ def _usage_chunk(last: ChatChunk | None, model: str, prompt: int, completion: in
             "total_tokens": prompt + completion,
         },
     }
-
-
-async def _close_quietly(iterator: AsyncIterator[Any]) -> None:
-    close = getattr(iterator, "aclose", None)
-    if close is None:
-        return
-    try:
-        await close()
-    except Exception:
-        log.debug("closing an upstream stream failed", exc_info=True)

@@ -5,7 +5,14 @@ from lowart.routing._manager import ModelManager, route_from_row
 from lowart.routing._plan import build_plan, find_cycle, weighted_order
 from lowart.routing._policy import Policy, policy_from_options, validate_policy_options
 from lowart.routing._publisher import HealthPublisher
-from lowart.routing._router import OpenedStream, Router, Trail, backoff_delay, classify
+from lowart.routing._router import (
+    OpenedStream,
+    Router,
+    Trail,
+    backoff_delay,
+    classify,
+    close_quietly,
+)
 
 __all__ = [
     "BreakerSnapshot",
@@ -21,6 +28,7 @@ __all__ = [
     "backoff_delay",
     "build_plan",
     "classify",
+    "close_quietly",
     "find_cycle",
     "policy_from_options",
     "route_from_row",

@@ -31,7 +31,7 @@ from lowart.routing._plan import build_plan
 from lowart.routing._policy import Policy
 from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route, VendorHooks
 
-__all__ = ["OpenedStream", "Router", "Trail", "backoff_delay", "classify"]
+__all__ = ["OpenedStream", "Router", "Trail", "backoff_delay", "classify", "close_quietly"]
 
 T = TypeVar("T")
 
@@ -182,7 +182,7 @@ class Router:
                     async with asyncio.timeout_at(first_deadline):
                         first = await anext(upstream, None)
             except BaseException:
-                await _close_quietly(upstream)
+                await close_quietly(upstream)
                 raise
             return OpenedStream(route, upstream, first, ticket, deadline)
 
@@ -265,7 +265,8 @@ def _min(a: float | None, b: float | None) -> float | None:
     return min(a, b)
 
 
-async def _close_quietly(iterator: AsyncIterator[Any]) -> None:
+async def close_quietly(iterator: AsyncIterator[Any]) -> None:
+    """Close an upstream stream; a failure while closing changes nothing for the caller."""
     close = getattr(iterator, "aclose", None)
     if close is not None:
         with contextlib.suppress(Exception):
