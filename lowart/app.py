@@ -21,6 +21,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from lowart import __version__
 from lowart._logging import flush_access_log
 from lowart.accounting import UsageWriter
 from lowart.adapters import (
@@ -50,6 +51,7 @@ from lowart.store import (
     read_version,
 )
 from lowart.transforms import ScriptLimits, ScriptRegistry
+from lowart.upstream import Timeouts, UpstreamClient
 
 __all__ = ["ListenError", "Runtime", "serve"]
 
@@ -113,9 +115,14 @@ class Runtime:
         timeout = aiohttp.ClientTimeout(
             total=None, connect=settings.connect_timeout, sock_read=settings.read_timeout
         )
+        upstream = UpstreamClient(
+            timeouts=Timeouts(connect=settings.connect_timeout, read=settings.read_timeout),
+            user_agent=f"lowart/{__version__}",
+        )
+        stack.push_async_callback(upstream.close)
         adapters: dict[str, Adapter] = {
-            "openai": OpenAIAdapter(session, timeout),
-            "anthropic": AnthropicAdapter(session, timeout),
+            "openai": OpenAIAdapter(upstream),
+            "anthropic": AnthropicAdapter(upstream),
             "mock": MockAdapter(),
             "comfyui": ComfyUIAdapter(session, timeout, generation_timeout=settings.read_timeout),
         }

@@ -20,14 +20,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import orjson
 
 from lowart.accounting import PROMPT_USAGE_KEY, count_prompt_tokens
 from lowart.adapters.base import (
     Adapter,
-    finish_body,
-    iter_sse,
     timeout_for,
     translate_transport_error,
     upstream_error_from_body,
@@ -42,6 +39,7 @@ from lowart.translate import (
     openai_request_to_anthropic,
 )
 from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route
+from lowart.upstream import TransportError, UpstreamClient, iter_sse
 
 __all__ = ["AnthropicAdapter"]
 
@@ -55,9 +53,8 @@ _COUNT_FIELDS = ("messages", "system", "tools", "tool_choice", "thinking", "mcp_
 class AnthropicAdapter(Adapter):
     vendor = "anthropic"
 
-    def __init__(self, session: aiohttp.ClientSession, timeout: aiohttp.ClientTimeout) -> None:
-        self._session = session
-        self._timeout = timeout
+    def __init__(self, client: UpstreamClient) -> None:
+        self._client = client
 
     async def complete(self, route: Route, request: ChatRequest, ctx: CallContext) -> ChatResponse:
         native = _native_body(ctx)
@@ -82,17 +79,17 @@ class AnthropicAdapter(Adapter):
         payload = self._payload(route, request, ctx, native, stream=True)
         converter = AnthropicToOpenAIStream(route.upstream_model)
         try:
-            async with self._session.post(
+            async with self._client.post(
                 self._url(route, "/v1/messages"),
-                data=orjson.dumps(payload),
-                headers=self._headers(route, ctx),
-                timeout=timeout_for(route, ctx, self._timeout),
+                orjson.dumps(payload),
+                self._headers(route, ctx),
+                timeout_for(route, ctx, self._client.timeouts),
             ) as resp:
                 if resp.status >= 400:
                     raise _upstream_error(
-                        route, resp.status, await resp.read(), resp.headers.get("retry-after")
+                        route, resp.status, await resp.read(), resp.header("retry-after")
                     )
-                async for _name, data in iter_sse(resp.content):
+                async for _name, data in iter_sse(resp.iter_chunks()):
                     event: dict[str, Any] | None = _parse_object(route, data.encode())
                     if ctx.hooks is not None:
                         event = ctx.hooks.event(event)
@@ -101,12 +98,12 @@ class AnthropicAdapter(Adapter):
                     for chunk in _chunks_for(route, event, converter, native is not None):
                         yield chunk
                     if event.get("type") == "message_stop":
-                        await finish_body(resp)
+                        await resp.finish()
                         return
             raise UpstreamError(f"Upstream for model '{route.name}' ended the stream early.")
         except GatewayError:
             raise
-        except (TimeoutError, aiohttp.ClientError) as exc:
+        except TransportError as exc:
             raise translate_transport_error(route, exc) from exc
 
     async def count_tokens(self, route: Route, request: ChatRequest, ctx: CallContext) -> int:
@@ -161,14 +158,14 @@ class AnthropicAdapter(Adapter):
     ) -> tuple[int, bytes, str | None]:
         """Status, body and the `retry-after` header (retries and clients honour it)."""
         try:
-            async with self._session.post(
+            async with self._client.post(
                 self._url(route, path),
-                data=orjson.dumps(payload),
-                headers=self._headers(route, ctx),
-                timeout=timeout_for(route, ctx, self._timeout),
+                orjson.dumps(payload),
+                self._headers(route, ctx),
+                timeout_for(route, ctx, self._client.timeouts),
             ) as resp:
-                return resp.status, await resp.read(), resp.headers.get("retry-after")
-        except (TimeoutError, aiohttp.ClientError) as exc:
+                return resp.status, await resp.read(), resp.header("retry-after")
+        except TransportError as exc:
             raise translate_transport_error(route, exc) from exc
 
     @staticmethod

@@ -21,11 +21,16 @@ import orjson
 from lowart.accounting import count_prompt_tokens
 from lowart.errors import GatewayError, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route
+from lowart.upstream import (
+    ConnectFailed,
+    ConnectionDropped,
+    InvalidRequestHeader,
+    Timeouts,
+    TransportError,
+)
 
 __all__ = [
     "Adapter",
-    "finish_body",
-    "iter_sse",
     "parse_retry_after",
     "timeout_for",
     "translate_transport_error",
@@ -54,9 +59,7 @@ class Adapter(ABC):
         """Release vendor-specific resources (the shared HTTP session is not the adapter's)."""
 
 
-def timeout_for(
-    route: Route, ctx: CallContext, default: aiohttp.ClientTimeout
-) -> aiohttp.ClientTimeout:
+def timeout_for(route: Route, ctx: CallContext, default: Timeouts) -> Timeouts:
     """The upstream timeouts for one call: per-route options and the caller's deadline win."""
     options = route.options
     if "connect_timeout" not in options and "read_timeout" not in options and not ctx.timeout:
@@ -64,52 +67,11 @@ def timeout_for(
     total = None
     if ctx.timeout:  # the caller's budget runs from the start of the call, not of this attempt
         total = max(ctx.timeout - (time.perf_counter() - ctx.started), 0.001)
-    return aiohttp.ClientTimeout(
-        total=total,
+    return Timeouts(
         connect=options.get("connect_timeout", default.connect),
-        sock_read=options.get("read_timeout", default.sock_read),
+        read=options.get("read_timeout", default.read),
+        total=total,
     )
-
-
-async def finish_body(response: aiohttp.ClientResponse, limit: float = 1.0) -> None:
-    """Read what is left of a finished stream so its connection returns to the pool.
-
-    aiohttp closes a connection whose body was not read to the end, so without
-    this every stream would pay a fresh upstream connection (and DNS lookup).
-    The terminator is normally already buffered; `limit` bounds a vendor that
-    keeps the stream open after its end marker.
-    """
-    if response.content.at_eof():
-        return
-    try:
-        await asyncio.wait_for(response.content.read(), limit)
-    except (TimeoutError, aiohttp.ClientError):
-        pass  # the connection is then simply not reused
-
-
-async def iter_sse(content: aiohttp.StreamReader) -> AsyncIterator[tuple[str, str]]:
-    """Yield (event, data) per server-sent event, working on whole lines of bytes.
-
-    Lines are split before decoding, so a multi-byte UTF-8 character split
-    across network reads is reassembled intact.
-    """
-    event = ""
-    data: list[str] = []
-    async for raw in content:
-        line = raw.rstrip(b"\r\n")
-        if not line:
-            if data:
-                yield event or "message", "\n".join(data)
-            event, data = "", []
-            continue
-        if line.startswith(b"data:"):
-            value = line[5:]
-            data.append((value[1:] if value.startswith(b" ") else value).decode("utf-8", "replace"))
-        elif line.startswith(b"event:"):
-            event = line[6:].strip().decode("utf-8", "replace")
-        # comments (":") and other fields (id, retry) carry nothing we relay
-    if data:
-        yield event or "message", "\n".join(data)
 
 
 def _message_from_body(body: bytes) -> str:
@@ -165,9 +127,11 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 def translate_transport_error(route: Route, exc: BaseException) -> GatewayError:
-    """Map aiohttp/asyncio failures to the gateway's vocabulary (used as `raise ... from exc`)."""
+    """Map client/asyncio failures to the gateway's vocabulary (used as `raise ... from exc`)."""
     if isinstance(exc, GatewayError):
         return exc
+    if isinstance(exc, TransportError):
+        return _from_transport_error(route, exc)
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
         return UpstreamTimeout(f"Upstream for model '{route.name}' timed out.")
     if isinstance(exc, aiohttp.ClientConnectorError):
@@ -175,3 +139,18 @@ def translate_transport_error(route: Route, exc: BaseException) -> GatewayError:
     if isinstance(exc, (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError)):
         return UpstreamError(f"Upstream for model '{route.name}' dropped the connection.")
     return UpstreamError(f"Upstream for model '{route.name}' failed: {type(exc).__name__}.")
+
+
+def _from_transport_error(route: Route, exc: TransportError) -> GatewayError:
+    if isinstance(exc, TimeoutError):
+        return UpstreamTimeout(f"Upstream for model '{route.name}' timed out.")
+    if isinstance(exc, ConnectFailed):
+        return UpstreamUnavailable(f"Upstream for model '{route.name}' is unreachable.")
+    if isinstance(exc, ConnectionDropped):
+        return UpstreamError(f"Upstream for model '{route.name}' dropped the connection.")
+    if isinstance(exc, InvalidRequestHeader):
+        return GatewayError(
+            f"Model '{route.name}' is configured with a header value that cannot be sent "
+            "(line break or non-Latin-1 text)."
+        )
+    return UpstreamError(f"Upstream for model '{route.name}' sent an invalid HTTP response.")

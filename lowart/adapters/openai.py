@@ -10,19 +10,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import orjson
 
 from lowart.adapters.base import (
     Adapter,
-    finish_body,
-    iter_sse,
     timeout_for,
     translate_transport_error,
     upstream_error_from_body,
 )
 from lowart.errors import GatewayError, UpstreamError
 from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route
+from lowart.upstream import Timeouts, TransportError, UpstreamClient, iter_sse
 
 __all__ = ["OpenAIAdapter"]
 
@@ -33,12 +31,11 @@ _JSON = "application/json"
 class OpenAIAdapter(Adapter):
     vendor = "openai"
 
-    def __init__(self, session: aiohttp.ClientSession, timeout: aiohttp.ClientTimeout) -> None:
-        self._session = session
-        self._timeout = timeout
+    def __init__(self, client: UpstreamClient) -> None:
+        self._client = client
 
-    def _timeout_for(self, route: Route, ctx: CallContext) -> aiohttp.ClientTimeout:
-        return timeout_for(route, ctx, self._timeout)
+    def _timeout_for(self, route: Route, ctx: CallContext) -> Timeouts:
+        return timeout_for(route, ctx, self._client.timeouts)
 
     @staticmethod
     def _url(route: Route) -> str:
@@ -73,19 +70,18 @@ class OpenAIAdapter(Adapter):
     async def complete(self, route: Route, request: ChatRequest, ctx: CallContext) -> ChatResponse:
         payload = self._payload(route, request, ctx, stream=False)
         try:
-            async with self._session.post(
+            async with self._client.post(
                 self._url(route),
-                data=orjson.dumps(payload),
-                headers=self._headers(route),
-                timeout=self._timeout_for(route, ctx),
+                orjson.dumps(payload),
+                self._headers(route),
+                self._timeout_for(route, ctx),
             ) as resp:
                 body = await resp.read()
                 status = resp.status
-                retry_after = resp.headers.get("Retry-After")
-        except (TimeoutError, aiohttp.ClientError) as exc:
+                if status >= 400:
+                    raise upstream_error_from_body(route, status, body, resp.header("Retry-After"))
+        except TransportError as exc:
             raise translate_transport_error(route, exc) from exc
-        if status >= 400:
-            raise upstream_error_from_body(route, status, body, retry_after)
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
@@ -101,19 +97,19 @@ class OpenAIAdapter(Adapter):
     ) -> AsyncIterator[ChatChunk]:
         payload = self._payload(route, request, ctx, stream=True)
         try:
-            async with self._session.post(
+            async with self._client.post(
                 self._url(route),
-                data=orjson.dumps(payload),
-                headers=self._headers(route),
-                timeout=self._timeout_for(route, ctx),
+                orjson.dumps(payload),
+                self._headers(route),
+                self._timeout_for(route, ctx),
             ) as resp:
                 if resp.status >= 400:
                     raise upstream_error_from_body(
-                        route, resp.status, await resp.read(), resp.headers.get("Retry-After")
+                        route, resp.status, await resp.read(), resp.header("Retry-After")
                     )
-                async for _event, data in iter_sse(resp.content):
+                async for _event, data in iter_sse(resp.iter_chunks()):
                     if data == "[DONE]":
-                        await finish_body(resp)
+                        await resp.finish()
                         return
                     chunk = _parse_chunk(route, data)
                     if ctx.hooks is not None:
@@ -123,7 +119,7 @@ class OpenAIAdapter(Adapter):
                     yield chunk
         except GatewayError:
             raise
-        except (TimeoutError, aiohttp.ClientError) as exc:
+        except TransportError as exc:
             raise translate_transport_error(route, exc) from exc
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiohttp
-
 from lowart.adapters import AnthropicAdapter
 from lowart.types import CallContext, Route
+from lowart.upstream import Timeouts, UpstreamClient
 from tests.support.fake_anthropic import API_KEY
 
 
@@ -50,12 +49,15 @@ async def _call(fake, stream: bool) -> tuple[RecordingHooks, Any]:
     hooks = RecordingHooks()
     ctx = CallContext(request_id="r1", interface="http", hooks=hooks)
     request = {"model": "claude", "messages": [{"role": "user", "content": "hi there"}]}
-    async with aiohttp.ClientSession() as session:
-        adapter = AnthropicAdapter(session, aiohttp.ClientTimeout(total=10))
+    client = UpstreamClient(timeouts=Timeouts(total=10))
+    adapter = AnthropicAdapter(client)
+    try:
         if stream:
             result = [chunk async for chunk in adapter.stream(_route(fake), request, ctx)]
         else:
             result = await adapter.complete(_route(fake), request, ctx)
+    finally:
+        await client.close()
     return hooks, result
 
 

@@ -1,0 +1,44 @@
+"""Server-sent events from a stream of body chunks.
+
+Lines are split as bytes before decoding, so a multi-byte UTF-8 character
+split across network reads is reassembled intact. All events in one network
+read are yielded back to back, without waiting for the network in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+__all__ = ["iter_sse"]
+
+
+async def iter_sse(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[str, str]]:
+    """Yield (event, data) per event; `event` is "message" when the upstream names none."""
+    event = ""
+    data: list[str] = []
+    pending = b""
+    async for chunk in chunks:
+        buf = pending + chunk if pending else chunk
+        start = 0
+        while (end := buf.find(b"\n", start)) >= 0:
+            line = buf[start:end]
+            start = end + 1
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            if not line:
+                if data:
+                    yield event or "message", "\n".join(data)
+                event, data = "", []
+            elif line.startswith(b"data:"):
+                value = line[5:]
+                data.append((value[1:] if value[:1] == b" " else value).decode("utf-8", "replace"))
+            elif line.startswith(b"event:"):
+                event = line[6:].strip().decode("utf-8", "replace")
+            # comments (":") and other fields (id, retry) carry nothing we relay
+        pending = buf[start:]
+    line = pending.rstrip(b"\r")
+    if line.startswith(b"data:"):
+        value = line[5:]
+        data.append((value[1:] if value[:1] == b" " else value).decode("utf-8", "replace"))
+    if data:
+        yield event or "message", "\n".join(data)
