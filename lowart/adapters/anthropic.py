@@ -90,7 +90,7 @@ class AnthropicAdapter(Adapter):
                         route, resp.status, await resp.read(), resp.header("retry-after")
                     )
                 async for _name, data in iter_sse(resp.iter_chunks()):
-                    event: dict[str, Any] | None = _parse_object(route, data.encode())
+                    event: dict[str, Any] | None = _parse_object(route, data)
                     if ctx.hooks is not None:
                         event = ctx.hooks.event(event)
                         if event is None:

@@ -108,7 +108,7 @@ class OpenAIAdapter(Adapter):
                         route, resp.status, await resp.read(), resp.header("Retry-After")
                     )
                 async for _event, data in iter_sse(resp.iter_chunks()):
-                    if data == "[DONE]":
+                    if data == b"[DONE]":
                         await resp.finish()
                         return
                     chunk = _parse_chunk(route, data)
@@ -123,7 +123,7 @@ class OpenAIAdapter(Adapter):
             raise translate_transport_error(route, exc) from exc
 
 
-def _parse_chunk(route: Route, data: str) -> ChatChunk:
+def _parse_chunk(route: Route, data: bytes) -> ChatChunk:
     try:
         chunk = orjson.loads(data)
     except orjson.JSONDecodeError as exc:

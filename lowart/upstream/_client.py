@@ -274,10 +274,7 @@ class _Exchange:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        response = self._response
-        if response is None:
-            return
-        if exc_type is None:
-            response.release()
-        else:
-            response.close()
+        if self._response is not None:
+            # A body read to its end is reused even if the caller then raised (an
+            # upstream 4xx, say); anything half-read closes its connection.
+            self._response.release()

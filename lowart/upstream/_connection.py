@@ -106,11 +106,19 @@ class Connection(asyncio.Protocol):
     def reusable(self) -> bool:
         return self.complete and self.keep_alive and not self.lost and self._exc is None
 
+    def drained(self) -> bool:
+        """The whole body has arrived and been handed out."""
+        return self.complete and not self._chunks
+
     def end_exchange(self) -> None:
         """The response is done with: stop the clock, forget the exchange."""
         self._active = False
         self._cancel_timer()
         self._waiter = None
+        if self._paused:  # a body left unread must not leave the next exchange deaf
+            self._paused = False
+            if self.transport is not None and not self.lost:
+                self.transport.resume_reading()
 
     def close(self) -> None:
         """Drop the connection now (its response is abandoned or broken)."""

@@ -89,6 +89,8 @@ class UpstreamResponse:
         A vendor's stream usually ends with its terminator already buffered;
         `limit` bounds one that keeps the connection open after its end marker.
         """
+        if self._conn.drained():
+            return
         try:
             async with asyncio.timeout(limit):
                 while await self._conn.next_chunk() is not None:

@@ -536,3 +536,35 @@ async def test_bad_urls_are_refused(url):
         async with client.post(url, b"{}"):
             pass
     await client.close()
+
+
+async def test_a_large_body_left_unread_does_not_stall_the_next_request():
+    block = b"z" * (300 * 1024)  # above the flow-control high-water mark
+
+    async def big_then_small(reader, writer):
+        while True:
+            await read_request(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(block) + block)
+            await writer.drain()
+
+    async with Server(big_then_small) as server:
+        client = UpstreamClient()
+        async with client.post(server.url, b"{}", timeouts=FAST) as resp:
+            await asyncio.sleep(0.1)  # the body arrives (or reading pauses) while unread
+        async with client.post(server.url, b"{}", timeouts=FAST) as resp:
+            assert await resp.read() == block
+        await client.close()
+
+
+async def test_an_upstream_error_body_read_whole_keeps_the_connection():
+    requests: list[bytes] = []
+    async with Server(keep_alive(requests)) as server:
+        client = UpstreamClient()
+        with pytest.raises(RuntimeError):
+            async with client.post(server.url, b"{}", timeouts=FAST) as resp:
+                await resp.read()
+                raise RuntimeError("the caller rejects the answer")
+        async with client.post(server.url, b"{}", timeouts=FAST) as resp:
+            await resp.read()
+        assert client.connections_opened == 1
+        await client.close()

@@ -17,10 +17,10 @@ STREAM = (
 ).encode()
 
 EXPECTED = [
-    ("message_start", '{"a": 1}'),
-    ("message", '{"text": "h\u00e9llo \u2603 \U0001f600"}'),
-    ("message", "line one\nline two"),
-    ("message", "[DONE]"),
+    ("message_start", b'{"a": 1}'),
+    ("message", '{"text": "h\u00e9llo \u2603 \U0001f600"}'.encode()),
+    ("message", b"line one\nline two"),
+    ("message", b"[DONE]"),
 ]
 
 
@@ -36,7 +36,7 @@ async def test_events_survive_any_split_including_inside_utf8(size):
 
 async def test_data_without_a_space_after_the_colon():
     events = [e async for e in iter_sse(_pieces(b"data:x\n\ndata:  two spaces\n\n", 4))]
-    assert events == [("message", "x"), ("message", " two spaces")]
+    assert events == [("message", b"x"), ("message", b" two spaces")]
 
 
 async def test_an_empty_stream_yields_nothing():
