@@ -39,7 +39,7 @@ from lowart.translate import (
     openai_request_to_anthropic,
 )
 from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route
-from lowart.upstream import TransportError, UpstreamClient, iter_sse
+from lowart.upstream import SSEParser, TransportError, UpstreamClient
 
 __all__ = ["AnthropicAdapter"]
 
@@ -89,17 +89,22 @@ class AnthropicAdapter(Adapter):
                     raise _upstream_error(
                         route, resp.status, await resp.read(), resp.header("retry-after")
                     )
-                async for _name, data in iter_sse(resp.iter_chunks()):
-                    event: dict[str, Any] | None = _parse_object(route, data)
-                    if ctx.hooks is not None:
-                        event = ctx.hooks.event(event)
-                        if event is None:
-                            continue
-                    for chunk in _chunks_for(route, event, converter, native is not None):
-                        yield chunk
-                    if event.get("type") == "message_stop":
-                        await resp.finish()
-                        return
+                parser = SSEParser()
+                while True:  # events are handled as each network read completes them
+                    raw = await resp.next_chunk()
+                    for _name, data in parser.feed(raw) if raw is not None else parser.close():
+                        event: dict[str, Any] | None = _parse_object(route, data)
+                        if ctx.hooks is not None:
+                            event = ctx.hooks.event(event)
+                            if event is None:
+                                continue
+                        for chunk in _chunks_for(route, event, converter, native is not None):
+                            yield chunk
+                        if event.get("type") == "message_stop":
+                            await resp.finish()
+                            return
+                    if raw is None:
+                        break
             raise UpstreamError(f"Upstream for model '{route.name}' ended the stream early.")
         except GatewayError:
             raise

@@ -20,7 +20,7 @@ from lowart.adapters.base import (
 )
 from lowart.errors import GatewayError, UpstreamError
 from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route
-from lowart.upstream import Timeouts, TransportError, UpstreamClient, iter_sse
+from lowart.upstream import SSEParser, Timeouts, TransportError, UpstreamClient
 
 __all__ = ["OpenAIAdapter"]
 
@@ -107,16 +107,21 @@ class OpenAIAdapter(Adapter):
                     raise upstream_error_from_body(
                         route, resp.status, await resp.read(), resp.header("Retry-After")
                     )
-                async for _event, data in iter_sse(resp.iter_chunks()):
-                    if data == b"[DONE]":
-                        await resp.finish()
+                parser = SSEParser()
+                while True:  # events are handled as each network read completes them
+                    raw = await resp.next_chunk()
+                    for _event, data in parser.feed(raw) if raw is not None else parser.close():
+                        if data == b"[DONE]":
+                            await resp.finish()
+                            return
+                        chunk = _parse_chunk(route, data)
+                        if ctx.hooks is not None:
+                            chunk = ctx.hooks.event(chunk)
+                            if chunk is None:
+                                continue
+                        yield chunk
+                    if raw is None:
                         return
-                    chunk = _parse_chunk(route, data)
-                    if ctx.hooks is not None:
-                        chunk = ctx.hooks.event(chunk)
-                        if chunk is None:
-                            continue
-                    yield chunk
         except GatewayError:
             raise
         except TransportError as exc:

@@ -11,7 +11,7 @@ from lowart.upstream._errors import (
     TransportError,
 )
 from lowart.upstream._response import MAX_BODY_BYTES, UpstreamResponse
-from lowart.upstream._sse import iter_sse
+from lowart.upstream._sse import SSEParser
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -21,9 +21,9 @@ __all__ = [
     "InvalidRequestHeader",
     "InvalidResponse",
     "ReadTimeout",
+    "SSEParser",
     "Timeouts",
     "TransportError",
     "UpstreamClient",
     "UpstreamResponse",
-    "iter_sse",
 ]

@@ -69,6 +69,17 @@ class UpstreamResponse:
             body = self._decode(body, final=True)
         return body
 
+    async def next_chunk(self) -> bytes | None:
+        """The next piece of body as it arrives (decoded); None at the end."""
+        chunk = await self._conn.next_chunk()
+        if self._decoder is None:
+            return chunk
+        if chunk is None:
+            tail = self._decode(b"", final=True)
+            self._decoder = None
+            return tail or None
+        return self._decode(chunk, final=False)
+
     async def iter_chunks(self) -> AsyncIterator[bytes]:
         """Body pieces as they arrive from the network (decoded), without buffering."""
         next_chunk = self._conn.next_chunk
