@@ -7,7 +7,9 @@ measured in that same run:
 
 * ``upstream``: the fake upstream hit directly (the floor),
 * ``bare-proxy``: a 30-line aiohttp pass-through (the practical limit for a
-  Python gateway), and
+  Python gateway, and the brief's reference for the targets),
+* ``lean-proxy``: the same pass-through calling upstream with lowart's own
+  HTTP client (``lowart.upstream``); the gap to it is lowart's own work, and
 * ``lowart``: the real gateway with auth, routing and accounting.
 
 Layout (2 cores): the gateway under test runs alone on core 0; the fake
@@ -469,6 +471,12 @@ def run_all(s: Settings, tmp: Path, procs: Procs) -> tuple[list[TargetResult], l
     argv = [PY, str(BENCH_DIR / "_bare_proxy.py"), str(proxy_port), up_base]
     with started(procs, argv, GATEWAY_CORE, tmp / "proxy.log", proxy_base + "/health") as pid:
         results.append(measure_target("bare-proxy", proxy_base, kit, pid))
+    if s.lowart and lowart_available() is None:
+        lean_port = free_port()
+        lean_base = f"http://127.0.0.1:{lean_port}"
+        argv = [PY, str(BENCH_DIR / "_lean_proxy.py"), str(lean_port), up_base]
+        with started(procs, argv, GATEWAY_CORE, tmp / "lean.log", lean_base + "/health") as pid:
+            results.append(measure_target("lean-proxy", lean_base, kit, pid))
     if s.lowart:
         try:
             got = bench_lowart(procs, tmp, up_port, s)
@@ -557,7 +565,7 @@ def target_rows(results: list[TargetResult]) -> list[list[str]]:
     bare = gateways[0] if gateways else None
     rows = []
     for r in gateways:
-        if bare is not None and r is not bare:
+        if bare is not None and r.name == "lowart":
             rr = ratio(r.plain[64].rps, bare.plain[64].rps)
             rows.append(check(r.name, "req/s c=64 vs bare-proxy", rr, TARGET_RPS_RATIO_C64, True))
         rows.append(
@@ -568,21 +576,32 @@ def target_rows(results: list[TargetResult]) -> list[list[str]]:
         ttfb = diff(r.stream[1].ttfb_p50_ms, up.stream[1].ttfb_p50_ms)
         rows.append(check(r.name, "added TTFB p50 c=1 (ms)", ttfb, TARGET_ADDED_TTFB_MS, False, 3))
         rows.append(check(r.name, "idle RSS (MiB)", r.idle_rss_mib, TARGET_IDLE_RSS_MIB, False, 1))
-    if bare is not None and len(gateways) > 1:
-        rows += vs_bare_rows(gateways[1], bare)
+    named = {g.name: g for g in gateways}
+    lowart = named.get("lowart")
+    for ref in (named.get("bare-proxy"), named.get("lean-proxy")):
+        if lowart is not None and ref is not None:
+            rows += vs_proxy_rows(lowart, ref)
     return rows
 
 
-def vs_bare_rows(gw: TargetResult, bare: TargetResult) -> list[list[str]]:
-    """What the gateway costs on top of a bare aiohttp proxy (its own code's share)."""
+def vs_proxy_rows(gw: TargetResult, ref: TargetResult) -> list[list[str]]:
+    """What the gateway costs on top of a pass-through proxy (its own code's share).
+
+    Against `lean-proxy` (same server and upstream client as lowart) the gap is
+    lowart's own work alone: auth, routing, accounting, logging.
+    """
     rows = [
-        info(gw.name, f"req/s c={c} vs bare-proxy", ratio(gw.plain[c].rps, bare.plain[c].rps))
+        info(gw.name, f"req/s c={c} vs {ref.name}", ratio(gw.plain[c].rps, ref.plain[c].rps))
         for c in NON_STREAM_CONCURRENCY
     ]
-    added = diff(gw.plain[1].p50_ms, bare.plain[1].p50_ms)
-    rows.append(info(gw.name, "added p50 c=1 vs bare-proxy (ms)", added, 3))
-    added = diff(gw.stream[1].ttfb_p50_ms, bare.stream[1].ttfb_p50_ms)
-    rows.append(info(gw.name, "added TTFB p50 c=1 vs bare-proxy (ms)", added, 3))
+    rows += [
+        info(gw.name, f"streams/s c={c} vs {ref.name}", ratio(gw.stream[c].rps, ref.stream[c].rps))
+        for c in STREAM_CONCURRENCY
+    ]
+    added = diff(gw.plain[1].p50_ms, ref.plain[1].p50_ms)
+    rows.append(info(gw.name, f"added p50 c=1 vs {ref.name} (ms)", added, 3))
+    added = diff(gw.stream[1].ttfb_p50_ms, ref.stream[1].ttfb_p50_ms)
+    rows.append(info(gw.name, f"added TTFB p50 c=1 vs {ref.name} (ms)", added, 3))
     return rows
 
 
