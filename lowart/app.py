@@ -238,7 +238,6 @@ class ListenError(Exception):
 async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
     """Run every listener until SIGTERM/SIGINT, then shut down in one sequence:
     stop accepting, let streams finish within the grace period, flush usage, close."""
-    from lowart.frontends.grpc import GrpcListener
     from lowart.frontends.http import HttpListener
 
     runtime = await Runtime.open(settings)
@@ -247,7 +246,12 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
         if key:
             _announce_admin_key(key)
         http = HttpListener(runtime)
-        grpc = GrpcListener.from_settings(runtime)  # None with --no-grpc
+        grpc = None
+        if settings.grpc and (settings.grpc_addr or settings.grpc_uds):
+            # grpcio and the stubs cost ~23 MiB: a gateway without gRPC never loads them.
+            from lowart.frontends.grpc import GrpcListener
+
+            grpc = GrpcListener.from_settings(runtime)
         try:
             await http.start()
             if grpc is not None:
