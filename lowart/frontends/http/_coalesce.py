@@ -80,20 +80,22 @@ class EventSender:
         self._pending = 0
         self._gone: BaseException | None = None
 
-    async def next(self, chunks: AsyncIterator[T]) -> T:
+    def next(self, chunks: AsyncIterator[T]) -> Awaitable[T]:
         """The next item of `chunks` (StopAsyncIteration at the end); what was
         gathered is written first if the item is not there yet."""
-        item = await flush_before_waiting(anext(chunks), self.flush)
+        return flush_before_waiting(anext(chunks), self.flush)
+
+    def add(self, data: bytes) -> bool:
+        """Gather one encoded event; True when the backlog should be written now.
+
+        Raises what a flush found (the client went away), so the relay stops at
+        the next event, as it did when every event was its own write.
+        """
         if self._gone is not None:
             raise self._gone
-        return item
-
-    async def add(self, data: bytes) -> None:
-        """Gather one encoded event; a large backlog is written at once."""
         self._parts.append(data)
         self._pending += len(data)
-        if self._pending >= _MAX_PENDING:
-            await self.send_now()
+        return self._pending >= _MAX_PENDING
 
     async def send_now(self) -> None:
         """Write what is gathered now (the first event, for the time to first byte)."""

@@ -42,15 +42,16 @@ async def relay_openai_stream(
         await response.prepare(request)
         try:
             chunks = aiter(stream)
-            await sender.add(_event(await sender.next(chunks)))
+            sender.add(_event(await sender.next(chunks)))
             await sender.send_now()  # the first event alone: the time to first byte
             while True:
-                await sender.add(_event(await sender.next(chunks)))
+                if sender.add(_event(await sender.next(chunks))):
+                    await sender.send_now()
         except StopAsyncIteration:
             pass
         except GatewayError as exc:
-            await sender.add(_event(exc.openai_body()))
-        await sender.add(_DONE)
+            sender.add(_event(exc.openai_body()))
+        sender.add(_DONE)
         await sender.finish()
     except CLIENT_GONE:
         log.debug("client of %s went away mid-stream", request_id)

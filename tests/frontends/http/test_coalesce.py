@@ -111,14 +111,15 @@ async def _bursts(gate: asyncio.Event, paused: asyncio.Event) -> AsyncIterator[b
 
 
 async def _relay(sender: EventSender, chunks: AsyncIterator[bytes]) -> None:
-    await sender.add(await sender.next(chunks))
+    sender.add(await sender.next(chunks))
     await sender.send_now()
     try:
         while True:
-            await sender.add(await sender.next(chunks))
+            if sender.add(await sender.next(chunks)):
+                await sender.send_now()
     except StopAsyncIteration:
         pass
-    await sender.add(b"[DONE]")
+    sender.add(b"[DONE]")
     await sender.finish()
 
 
@@ -142,3 +143,14 @@ async def test_a_client_gone_during_a_flush_is_raised_to_the_relay():
     with pytest.raises(ConnectionResetError):
         await relay
     assert response.writes == [b"a"] and response.eof is None
+
+
+async def test_a_large_backlog_is_written_without_waiting_for_a_pause():
+    async def flood() -> AsyncIterator[bytes]:
+        for _ in range(5):
+            yield b"x" * 40_000  # never pauses
+
+    response = Writes()
+    await _relay(EventSender(response), flood())  # type: ignore[arg-type]
+    assert [len(w) for w in response.writes] == [40_000, 80_000, 80_000]
+    assert response.eof == b"[DONE]"
