@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from lowart._validate import validate_chat_request
@@ -375,10 +376,8 @@ class ChatStream:
         if self._ticket is not None:
             self._ticket.release()  # never iterated to the end: says nothing about health
 
-    async def _next(self) -> ChatChunk | None:
-        """The next upstream chunk, within the route's total timeout if it has one."""
-        if self._deadline is None:
-            return await anext(self._upstream, None)
+    async def _next_in_time(self) -> ChatChunk | None:
+        """The next upstream chunk, within the route's total timeout (`_deadline`)."""
         try:
             async with asyncio.timeout_at(self._deadline):
                 return await anext(self._upstream, None)
@@ -390,6 +389,12 @@ class ChatStream:
     async def _chunks(self) -> AsyncIterator[ChatChunk]:
         call, meter, name = self._call, self._meter, self._call.route.name
         include_usage = self._include_usage
+        # Without a total timeout, the upstream's own awaitable: no coroutine per chunk.
+        pull = (
+            self._next_in_time
+            if self._deadline is not None
+            else partial(anext, self._upstream, None)
+        )
         last: ChatChunk | None = None
         try:
             chunk = self._first
@@ -402,7 +407,7 @@ class ChatStream:
                 elif chunk.get("choices"):
                     chunk.pop("usage", None)
                     yield chunk
-                chunk = await self._next()
+                chunk = await pull()
             if self._ticket is not None:
                 self._ticket.success()
             prompt, completion, source, usage = meter.usage()
