@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from lowart._validate import validate_chat_request
@@ -83,7 +84,10 @@ class Gateway:
         return [r for r in self.models.routes() if allowed is None or r.name in allowed]
 
     def route_for(self, principal: Principal, model: object) -> Route:
-        route = self.models.resolve(model)
+        return self._permitted(principal, self.models.resolve(model))
+
+    @staticmethod
+    def _permitted(principal: Principal, route: Route) -> Route:
         allowed = principal.allowed_models
         if allowed is not None and route.name not in allowed:
             raise PermissionDenied(f"This key may not use the model '{route.name}'.", param="model")
@@ -104,14 +108,20 @@ class Gateway:
     def vendor_hooks(self, route: Route, ctx: CallContext) -> VendorHooks | None:
         return self._hooks_for(route, ctx) if self._hooks_for is not None else None
 
-    def _image_route(self, body: Any) -> bool:
-        """A chat on an image model is answered by the image engine."""
-        if self.images is None or not isinstance(body, dict):
-            return False
+    def _named_route(self, body: Any) -> Route | None:
+        """The route a chat body names, resolved once for both checks that need it
+        (image model or not, then permission); None when it names none, which
+        validation then reports in its own words."""
+        if not isinstance(body, dict):
+            return None
         try:
-            return self.images.serves(self.models.resolve(body.get("model")))
+            return self.models.resolve(body.get("model"))
         except GatewayError:
-            return False
+            return None
+
+    def _serves_images(self, route: Route | None) -> bool:
+        """A chat on an image model is answered by the image engine."""
+        return route is not None and self.images is not None and self.images.serves(route)
 
     async def count_tokens(self, principal: Principal, body: Any, ctx: CallContext) -> int:
         """Prompt tokens a request would use on its route (no upstream call is billed)."""
@@ -122,10 +132,15 @@ class Gateway:
         await ensure_loaded(route.upstream_model)
         return await self.adapter_for(route).count_tokens(route, request, ctx)
 
-    async def _begin(self, principal: Principal, body: Any, ctx: CallContext) -> _Call:
+    async def _begin(
+        self, principal: Principal, body: Any, ctx: CallContext, named: Route | None
+    ) -> _Call:
         request = validate_chat_request(body)
         ctx.key_name = principal.name
-        route = self.route_for(principal, request["model"])
+        if named is None:
+            route = self.route_for(principal, request["model"])  # raises: no such model
+        else:
+            route = self._permitted(principal, named)
         ctx.route = route.name
         plan = self.router.plan(route.name)
         for candidate in plan:  # any of them may have to count tokens
@@ -142,9 +157,10 @@ class Gateway:
 
     async def complete(self, principal: Principal, body: Any, ctx: CallContext) -> ChatResponse:
         """One non-streaming chat completion, usage recorded however it ends."""
-        if self._image_route(body):
+        named = self._named_route(body)
+        if self._serves_images(named):
             return await self.images.chat(principal, body, ctx)  # type: ignore[union-attr,return-value]
-        call = await self._begin(principal, body, ctx)
+        call = await self._begin(principal, body, ctx, named)
         call.stream = False
         try:
             route, response = await self.router.complete(call.plan, call.request, ctx, call.trail)
@@ -176,9 +192,10 @@ class Gateway:
     ) -> ChatStream | ImageChatStream:
         """Start a stream and wait for its first chunk, so failures before the
         first byte still reach the client as a proper error status."""
-        if self._image_route(body):
+        named = self._named_route(body)
+        if self._serves_images(named):
             return await self.images.open_chat_stream(principal, body, ctx)  # type: ignore[union-attr]
-        call = await self._begin(principal, body, ctx)
+        call = await self._begin(principal, body, ctx, named)
         try:
             opened = await self.router.open_stream(call.plan, call.request, ctx, call.trail)
         except BaseException as exc:
@@ -359,10 +376,8 @@ class ChatStream:
         if self._ticket is not None:
             self._ticket.release()  # never iterated to the end: says nothing about health
 
-    async def _next(self) -> ChatChunk | None:
-        """The next upstream chunk, within the route's total timeout if it has one."""
-        if self._deadline is None:
-            return await anext(self._upstream, None)
+    async def _next_in_time(self) -> ChatChunk | None:
+        """The next upstream chunk, within the route's total timeout (`_deadline`)."""
         try:
             async with asyncio.timeout_at(self._deadline):
                 return await anext(self._upstream, None)
@@ -374,6 +389,12 @@ class ChatStream:
     async def _chunks(self) -> AsyncIterator[ChatChunk]:
         call, meter, name = self._call, self._meter, self._call.route.name
         include_usage = self._include_usage
+        # Without a total timeout, the upstream's own awaitable: no coroutine per chunk.
+        pull = (
+            self._next_in_time
+            if self._deadline is not None
+            else partial(anext, self._upstream, None)
+        )
         last: ChatChunk | None = None
         try:
             chunk = self._first
@@ -386,7 +407,7 @@ class ChatStream:
                 elif chunk.get("choices"):
                     chunk.pop("usage", None)
                     yield chunk
-                chunk = await self._next()
+                chunk = await pull()
             if self._ticket is not None:
                 self._ticket.success()
             prompt, completion, source, usage = meter.usage()

@@ -266,7 +266,7 @@ class ImageService:
         return job_object(current, files, self._base_url(ctx))
 
     def _base_url(self, ctx: CallContext) -> str:
-        return self._public_url or ctx.base_url or ""
+        return self._public_url or ctx.caller_base_url() or ""
 
     async def _b64(self, row: dict[str, Any]) -> str:
         data = await asyncio.to_thread(self._files.path_of(row).read_bytes)

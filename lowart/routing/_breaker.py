@@ -179,16 +179,18 @@ class Breakers:
         self._by_id: dict[int, CircuitBreaker] = {}
         self._on_change = on_change
         self._clock = clock
+        self.generation = 0
+        """Moves whenever any breaker changes state (what cached plans depend on)."""
 
     def for_route(self, route: Route, policy: Policy) -> CircuitBreaker:
         breaker = self._by_id.get(route.id)
         if breaker is None:
-            notify = None
-            if self._on_change is not None:
-                on_change = self._on_change
-                route_id = route.id
+            on_change = self._on_change
+            route_id = route.id
 
-                def notify(snapshot: BreakerSnapshot) -> None:
+            def notify(snapshot: BreakerSnapshot) -> None:
+                self.generation += 1
+                if on_change is not None:
                     on_change(route_id, snapshot)
 
             breaker = self._by_id[route.id] = CircuitBreaker(policy, notify, self._clock)

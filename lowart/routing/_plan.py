@@ -27,8 +27,9 @@ def weighted_order(
     """
     weighted = [r for r in routes if r.weight > 0]
     standby = [r for r in routes if r.weight <= 0]
-    keyed = sorted(weighted, key=lambda r: rnd() ** (1.0 / r.weight), reverse=True)
-    return keyed + standby
+    if len(weighted) > 1:  # one deployment needs no draw (and its plan can be cached)
+        weighted.sort(key=lambda r: rnd() ** (1.0 / r.weight), reverse=True)
+    return weighted + standby
 
 
 def build_plan(

@@ -25,9 +25,10 @@ from lowart.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from lowart.routing._breaker import Breakers, Ticket
+from lowart.routing._breaker import CLOSED, Breakers, Ticket
 from lowart.routing._manager import ModelManager
 from lowart.routing._plan import build_plan
+from lowart.routing._plan_cache import PlanCache
 from lowart.routing._policy import Policy
 from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route, VendorHooks
 
@@ -134,19 +135,34 @@ class Router:
         self._hooks_for = hooks_for
         self._sleep = sleep
         self._rnd = rnd
+        self._plans = PlanCache(breakers)
 
     def _policy_for(self, route: Route) -> Policy:
         return self._models.policy(route)
 
     def plan(self, name: str) -> list[Route]:
         """Candidates for a request to `name`, skipping deployments whose circuit is open."""
+        deployments, fallbacks = self._models.deployments(), self._models.fallbacks()
+        cached = self._plans.get(name, deployments, fallbacks)
+        if cached is not None:
+            return list(cached)
+        steady = True  # no random draw and no circuit other than closed: the same next time
 
         def available(route: Route) -> bool:
-            return self._breakers.for_route(route, self._policy_for(route)).available()
+            nonlocal steady
+            breaker = self._breakers.for_route(route, self._policy_for(route))
+            steady = steady and breaker.state == CLOSED
+            return breaker.available()
 
-        return build_plan(
-            name, self._models.deployments(), self._models.fallbacks(), available, self._rnd
-        )
+        def rnd() -> float:
+            nonlocal steady
+            steady = False
+            return self._rnd()
+
+        plan = build_plan(name, deployments, fallbacks, available, rnd)
+        if steady:
+            self._plans.put(name, plan)
+        return list(plan)
 
     async def complete(
         self, plan: list[Route], request: ChatRequest, ctx: CallContext, trail: Trail

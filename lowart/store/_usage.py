@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -53,6 +54,12 @@ def _raw_row(record: UsageRecord) -> dict[str, Any]:
 
 
 _RAW_COLUMNS = tuple(column.name for column in usage_records.columns if column.name != "id")
+# The driver insert lists the two converted columns first; the rest are record attributes
+# of the same name, read in one C call (a dict per row and then a tuple was ~8 µs a row).
+_CONVERTED = ("created_at", "extra")
+_COPIED = tuple(name for name in _RAW_COLUMNS if name not in _CONVERTED)
+_DRIVER_COLUMNS = (*_CONVERTED, *_COPIED)
+_copied_values = attrgetter(*_COPIED)
 _PLACEHOLDERS = {
     "qmark": lambda count: ", ".join("?" * count),
     "numeric_dollar": lambda count: ", ".join(f"${i}" for i in range(1, count + 1)),
@@ -69,13 +76,14 @@ def _driver_insert(paramstyle: str) -> str | None:
     placeholders = _PLACEHOLDERS.get(paramstyle)
     if placeholders is None:
         return None
-    columns = ", ".join(_RAW_COLUMNS)
-    return f"INSERT INTO usage_records ({columns}) VALUES ({placeholders(len(_RAW_COLUMNS))})"
+    columns = ", ".join(_DRIVER_COLUMNS)
+    return f"INSERT INTO usage_records ({columns}) VALUES ({placeholders(len(_DRIVER_COLUMNS))})"
 
 
 def _sqlite_time(value: datetime) -> str:
-    """The text SQLAlchemy's SQLite DateTime type stores and parses back."""
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    """The text SQLAlchemy's SQLite DateTime type stores and parses back
+    ("%Y-%m-%d %H:%M:%S.%f"; isoformat writes the same, about twice as fast)."""
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 _SUMMED = (
@@ -144,10 +152,12 @@ class UsageStore:
         self._time_param = _sqlite_time if dialect == "sqlite" else None
 
     def _driver_params(self, record: UsageRecord) -> tuple[Any, ...]:
-        row = _raw_row(record)
+        """One row in `_DRIVER_COLUMNS` order, the same values `_raw_row` gives."""
+        created: Any = datetime.fromtimestamp(record.created_at, UTC)
         if self._time_param is not None:
-            row["created_at"] = self._time_param(row["created_at"])
-        return tuple(row[name] for name in _RAW_COLUMNS)
+            created = self._time_param(created)
+        extra = orjson.dumps(record.extra).decode() if record.extra else None
+        return (created, extra, *_copied_values(record))
 
     async def write_batch(self, records: Sequence[UsageRecord]) -> None:
         """Raw rows, rollups and key totals in one transaction: all or nothing."""

@@ -38,3 +38,45 @@ async def test_rollups_and_retention(tmp_path):
     recent = await store.summary("model", since=(datetime.now(UTC) - timedelta(days=7)).date())
     assert {r["route"]: r["requests"] for r in recent} == {"m": 2, "other": 1}
     await engine.dispose()
+
+
+async def _rows_both_ways(url: str) -> tuple[dict, dict]:
+    """One record written through the driver's executemany and once through SQLAlchemy Core."""
+    engine = open_engine(url)
+    await migrate(engine)
+    fast, core = UsageStore(engine), UsageStore(engine)
+    core._driver_insert = None  # the path drivers without a known paramstyle take
+    assert fast._driver_insert is not None
+    record = make_record(
+        "every-field",
+        error_code="upstream_error",
+        status="error",
+        http_status=502,
+        ttft_ms=12.5,
+        stream=True,
+        cache_read_tokens=4,
+        cache_creation_tokens=2,
+        usage_source="partial",
+        extra={"requested_model": "m", "attempts": 2},
+        created_at=1767225599.9999996,  # rounds up to the next second (and year)
+    )
+    await fast.write_batch([record])
+    await core.write_batch([record])
+    newer, older = await fast.records(limit=2)
+    await engine.dispose()
+    return older, newer
+
+
+async def test_driver_rows_equal_core_rows_on_sqlite(tmp_path):
+    via_driver, via_core = await _rows_both_ways(f"sqlite+aiosqlite:///{tmp_path / 'u.db'}")
+    assert via_driver.pop("id") != via_core.pop("id")
+    assert via_driver == via_core
+    assert via_driver["created_at"] == datetime(2026, 1, 1, tzinfo=UTC).replace(
+        tzinfo=via_driver["created_at"].tzinfo
+    )
+
+
+def test_driver_rows_equal_core_rows_on_postgres(postgres_url, loop_thread):
+    via_driver, via_core = loop_thread.run(_rows_both_ways(postgres_url))
+    assert via_driver.pop("id") != via_core.pop("id")
+    assert via_driver == via_core

@@ -9,6 +9,7 @@ import orjson
 from aiohttp import web
 
 from lowart.errors import GatewayError
+from lowart.frontends.http._coalesce import CLIENT_GONE, EventSender
 from lowart.frontends.http._sse import event_stream_response
 from lowart.gateway import ChatStream
 from lowart.translate import NATIVE_KEY, OpenAIToAnthropicStream
@@ -16,8 +17,6 @@ from lowart.translate import NATIVE_KEY, OpenAIToAnthropicStream
 __all__ = ["relay_anthropic_stream"]
 
 log = logging.getLogger("lowart.http")
-
-_CLIENT_GONE = (ConnectionResetError, ConnectionError)
 
 
 def _frame(event: dict[str, Any]) -> bytes:
@@ -39,28 +38,37 @@ async def relay_anthropic_stream(
     """Relay an Anthropic upstream's own events, or translate canonical chunks into
     events; an error after the first byte goes in-band as an `error` event."""
     response = event_stream_response(request_id)
+    sender = EventSender(response)
     name = stream.route.name
     converter = OpenAIToAnthropicStream(name)
     native: bool | None = None
     try:
         await response.prepare(request)
         try:
-            async for chunk in stream:
+            chunks = aiter(stream)
+            first = True
+            while True:
+                chunk = await sender.next(chunks)
                 if native is None:
                     native = NATIVE_KEY in chunk
                 if native:
                     events = [_renamed(e, name) for e in chunk.get(NATIVE_KEY) or ()]
                 else:
                     events = converter.feed(chunk)
+                backlog = False
                 for event in events:
-                    await response.write(_frame(event))
+                    backlog = sender.add(_frame(event))
+                if backlog or (first and events):  # the first events alone: time to first byte
+                    await sender.send_now()
+                    first = False
+        except StopAsyncIteration:
             if not native:
                 for event in converter.finish():
-                    await response.write(_frame(event))
+                    sender.add(_frame(event))
         except GatewayError as exc:
-            await response.write(_frame(exc.anthropic_body()))
-        await response.write_eof()
-    except _CLIENT_GONE:
+            sender.add(_frame(exc.anthropic_body()))
+        await sender.finish()
+    except CLIENT_GONE:
         log.debug("client of %s went away mid-stream", request_id)
     finally:
         await stream.aclose()

@@ -7,6 +7,7 @@ One middleware does all three, so every response, error or not, carries an
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Awaitable, Callable
 
 import orjson
@@ -59,11 +60,30 @@ def _error_body_for(request: web.Request) -> ErrorBody | None:
     return None
 
 
+def _origin_of(request: web.Request) -> Callable[[], str | None]:
+    """The request's origin, built only if asked (only links to image files need it).
+
+    A weak reference, since the context lives on the request: a strong one would make
+    a reference cycle per request for the garbage collector to find.
+    """
+    ref = weakref.ref(request)
+
+    def origin() -> str | None:
+        alive = ref()
+        return str(alive.url.origin()) if alive is not None else None
+
+    return origin
+
+
 @web.middleware
 async def request_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     presented = request.headers.get("x-request-id", "")
     request_id = new_request_id(presented)
-    ctx = CallContext(request_id=request_id, interface="http", base_url=str(request.url.origin()))
+    ctx = CallContext(
+        request_id=request_id,
+        interface="http",
+        base_url_from=_origin_of(request),
+    )
     request[CTX] = ctx
     try:
         response = await handler(request)

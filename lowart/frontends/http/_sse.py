@@ -8,6 +8,7 @@ import orjson
 from aiohttp import web
 
 from lowart.errors import GatewayError
+from lowart.frontends.http._coalesce import CLIENT_GONE, EventSender
 from lowart.gateway import ChatStream
 
 __all__ = ["event_stream_response", "relay_openai_stream"]
@@ -15,7 +16,6 @@ __all__ = ["event_stream_response", "relay_openai_stream"]
 log = logging.getLogger("lowart.http")
 
 _DONE = b"data: [DONE]\n\n"
-_CLIENT_GONE = (ConnectionResetError, ConnectionError)
 
 
 def event_stream_response(request_id: str) -> web.StreamResponse:
@@ -33,20 +33,32 @@ def event_stream_response(request_id: str) -> web.StreamResponse:
 async def relay_openai_stream(
     request: web.Request, stream: ChatStream, request_id: str
 ) -> web.StreamResponse:
-    """Relay chunks as they come; an error after the first byte goes in-band,
-    followed by `[DONE]`, since the status line has already been sent."""
+    """Relay chunks as they come (those that came together in one write); an error
+    after the first byte goes in-band, followed by `[DONE]`, since the status line
+    has already been sent."""
     response = event_stream_response(request_id)
+    sender = EventSender(response)
     try:
         await response.prepare(request)
         try:
-            async for chunk in stream:
-                await response.write(b"data: " + orjson.dumps(chunk) + b"\n\n")
+            chunks = aiter(stream)
+            sender.add(_event(await sender.next(chunks)))
+            await sender.send_now()  # the first event alone: the time to first byte
+            while True:
+                if sender.add(_event(await sender.next(chunks))):
+                    await sender.send_now()
+        except StopAsyncIteration:
+            pass
         except GatewayError as exc:
-            await response.write(b"data: " + orjson.dumps(exc.openai_body()) + b"\n\n")
-        await response.write(_DONE)
-        await response.write_eof()
-    except _CLIENT_GONE:
+            sender.add(_event(exc.openai_body()))
+        sender.add(_DONE)
+        await sender.finish()
+    except CLIENT_GONE:
         log.debug("client of %s went away mid-stream", request_id)
     finally:
         await stream.aclose()
     return response
+
+
+def _event(payload: object) -> bytes:
+    return b"data: " + orjson.dumps(payload) + b"\n\n"

@@ -153,7 +153,7 @@ class McpHttpEndpoint:
         if request.method == "GET":
             self._streams.add(bridge)
         try:
-            scope = {**_scope_for(principal), _BASE_URL: ctx.base_url}
+            scope = {**_scope_for(principal), _BASE_URL: ctx.caller_base_url()}
             response = await bridge.run(self.manager.handle_request, scope)
         finally:
             CURRENT_SESSION.reset(token)
