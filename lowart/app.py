@@ -276,7 +276,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
         # A request leaves a few hundred container objects that reference counting
         # frees; at the default threshold (700) the young generation was still
         # scanned every couple of requests, ~8 % of a busy gateway's CPU. At 5000:
-        # collector time per request ~40 -> ~8 µs, longest young scan ~2 -> ~4 ms.
+        # collector time per request ~40 -> ~10-15 µs, longest young scan ~2 -> ~5 ms.
         gc.set_threshold(_YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
         if ready is not None:
             ready.set()
