@@ -18,9 +18,22 @@ log = logging.getLogger("lowart.http")
 _DONE = b"data: [DONE]\n\n"
 
 
+class _EventStreamResponse(web.StreamResponse):
+    """Its status line and headers leave with the first event, in one write.
+
+    The relays prepare a response only once the stream's first chunk is in hand,
+    so holding the headers back delays nothing, and the client gets one segment
+    (one wake-up) instead of two. `_send_headers_immediately` is aiohttp's own
+    switch (its `web.Response` turns it off the same way); should it ever go, the
+    headers are simply sent at `prepare()` again.
+    """
+
+    _send_headers_immediately = False
+
+
 def event_stream_response(request_id: str) -> web.StreamResponse:
     """An SSE response that proxies must not buffer (`X-Accel-Buffering: no`)."""
-    return web.StreamResponse(
+    return _EventStreamResponse(
         headers={
             "Content-Type": "text/event-stream; charset=utf-8",
             "Cache-Control": "no-cache",
