@@ -72,8 +72,16 @@ class UsageWriter:
             return await self._drain()
 
     async def _drain(self) -> bool:
-        while self._pending:
-            batch = self._pending[: self._batch_size]
+        """Write what was queued when the flush began, in batches.
+
+        Records that arrive meanwhile wait for the next tick (or a full batch).
+        Chasing them instead kept the writer busy with batches of two or three
+        rows back to back under steady load: ~0.5 ms of CPU per request at c=1,
+        where one batch per tick costs a few µs a row.
+        """
+        owed = len(self._pending)
+        while owed > 0:
+            batch = self._pending[: min(owed, self._batch_size)]
             try:
                 await self._write_batch(batch)
             except asyncio.CancelledError:
@@ -82,6 +90,7 @@ class UsageWriter:
                 log.exception("writing %d usage records failed; will retry", len(batch))
                 return False
             del self._pending[: len(batch)]
+            owed -= len(batch)
             self.written += len(batch)
         return True
 
@@ -95,8 +104,12 @@ class UsageWriter:
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        for attempt in range(attempts):
+        failures = 0
+        while self._pending:  # records submitted during the last flush are written too
             if await self._flush_once():
+                continue
+            failures += 1
+            if failures >= attempts:
+                log.error("%d usage records could not be written at shutdown", len(self._pending))
                 return
-            await asyncio.sleep(0.2 * (attempt + 1))
-        log.error("%d usage records could not be written at shutdown", len(self._pending))
+            await asyncio.sleep(0.2 * failures)

@@ -58,3 +58,35 @@ async def test_listeners_see_each_record_synchronously():
     writer.submit(_record(1))
     assert seen == ["r1"]
     await writer.close()
+
+
+async def test_steady_traffic_is_written_once_per_tick_not_chased_row_by_row():
+    batches: list[int] = []
+
+    async def write(batch):
+        await asyncio.sleep(0.005)  # a real database takes a while too
+        batches.append(len(batch))
+
+    writer = UsageWriter(write, flush_seconds=0.1, batch_size=500)
+    writer.start()
+    for i in range(200):  # ~0.4 s of steady traffic, a record every 2 ms
+        writer.submit(_record(i))
+        await asyncio.sleep(0.002)
+    await writer.close()
+    assert sum(batches) == 200
+    assert len(batches) <= 8  # one per tick (plus the final flush), not one per few records
+
+
+async def test_records_submitted_during_the_final_flush_are_written():
+    written: list[str] = []
+
+    async def write(batch):
+        written.extend(r.request_id for r in batch)
+        if len(written) == 1:
+            writer.submit(_record(99))  # arrives while the last flush is running
+
+    writer = UsageWriter(write, flush_seconds=10)
+    writer.start()
+    writer.submit(_record(1))
+    await writer.close()
+    assert written == ["r1", "r99"]
