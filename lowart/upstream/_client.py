@@ -77,11 +77,6 @@ class UpstreamClient:
         """`async with client.post(...) as response:`; the response is ended on exit."""
         return _Exchange(self, "POST", url, body, headers, timeouts or self.timeouts)
 
-    def get(
-        self, url: str, headers: Mapping[str, str] | None = None, timeouts: Timeouts | None = None
-    ) -> _Exchange:
-        return _Exchange(self, "GET", url, b"", headers, timeouts or self.timeouts)
-
     async def close(self) -> None:
         """Close idle connections; responses still being read close theirs when ended."""
         self._closed = True

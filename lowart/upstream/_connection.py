@@ -201,12 +201,6 @@ class Connection(asyncio.Protocol):
         self._cancel_timer()
         self._wake()
 
-    def pause_writing(self) -> None:  # request bodies are written whole; nothing to pause
-        pass
-
-    def resume_writing(self) -> None:
-        pass
-
     # ------------------------------------------------------------------ httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
         name = name.lower()

@@ -82,17 +82,9 @@ class UpstreamResponse:
 
     async def iter_chunks(self) -> AsyncIterator[bytes]:
         """Body pieces as they arrive from the network (decoded), without buffering."""
-        next_chunk = self._conn.next_chunk
-        while (chunk := await next_chunk()) is not None:
-            if self._decoder is not None:
-                chunk = self._decode(chunk, final=False)
-                if not chunk:
-                    continue
-            yield chunk
-        if self._decoder is not None:
-            tail = self._decode(b"", final=True)
-            if tail:
-                yield tail
+        while (chunk := await self.next_chunk()) is not None:
+            if chunk:  # a compressed piece may decode to nothing yet
+                yield chunk
 
     async def finish(self, limit: float = 1.0) -> None:
         """Read and drop what is left of the body, so the connection can be reused.
