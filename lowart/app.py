@@ -1,8 +1,11 @@
 """Composition root: builds the engine once and runs every listener around it.
 
 `Runtime` owns each shared resource (database engine, upstream HTTP session,
-usage writer, caches) and closes them in reverse order; listeners (HTTP now,
-gRPC and MCP later) only borrow them. `serve` is the one shutdown sequence.
+usage writer, caches) and closes them in reverse order. It builds the two
+services the frontends use, the Gateway (calls) and Admin (configuration,
+keys, usage queries), and hands the listeners (HTTP with MCP mounted at /mcp,
+gRPC, MCP over stdio) those services only. `serve` is the one shutdown
+sequence.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import sys
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -34,6 +38,8 @@ from lowart.adapters import (
 from lowart.admin import Admin
 from lowart.auth import Authenticator, open_limiter
 from lowart.config import Settings
+from lowart.frontends.http import AppExtension, HttpListener
+from lowart.frontends.mcp import mount_mcp
 from lowart.gateway import Gateway
 from lowart.images import ImageJobs, ImageService
 from lowart.routing import Breakers, HealthPublisher, ModelManager
@@ -53,7 +59,10 @@ from lowart.store import (
 from lowart.transforms import ScriptLimits, ScriptRegistry
 from lowart.upstream import Timeouts, UpstreamClient
 
-__all__ = ["ListenError", "Runtime", "serve"]
+if TYPE_CHECKING:
+    from lowart.frontends.grpc import GrpcListener
+
+__all__ = ["ListenError", "Runtime", "serve", "serve_mcp_stdio"]
 
 log = logging.getLogger("lowart")
 
@@ -71,8 +80,8 @@ class Runtime:
     models: ModelManager
     session: aiohttp.ClientSession
     adapters: dict[str, Adapter]
+    _applier: _Applier = field(repr=False)
     _stack: AsyncExitStack = field(repr=False)
-    _version: int = 0
     bootstrap_key: str | None = None
 
     @classmethod
@@ -96,15 +105,6 @@ class Runtime:
             UsageStore(engine),
         )
         fallback_store, health_store = FallbackStore(engine), HealthStore(engine)
-        admin = Admin(
-            key_store,
-            model_store,
-            usage_store,
-            secrets,
-            fallbacks=fallback_store,
-            health=health_store,
-            script_limits=ScriptLimits.from_settings(settings),
-        )
         authenticator = Authenticator(key_store)
         models = ModelManager(model_store, secrets, fallback_store)
         await models.refresh()
@@ -146,20 +146,37 @@ class Runtime:
         publisher = HealthPublisher(health_store)
         stack.push_async_callback(publisher.close)
         scripts = ScriptRegistry(ScriptLimits.from_settings(settings))
+        jobs = ImageJobs(
+            JobStore(engine),
+            FileStore(engine, settings.data_dir),
+            lambda name: gateway.image_route(name),  # resolved when a job resumes
+            writer,
+        )
+        stack.push_async_callback(jobs.close)  # before the session and writer close
+        breakers = Breakers(on_change=publisher.publish)
         gateway = Gateway(
             authenticator=authenticator,
             limiter=limiter,
             models=models,
             adapters=adapters,
             usage=writer,
-            breakers=Breakers(on_change=publisher.publish),
+            breakers=breakers,
             hooks_for=scripts.hooks_for,
+            images=ImageService(jobs, jobs.files, settings.public_url),
         )
-        jobs = ImageJobs(
-            JobStore(engine), FileStore(engine, settings.data_dir), models, adapters, writer
+        applied = _Applier(engine, authenticator, models)
+        admin = Admin(
+            key_store,
+            model_store,
+            usage_store,
+            secrets,
+            fallbacks=fallback_store,
+            health=health_store,
+            script_limits=ScriptLimits.from_settings(settings),
+            changed=applied.apply,
+            flush_usage=writer.flush,
+            live_circuit=breakers.live_state,
         )
-        stack.push_async_callback(jobs.close)  # before the session and writer close
-        gateway.images = ImageService(gateway, jobs, jobs.files, settings.public_url)
         runtime = cls(
             settings=settings,
             engine=engine,
@@ -170,9 +187,10 @@ class Runtime:
             models=models,
             session=session,
             adapters=adapters,
+            _applier=applied,
             _stack=stack,
-            _version=await read_version(engine),
         )
+        await applied.start()
         if background:
             await jobs.resume()  # image jobs a previous process left running on ComfyUI
             runtime._spawn(stack, runtime._watch_config(), "lowart-config-watch")
@@ -195,19 +213,35 @@ class Runtime:
         await self._stack.aclose()
 
     async def reload(self) -> None:
-        """Apply configuration changes now (called right after an admin API change)."""
-        self._version = await read_version(self.engine)
-        self.authenticator.invalidate()
-        await self.models.refresh()
+        """Apply configuration written straight to the store (Admin's writes apply
+        themselves; the watcher would notice within a tick)."""
+        await self._applier.apply()
+
+    def http_listener(self) -> HttpListener:
+        """The HTTP listener, with MCP's streamable HTTP at /mcp when enabled."""
+        extensions: list[AppExtension] = []
+        if self.settings.mcp_enabled:
+            extensions.append(partial(mount_mcp, self.gateway, self.admin, self.settings))
+        return HttpListener(self.gateway, self.admin, self.settings, extensions)
+
+    def grpc_listener(self) -> GrpcListener | None:
+        """The gRPC listener, or None when no gRPC address or socket is configured.
+
+        grpcio and the stubs cost ~23 MiB: a gateway without gRPC never loads them.
+        """
+        settings = self.settings
+        if not settings.grpc or not (settings.grpc_addr or settings.grpc_uds):
+            return None
+        from lowart.frontends.grpc import GrpcListener
+
+        return GrpcListener.from_settings(self.gateway, settings)
 
     async def _watch_config(self) -> None:
         """Notice changes made by the CLI or another gateway process: one cheap read a tick."""
         while True:
             await asyncio.sleep(self.settings.config_poll_seconds)
             try:
-                version = await read_version(self.engine)
-                if version != self._version:
-                    await self.reload()
+                await self._applier.apply_if_changed()
             except Exception:
                 log.exception("checking the configuration version failed")
 
@@ -233,6 +267,55 @@ class Runtime:
         return key
 
 
+class _Applier:
+    """Applies configuration changes to this process's caches.
+
+    Admin calls `apply` right after each of its writes; the watcher calls
+    `apply_if_changed` each tick to pick up changes made by the CLI or another
+    gateway process (one cheap version read).
+    """
+
+    def __init__(
+        self, engine: AsyncEngine, authenticator: Authenticator, models: ModelManager
+    ) -> None:
+        self._engine = engine
+        self._authenticator = authenticator
+        self._models = models
+        self._version = 0
+
+    async def start(self) -> None:
+        self._version = await read_version(self._engine)
+
+    async def apply(self) -> None:
+        self._version = await read_version(self._engine)
+        self._authenticator.invalidate()
+        await self._models.refresh()
+
+    async def apply_if_changed(self) -> None:
+        if await read_version(self._engine) != self._version:
+            await self.apply()
+
+
+async def serve_mcp_stdio(settings: Settings, api_key: str | None) -> int:
+    """`lowart mcp`: the engine in this process, one MCP client on stdin/stdout."""
+    from lowart.frontends.mcp._stdio import refuse, serve_stdio
+
+    if not api_key:
+        refuse("No API key. Give it in LOWART_API_KEY or with --api-key.")
+        return 2
+    runtime = await Runtime.open(settings)
+    try:
+        return await serve_stdio(
+            runtime.gateway,
+            runtime.admin,
+            api_key,
+            close_engine=runtime.close,
+            grace=settings.shutdown_grace,
+        )
+    finally:
+        await runtime.close()
+
+
 class ListenError(Exception):
     """A listener could not take its address; the operator needs one clear line."""
 
@@ -240,20 +323,13 @@ class ListenError(Exception):
 async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
     """Run every listener until SIGTERM/SIGINT, then shut down in one sequence:
     stop accepting, let streams finish within the grace period, flush usage, close."""
-    from lowart.frontends.http import HttpListener
-
     runtime = await Runtime.open(settings)
     try:
         key = await runtime.bootstrap_admin_key() if settings.bootstrap_admin else None
         if key:
             _announce_admin_key(key)
-        http = HttpListener(runtime)
-        grpc = None
-        if settings.grpc and (settings.grpc_addr or settings.grpc_uds):
-            # grpcio and the stubs cost ~23 MiB: a gateway without gRPC never loads them.
-            from lowart.frontends.grpc import GrpcListener
-
-            grpc = GrpcListener.from_settings(runtime)
+        http = runtime.http_listener()
+        grpc = runtime.grpc_listener()
         try:
             await http.start()
             if grpc is not None:

@@ -83,11 +83,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_mcp(args: argparse.Namespace) -> int:
     import os
 
-    from lowart.frontends.mcp import serve_stdio
+    from lowart.app import serve_mcp_stdio
 
     configure_logging(args.debug)
     api_key = args.api_key or os.environ.get("LOWART_API_KEY")
-    return asyncio.run(serve_stdio(_settings(args), api_key))
+    return asyncio.run(serve_mcp_stdio(_settings(args), api_key))
 
 
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ __all__ = [
     "AuthenticationFailed",
     "GatewayError",
     "InvalidRequest",
+    "JobCancelled",
     "LimitsUnavailable",
     "ModelNotFound",
     "NotFound",
@@ -215,3 +216,14 @@ class TransformFailed(GatewayError):
     grpc_code = "FAILED_PRECONDITION"
     mcp_code = -32603
     default_code = "transform_failed"
+
+
+class JobCancelled(GatewayError):
+    """The image job a caller waits on was cancelled (by its owner, through the API)."""
+
+    status = 409
+    openai_type = "invalid_request_error"
+    anthropic_type = "invalid_request_error"
+    grpc_code = "CANCELLED"
+    mcp_code = -32603
+    default_code = "job_cancelled"

@@ -2,8 +2,13 @@
 
 Authentication, limits, routing, adapter calls, token accounting and usage
 records all happen here, once, whatever protocol the caller speaks. Frontends
-decode their protocol into the canonical request, call `complete` or
-`open_stream`, and encode what comes back.
+decode their protocol into the canonical request, call `complete`,
+`open_stream`, `generate_images`, `open_generation` (or the job and file
+calls), and encode what comes back. Every call takes the same path: the key
+(`authenticate`), its permission for the model, its limits, the route plan
+(deployments, fallbacks, breakers, retries, timeouts), the route's transforms,
+the adapter, and one usage record. Results are domain objects and failures
+are `lowart.errors`; never a protocol status.
 """
 
 from __future__ import annotations
@@ -14,14 +19,34 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Literal
 
 from lowart._validate import validate_chat_request
 from lowart.accounting import StreamMeter, UsageWriter, count_prompt_tokens, ensure_loaded
-from lowart.adapters import Adapter
+from lowart.adapters import Adapter, ImageAdapter
 from lowart.auth import Admission, Authenticator, Limiter
-from lowart.errors import GatewayError, PermissionDenied, TransformFailed, UpstreamTimeout
-from lowart.routing import Breakers, ModelManager, Router, Ticket, Trail, close_quietly
+from lowart.errors import (
+    GatewayError,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    TransformFailed,
+    UpstreamTimeout,
+)
+from lowart.images import (
+    AcceptedJob,
+    GeneratedImages,
+    ImageChatStream,
+    ImageGeneration,
+    ImageParams,
+    ImageService,
+    InputImage,
+    JobEvent,
+    params_from_chat,
+    params_from_images_api,
+)
+from lowart.routing import Breakers, ModelManager, Policy, Router, Ticket, Trail, close_quietly
 from lowart.types import (
     CallContext,
     ChatChunk,
@@ -32,9 +57,6 @@ from lowart.types import (
     UsageRecord,
     VendorHooks,
 )
-
-if TYPE_CHECKING:
-    from lowart.images import ImageChatStream, ImageService
 
 __all__ = ["ChatStream", "Gateway"]
 
@@ -57,6 +79,7 @@ class Gateway:
         usage: UsageWriter,
         hooks_for: HooksFactory | None = None,
         breakers: Breakers | None = None,
+        images: ImageService | None = None,
     ) -> None:
         self._auth = authenticator
         self._limiter = limiter
@@ -64,19 +87,13 @@ class Gateway:
         self._adapters = adapters
         self._usage = usage
         self._hooks_for = hooks_for
-        # Image generation (ComfyUI routes); the composition root attaches it.
-        self.images: ImageService | None = None
+        self._images = images  # None: this gateway makes no images (no image engine)
         self.breakers = breakers or Breakers()
         # Deployments, fallbacks, retries, breakers and timeouts: see lowart.routing.
         self.router = Router(models, self.adapter_for, self.breakers, hooks_for)
 
     async def authenticate(self, presented: str | None) -> Principal:
         return await self._auth.authenticate(presented)
-
-    @staticmethod
-    def require_admin(principal: Principal) -> None:
-        if not principal.is_admin:
-            raise PermissionDenied("This operation needs an admin key.")
 
     def models_for(self, principal: Principal) -> list[Route]:
         """The routes this key may use (what /v1/models and ListModels show)."""
@@ -101,10 +118,6 @@ class Gateway:
             )
         return adapter
 
-    async def admit(self, principal: Principal) -> Admission:
-        """Rate limits for calls that count no tokens (image generations)."""
-        return await self._limiter.acquire(principal, 0)
-
     def vendor_hooks(self, route: Route, ctx: CallContext) -> VendorHooks | None:
         return self._hooks_for(route, ctx) if self._hooks_for is not None else None
 
@@ -119,9 +132,39 @@ class Gateway:
         except GatewayError:
             return None
 
-    def _serves_images(self, route: Route | None) -> bool:
-        """A chat on an image model is answered by the image engine."""
-        return route is not None and self.images is not None and self.images.serves(route)
+    # ---- what kind of model a route is (decided here only) ----------------------------
+
+    def model_kind(self, route: Route) -> Literal["chat", "image"]:
+        adapter = self._adapters.get(route.vendor)
+        return "image" if adapter is not None and adapter.generates_images else "chat"
+
+    def generates_images(self, route: Route | None) -> bool:
+        """Whether calls to `route` are image generations (a chat on one is answered
+        with images); never with the image engine off."""
+        return route is not None and self._images is not None and self.model_kind(route) == "image"
+
+    def image_models(self, principal: Principal) -> list[Route]:
+        """The image routes this key may use (none when the image engine is off)."""
+        return [r for r in self.models_for(principal) if self.generates_images(r)]
+
+    def image_route(self, name: str) -> tuple[Route, ImageAdapter]:
+        """A route by name with its image adapter (the image jobs use it to resume)."""
+        route = self.models.resolve(name)
+        return route, self._image_adapter(route)
+
+    def _image_adapter(self, route: Route) -> ImageAdapter:
+        adapter = self.adapter_for(route)
+        if not isinstance(adapter, ImageAdapter):
+            raise InvalidRequest(
+                f"Model '{route.name}' does not generate images; use an image model.",
+                param="model",
+            )
+        return adapter
+
+    def _image_engine(self) -> ImageService:
+        if self._images is None:
+            raise NotFound("Image generation is not enabled on this gateway.")
+        return self._images
 
     async def count_tokens(self, principal: Principal, body: Any, ctx: CallContext) -> int:
         """Prompt tokens a request would use on its route (no upstream call is billed)."""
@@ -158,8 +201,8 @@ class Gateway:
     async def complete(self, principal: Principal, body: Any, ctx: CallContext) -> ChatResponse:
         """One non-streaming chat completion, usage recorded however it ends."""
         named = self._named_route(body)
-        if self._serves_images(named):
-            return await self.images.chat(principal, body, ctx)  # type: ignore[union-attr,return-value]
+        if self.generates_images(named):
+            return await self._image_chat(principal, body, ctx)
         call = await self._begin(principal, body, ctx, named)
         call.stream = False
         try:
@@ -193,8 +236,8 @@ class Gateway:
         """Start a stream and wait for its first chunk, so failures before the
         first byte still reach the client as a proper error status."""
         named = self._named_route(body)
-        if self._serves_images(named):
-            return await self.images.open_chat_stream(principal, body, ctx)  # type: ignore[union-attr]
+        if self.generates_images(named):
+            return await self._image_chat_stream(principal, body, ctx)
         call = await self._begin(principal, body, ctx, named)
         try:
             opened = await self.router.open_stream(call.plan, call.request, ctx, call.trail)
@@ -207,6 +250,126 @@ class Gateway:
         return ChatStream(
             call, opened.upstream, meter, opened.first, opened.ticket, opened.deadline
         )
+
+    # ---- image generation: the same admission, routed like any call -------------------
+
+    async def generate_images(
+        self,
+        principal: Principal,
+        body: Any,
+        ctx: CallContext,
+        *,
+        image: InputImage | None = None,
+        force_async: bool = False,
+    ) -> GeneratedImages | AcceptedJob:
+        """An Images API call: the images, or the job when asked to run in the background.
+        With `image` (the Images API's edits), the workflow starts from that image."""
+        engine = self._image_engine()
+        params = params_from_images_api(body, force_async=force_async, image=image)
+        job, _ = await self._start_image_job(principal, params, ctx)
+        return await engine.generated(job, params, ctx)
+
+    async def open_generation(
+        self,
+        principal: Principal,
+        body: Any,
+        ctx: CallContext,
+        *,
+        image: InputImage | None = None,
+    ) -> ImageGeneration:
+        """Start a generation (an Images API body) and follow it: progress, then files."""
+        params = params_from_images_api(body, image=image)
+        if params.run_async:
+            raise InvalidRequest("'async' does not apply to a followed generation.", param="async")
+        return await self._follow_images(principal, params, ctx)
+
+    async def get_job(self, principal: Principal, job_id: str, ctx: CallContext) -> dict[str, Any]:
+        return await self._image_engine().get_job(principal, job_id, ctx)
+
+    async def list_jobs(
+        self, principal: Principal, ctx: CallContext, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        return await self._image_engine().list_jobs(principal, ctx, limit)
+
+    async def cancel_job(
+        self, principal: Principal, job_id: str, ctx: CallContext
+    ) -> dict[str, Any]:
+        return await self._image_engine().cancel_job(principal, job_id, ctx)
+
+    async def image_file(self, principal: Principal, file_id: str) -> tuple[Path, dict[str, Any]]:
+        """A stored result file of this key's (another key's is not found)."""
+        return await self._image_engine().file(principal, file_id)
+
+    async def _image_chat(self, principal: Principal, body: Any, ctx: CallContext) -> ChatResponse:
+        engine = self._image_engine()
+        params = params_from_chat(body)
+        job, _ = await self._start_image_job(principal, params, ctx)
+        return await engine.chat_reply(job, params, ctx)  # type: ignore[return-value]
+
+    async def _image_chat_stream(
+        self, principal: Principal, body: Any, ctx: CallContext
+    ) -> ImageChatStream:
+        engine = self._image_engine()
+        params = params_from_chat(body)
+        if params.run_async:
+            raise InvalidRequest("'async' and 'stream' cannot be combined.", param="async")
+        generation = await self._follow_images(principal, params, ctx)
+        options = body.get("stream_options") or {}
+        return engine.chat_stream(generation, include_usage=bool(options.get("include_usage")))
+
+    async def _follow_images(
+        self, principal: Principal, params: ImageParams, ctx: CallContext
+    ) -> ImageGeneration:
+        events: asyncio.Queue[JobEvent] = asyncio.Queue()
+        job, route = await self._start_image_job(principal, params, ctx, listener=events)
+        return self._image_engine().generation(job, route, events, ctx)
+
+    async def _start_image_job(
+        self,
+        principal: Principal,
+        params: ImageParams,
+        ctx: CallContext,
+        listener: asyncio.Queue[JobEvent] | None = None,
+    ) -> tuple[dict[str, Any], Route]:
+        """Admit and route an image generation; returns its job once a deployment took it.
+
+        Deployments, fallbacks, breakers and retries apply to handing the job over
+        (connect, upload, submit): once one accepted it, the job is followed there.
+        The job ends with exactly one usage record, however the attempts went.
+        """
+        engine = self._image_engine()
+        ctx.key_name = principal.name
+        route = self.route_for(principal, params.model)
+        ctx.route = route.name
+        adapter = self._image_adapter(route)
+        plan = self.router.plan(route.name)
+        # Image calls count no tokens: the key's request rate is what they spend.
+        (await self._limiter.acquire(principal, 0)).settle(0)
+        engine.check(principal, route, adapter, params, ctx)
+        job = await engine.create_job(principal, route, params, ctx)
+        trail = Trail(route.name)
+
+        async def attempt(candidate: Route, _policy: Policy, _ticket: Ticket) -> None:
+            await engine.submit(
+                job,
+                candidate,
+                self._image_adapter(candidate),
+                params,
+                hooks=self.vendor_hooks(candidate, ctx),
+                listener=listener,
+            )
+
+        try:
+            served, ticket, _ = await self.router.run(plan, ctx, trail, attempt)
+        except GatewayError as exc:
+            await engine.fail(job, trail.last or route, exc)
+            raise
+        except asyncio.CancelledError:  # the caller left before any deployment took it
+            await asyncio.shield(engine.cancel_by_id(job["id"]))
+            raise
+        ticket.success()
+        ctx.route = served.name
+        return job, served
 
 
 class _Call:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, NotRequired, Protocol, TypedDict
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "ChatChunk",
     "ChatRequest",
     "ChatResponse",
+    "ImageProgress",
     "Interface",
     "Passthrough",
     "Principal",
@@ -71,6 +72,24 @@ class ChatChunk(TypedDict, total=False):
     model: str
     choices: list[dict[str, Any]]
     usage: Usage | None
+
+
+@dataclass(frozen=True, slots=True)
+class ImageProgress:
+    """Where one image generation stands: queued (at a position), or running a node
+    or a sampler step. The engine's own shape, whatever the image vendor."""
+
+    state: str  # "queued" or "running"
+    queue_position: int | None = None
+    node: str | None = None
+    node_type: str | None = None
+    node_index: int = 0
+    node_count: int = 0
+    step: int | None = None
+    steps: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None and v != 0}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
 """Vendor adapters: one per upstream API, all with the same interface."""
 
+from lowart.adapters._image import ImageAdapter, ImageFinished, ImageRef
 from lowart.adapters.anthropic import AnthropicAdapter
 from lowart.adapters.base import Adapter
 from lowart.adapters.comfyui import ComfyUIAdapter
@@ -11,6 +12,9 @@ __all__ = [
     "Adapter",
     "AnthropicAdapter",
     "ComfyUIAdapter",
+    "ImageAdapter",
+    "ImageFinished",
+    "ImageRef",
     "MockAdapter",
     "OpenAIAdapter",
 ]

@@ -40,6 +40,8 @@ __all__ = [
 
 class Adapter(ABC):
     vendor: str
+    generates_images = False
+    """True for `ImageAdapter`s: their routes make images, not chat answers."""
 
     @abstractmethod
     async def complete(self, route: Route, request: ChatRequest, ctx: CallContext) -> ChatResponse:

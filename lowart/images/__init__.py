@@ -1,4 +1,4 @@
-"""Image generation (ComfyUI routes): params, jobs, files and the service frontends call."""
+"""Image generation (image routes): params, jobs, files and the results they give."""
 
 from lowart.images._chat import ImageChatStream, progress_text
 from lowart.images._generation import (
@@ -7,11 +7,14 @@ from lowart.images._generation import (
     ImageGeneration,
     ImageOutput,
 )
-from lowart.images._jobs import ImageJobs
-from lowart.images._params import ImageParams, InputImage
-from lowart.images._service import ImageService, JobCancelled
+from lowart.images._jobs import ImageJobs, JobEvent
+from lowart.images._params import ImageParams, InputImage, params_from_chat, params_from_images_api
+from lowart.images._results import AcceptedJob, GeneratedImages
+from lowart.images._service import ImageService
 
 __all__ = [
+    "AcceptedJob",
+    "GeneratedImages",
     "GenerationEvent",
     "GenerationResult",
     "ImageChatStream",
@@ -21,6 +24,8 @@ __all__ = [
     "ImageParams",
     "ImageService",
     "InputImage",
-    "JobCancelled",
+    "JobEvent",
+    "params_from_chat",
+    "params_from_images_api",
     "progress_text",
 ]

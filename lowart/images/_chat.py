@@ -11,15 +11,14 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from lowart.adapters.comfyui import Progress
 from lowart.images._generation import ImageGeneration
 from lowart.images._public import images_markdown
-from lowart.types import ChatChunk
+from lowart.types import ChatChunk, ImageProgress
 
 __all__ = ["ImageChatStream", "progress_text"]
 
 
-def progress_text(progress: Progress) -> str:
+def progress_text(progress: ImageProgress) -> str:
     if progress.state == "queued":
         where = f" (position {progress.queue_position})" if progress.queue_position else ""
         return f"Queued{where}.\n"
@@ -67,7 +66,7 @@ class ImageChatStream:
         yield self._chunk({"role": "assistant", "content": ""})
         last = ""
         async for event in self._generation:  # raises the job's error unless it succeeded
-            if isinstance(event, Progress):
+            if isinstance(event, ImageProgress):
                 text = progress_text(event)
                 if text != last:
                     last = text

@@ -1,7 +1,7 @@
 """One image generation followed to its end: progress events, then the result.
 
 This is what a frontend with its own streaming (gRPC's server stream, MCP's
-progress notifications) iterates: `Progress` snapshots as the job moves, then
+progress notifications) iterates: `ImageProgress` snapshots as the job moves, then
 one `GenerationResult` with the stored files, or the job's error raised. Like
 the gateway's `ChatStream`, it must always be closed (`async with`): closing
 it before the end, because the client cancelled or its deadline passed,
@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lowart.adapters.comfyui import Progress
 from lowart.errors import GatewayError
-from lowart.types import Route
+from lowart.types import ImageProgress, Route
 
 __all__ = ["GenerationEvent", "GenerationResult", "ImageGeneration", "ImageOutput"]
 
@@ -46,7 +45,7 @@ class GenerationResult:
     duration_ms: float
 
 
-GenerationEvent = Progress | GenerationResult
+GenerationEvent = ImageProgress | GenerationResult
 
 
 class ImageGeneration:

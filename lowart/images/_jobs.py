@@ -16,7 +16,7 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,13 +24,11 @@ from typing import Any
 import orjson
 
 from lowart.accounting import UsageWriter
-from lowart.adapters import Adapter
-from lowart.adapters.comfyui import ComfyUIAdapter, Finished, GenerationEvent, Progress
+from lowart.adapters import ImageAdapter, ImageFinished
 from lowart.errors import GatewayError, UpstreamError, UpstreamTimeout
 from lowart.images._params import ImageParams
-from lowart.routing import ModelManager
 from lowart.store import FileStore, JobStore
-from lowart.types import CallContext, Principal, Route, UsageRecord, VendorHooks
+from lowart.types import CallContext, ImageProgress, Principal, Route, UsageRecord, VendorHooks
 
 __all__ = ["ImageJobs", "JobEvent"]
 
@@ -61,33 +59,22 @@ class ImageJobs:
         self,
         store: JobStore,
         files: FileStore,
-        models: ModelManager,
-        adapters: Mapping[str, Adapter],
+        image_route: Callable[[str], tuple[Route, ImageAdapter]],
         usage: UsageWriter,
     ) -> None:
         self.store = store
         self.files = files
-        self._models = models
-        self._adapters = adapters
+        self._image_route = image_route
         self._usage = usage
         self._live: dict[str, _Live] = {}
 
     # ---- starting and resuming ------------------------------------------------------
 
-    async def start(
-        self,
-        principal: Principal,
-        route: Route,
-        adapter: ComfyUIAdapter,
-        params: ImageParams,
-        workflow: dict[str, Any],
-        ctx: CallContext,
-        *,
-        hooks: VendorHooks | None = None,
-        listener: asyncio.Queue | None = None,
+    async def create(
+        self, principal: Principal, route: Route, params: ImageParams, ctx: CallContext
     ) -> dict[str, Any]:
-        """Create the job and submit it; returns once ComfyUI accepted (or refused) it."""
-        job = await self.store.create(
+        """The job's row, before any attempt to submit it."""
+        return await self.store.create(
             id="job_" + secrets.token_hex(12),
             key_id=principal.key_id,
             key_name=principal.name,
@@ -96,9 +83,33 @@ class ImageJobs:
             request_id=ctx.request_id,
             status="queued",
             params=orjson.dumps(params.as_json()).decode(),
-            workflow=orjson.dumps(workflow).decode(),
             prompt_id=str(uuid.uuid4()),
             client_id="lowart-" + secrets.token_hex(8),
+        )
+
+    async def submit(
+        self,
+        job: dict[str, Any],
+        route: Route,
+        adapter: ImageAdapter,
+        workflow: dict[str, Any],
+        *,
+        hooks: VendorHooks | None = None,
+        listener: asyncio.Queue[JobEvent] | None = None,
+    ) -> None:
+        """One attempt to hand the job to `route`; returns once it was accepted.
+
+        A refusal raises and leaves the job unfinished, so the caller may try another
+        deployment and, when none takes it, end the job with `fail` (its one usage
+        record). Once accepted, the job is watched to its end.
+        """
+        # What a restart needs to follow it again: the model that took it, its workflow.
+        job["route"] = route.name
+        await self.store.update(
+            job["id"],
+            only_unfinished=True,
+            route=route.name,
+            workflow=orjson.dumps(workflow).decode(),
         )
         events = adapter.generate(
             route, workflow, prompt_id=job["prompt_id"], client_id=job["client_id"], hooks=hooks
@@ -111,7 +122,10 @@ class ImageJobs:
             # never learnt the job id: nobody will collect these images, so stop them.
             await asyncio.shield(self._abandon(job, live))
             raise
-        return job
+
+    async def fail(self, job: dict[str, Any], route: Route, error: GatewayError) -> None:
+        """No deployment took the job: it ends failed, with its one usage record."""
+        await self._finish(job, route, "failed", error=error)
 
     async def _abandon(self, job: dict[str, Any], live: _Live) -> None:
         """Cancel a job once its prompt is on ComfyUI (cancelling earlier would miss it)."""
@@ -128,10 +142,7 @@ class ImageJobs:
             if job["id"] in self._live:
                 continue
             try:
-                route = self._models.resolve(job["route"])
-                adapter = self._adapters.get(route.vendor)
-                if not isinstance(adapter, ComfyUIAdapter):
-                    raise UpstreamError(f"Model '{route.name}' no longer generates images.")
+                route, adapter = self._image_route(job["route"])
             except GatewayError as exc:
                 await self._finish(job, None, "failed", error=exc)
                 continue
@@ -148,9 +159,9 @@ class ImageJobs:
     def _watch(
         self,
         route: Route,
-        adapter: ComfyUIAdapter,
+        adapter: ImageAdapter,
         job: dict[str, Any],
-        events: AsyncIterator[GenerationEvent],
+        events: AsyncIterator[ImageProgress | ImageFinished],
         listener: asyncio.Queue | None,
     ) -> _Live:
         loop = asyncio.get_running_loop()
@@ -168,17 +179,20 @@ class ImageJobs:
     async def _run(
         self,
         route: Route,
-        adapter: ComfyUIAdapter,
+        adapter: ImageAdapter,
         job: dict[str, Any],
-        events: AsyncIterator[GenerationEvent],
+        events: AsyncIterator[ImageProgress | ImageFinished],
         live: _Live,
     ) -> None:
         try:
             async for event in events:
-                _resolve(live.submitted)
-                if isinstance(event, Progress):
+                if isinstance(event, ImageProgress):
+                    # Written before the submitter returns: a caller that polls the job at
+                    # once already sees it queued (and where).
                     await self._progress(job, event, live)
-                elif isinstance(event, Finished):
+                    _resolve(live.submitted)
+                elif isinstance(event, ImageFinished):
+                    _resolve(live.submitted)
                     stored = [await self._store(route, adapter, job, ref) for ref in event.images]
                     await self._finish(job, route, "succeeded", outputs=[f["id"] for f in stored])
                     return
@@ -189,9 +203,11 @@ class ImageJobs:
                 live.submitted.cancel()
             raise
         except GatewayError as exc:
-            if not live.submitted.done():
+            if not live.submitted.done():  # refused: the submitter decides what happens next
                 live.submitted.set_exception(exc)
                 live.submitted.exception()  # retrieved: the submitter re-raises it
+                self._forget(job["id"], live)
+                return
             if live.cancelled:  # our own cancel stopped ComfyUI; `cancel` writes the outcome
                 return
             if isinstance(exc, UpstreamTimeout):  # free ComfyUI for the next prompt
@@ -208,10 +224,14 @@ class ImageJobs:
         finally:
             with contextlib.suppress(Exception):
                 await events.aclose()  # type: ignore[attr-defined]
-            if self._live.get(job["id"]) is live and live.done.done():
-                del self._live[job["id"]]
+            if live.done.done():
+                self._forget(job["id"], live)
 
-    async def _progress(self, job: dict[str, Any], progress: Progress, live: _Live) -> None:
+    def _forget(self, job_id: str, live: _Live) -> None:
+        if self._live.get(job_id) is live:
+            del self._live[job_id]
+
+    async def _progress(self, job: dict[str, Any], progress: ImageProgress, live: _Live) -> None:
         for queue in live.listeners:
             queue.put_nowait(("progress", progress))
         now = time.monotonic()
@@ -229,7 +249,7 @@ class ImageJobs:
             await self.store.update(job["id"], only_unfinished=True, **values)
 
     async def _store(
-        self, route: Route, adapter: ComfyUIAdapter, job: dict[str, Any], ref: Any
+        self, route: Route, adapter: ImageAdapter, job: dict[str, Any], ref: Any
     ) -> dict[str, Any]:
         data, content_type = await adapter.fetch(route, ref)
         if content_type.split("/")[0] not in _MEDIA:  # never serve upstream HTML as ours
@@ -359,11 +379,11 @@ class ImageJobs:
         live = self._live.get(job["id"])
         if live is not None:
             live.cancelled = True
-        route = None
+        route: Route | None = None
+        adapter: ImageAdapter | None = None
         with contextlib.suppress(GatewayError):
-            route = self._models.resolve(job["route"])
-        adapter = self._adapters.get(route.vendor) if route else None
-        if route is not None and isinstance(adapter, ComfyUIAdapter) and job.get("prompt_id"):
+            route, adapter = self._image_route(job["route"])
+        if route is not None and adapter is not None and job.get("prompt_id"):
             try:
                 await adapter.cancel(route, job["prompt_id"])
             except GatewayError as exc:

@@ -1,10 +1,12 @@
-"""The image engine behind every frontend: generations, jobs and result files.
+"""The image engine behind the Gateway: jobs on image routes, their results and files.
 
-Frontends call it through the Gateway (`gateway.images`); it does what the
-Gateway does for chat: authorisation of the model, limits, routing, the
-ComfyUI call through the adapter, and exactly one usage record per generation
-(via the jobs). Another key's job or file is answered exactly like a missing
-one, so ids reveal nothing.
+The Gateway admits and routes an image call like any other (key, permission,
+limits, deployments, fallbacks, breakers, transforms) and uses this service for
+what is particular to images: checking a request against a route's workflow,
+the job that follows a generation (exactly one usage record per generation),
+and the shapes results are told in. It never calls back into the Gateway.
+Another key's job or file is answered exactly like a missing one, so ids
+reveal nothing.
 """
 
 from __future__ import annotations
@@ -14,71 +16,80 @@ import base64
 import functools
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from lowart.adapters.comfyui import ComfyUIAdapter
-from lowart.errors import GatewayError, InvalidRequest, NotFound, UpstreamError
+from lowart.adapters import ImageAdapter
+from lowart.errors import GatewayError, JobCancelled, NotFound, UpstreamError
 from lowart.images._chat import ImageChatStream
 from lowart.images._generation import GenerationResult, ImageGeneration, ImageOutput
-from lowart.images._jobs import ImageJobs, _aware
-from lowart.images._params import (
-    ImageParams,
-    InputImage,
-    binding_values,
-    params_from_chat,
-    params_from_images_api,
-)
+from lowart.images._jobs import ImageJobs, JobEvent, _aware
+from lowart.images._params import ImageParams, binding_values
 from lowart.images._public import chat_completion, file_url, images_markdown, job_object, unix
+from lowart.images._results import AcceptedJob, GeneratedImages
 from lowart.store import FileStore
-from lowart.types import CallContext, Principal, Route
+from lowart.types import CallContext, Principal, Route, VendorHooks
 
-if TYPE_CHECKING:
-    from lowart.gateway import Gateway
-
-__all__ = ["ImageService", "JobCancelled"]
-
-
-class JobCancelled(GatewayError):
-    status = 409
-    openai_type = "invalid_request_error"
-    anthropic_type = "invalid_request_error"
-    grpc_code = "CANCELLED"
-    mcp_code = -32603
-    default_code = "job_cancelled"
+__all__ = ["ImageService"]
 
 
 class ImageService:
-    def __init__(
-        self, gateway: Gateway, jobs: ImageJobs, files: FileStore, public_url: str | None = None
-    ) -> None:
-        self._gateway = gateway
+    def __init__(self, jobs: ImageJobs, files: FileStore, public_url: str | None = None) -> None:
         self.jobs = jobs
         self._files = files
         self._public_url = public_url
 
-    def serves(self, route: Route) -> bool:
-        try:
-            return isinstance(self._gateway.adapter_for(route), ComfyUIAdapter)
-        except GatewayError:
-            return False
+    # ---- starting a job (the Gateway drives these, inside its admission) --------------
 
-    # ---- the Images API and POST /v1/jobs ----------------------------------------------
-
-    async def generate(
+    def check(
         self,
         principal: Principal,
-        body: Any,
+        route: Route,
+        adapter: ImageAdapter,
+        params: ImageParams,
         ctx: CallContext,
+    ) -> None:
+        """Refuse values the route's workflow cannot take before any job exists; the
+        refused request still leaves its one usage record."""
+        try:
+            binding_values(params, adapter.bindings(route), route.name)
+        except GatewayError as exc:
+            self.jobs.record_rejected(principal, route, ctx, exc)
+            raise
+
+    async def create_job(
+        self, principal: Principal, route: Route, params: ImageParams, ctx: CallContext
+    ) -> dict[str, Any]:
+        return await self.jobs.create(principal, route, params, ctx)
+
+    async def submit(
+        self,
+        job: dict[str, Any],
+        route: Route,
+        adapter: ImageAdapter,
+        params: ImageParams,
         *,
-        force_async: bool = False,
-        image: InputImage | None = None,
-    ) -> tuple[int, dict[str, Any]]:
-        """(HTTP status, body): an OpenAI images response, or 202 and a job when async.
-        With `image` (the Images API's edits), the workflow starts from that image."""
-        params = params_from_images_api(body, force_async=force_async, image=image)
-        job = await self._start(principal, params, ctx)
+        hooks: VendorHooks | None,
+        listener: asyncio.Queue[JobEvent] | None = None,
+    ) -> None:
+        """One attempt on one deployment: its workflow, its input image, its queue."""
+        values = binding_values(params, adapter.bindings(route), route.name)
+        if params.image is not None:
+            image = params.image
+            values["image"] = await adapter.upload(route, image.data, image.content_type)
+        workflow = adapter.build_workflow(route, values)
+        await self.jobs.submit(job, route, adapter, workflow, hooks=hooks, listener=listener)
+
+    async def fail(self, job: dict[str, Any], route: Route, error: GatewayError) -> None:
+        await self.jobs.fail(job, route, error)
+
+    # ---- what a started job becomes for each kind of caller ----------------------------
+
+    async def generated(
+        self, job: dict[str, Any], params: ImageParams, ctx: CallContext
+    ) -> GeneratedImages | AcceptedJob:
+        """The Images API's answer: the images, or the job when it runs in the background."""
         if params.run_async:
-            return 202, await self._job_object(job, ctx)
+            return AcceptedJob(await self._job_object(job, ctx))
         row = await self._wait(job)
         files = await self._files.for_job(row["id"])
         if params.response_format == "b64_json":
@@ -86,13 +97,12 @@ class ImageService:
         else:
             base = self._base_url(ctx)
             data = [{"url": file_url(base, f["id"])} for f in files]
-        return 200, {"created": unix(row["created_at"]), "data": data}
+        return GeneratedImages(created=unix(row["created_at"]), data=tuple(data))
 
-    # ---- chat completions on an image model -------------------------------------------
-
-    async def chat(self, principal: Principal, body: Any, ctx: CallContext) -> dict[str, Any]:
-        params = params_from_chat(body)
-        job = await self._start(principal, params, ctx)
+    async def chat_reply(
+        self, job: dict[str, Any], params: ImageParams, ctx: CallContext
+    ) -> dict[str, Any]:
+        """A chat completion whose content links the images (or the job object, async)."""
         if params.run_async:
             return await self._job_object(job, ctx)
         row = await self._wait(job)
@@ -101,38 +111,18 @@ class ImageService:
         content = images_markdown(file_url(base, f["id"]) for f in files)
         return chat_completion(row["route"], row["id"], content)
 
-    async def open_chat_stream(
-        self, principal: Principal, body: Any, ctx: CallContext
-    ) -> ImageChatStream:
-        params = params_from_chat(body)
-        if params.run_async:
-            raise InvalidRequest("'async' and 'stream' cannot be combined.", param="async")
-        generation = await self._follow(principal, params, ctx)
-        options = body.get("stream_options") or {}
-        return ImageChatStream(generation, include_usage=bool(options.get("include_usage")))
+    @staticmethod
+    def chat_stream(generation: ImageGeneration, *, include_usage: bool) -> ImageChatStream:
+        return ImageChatStream(generation, include_usage=include_usage)
 
-    # ---- a generation followed event by event (gRPC stream, MCP tool) -----------------
-
-    async def open_generation(
+    def generation(
         self,
-        principal: Principal,
-        body: Any,
+        job: dict[str, Any],
+        route: Route,
+        events: asyncio.Queue[JobEvent],
         ctx: CallContext,
-        *,
-        image: InputImage | None = None,
     ) -> ImageGeneration:
-        """Start a generation (an Images API body) and follow it: progress, then files."""
-        params = params_from_images_api(body, image=image)
-        if params.run_async:
-            raise InvalidRequest("'async' does not apply to a followed generation.", param="async")
-        return await self._follow(principal, params, ctx)
-
-    async def _follow(
-        self, principal: Principal, params: ImageParams, ctx: CallContext
-    ) -> ImageGeneration:
-        events: asyncio.Queue = asyncio.Queue()
-        job = await self._start(principal, params, ctx, listener=events)
-        route = self._gateway.route_for(principal, params.model)
+        """A submitted job followed event by event (gRPC stream, MCP tool, chat stream)."""
 
         async def result(row: dict[str, Any], error: GatewayError | None) -> GenerationResult:
             self._raise_unless_succeeded(row, error)
@@ -163,7 +153,7 @@ class ImageService:
             job_id=job["id"],
             events=events,
             result=result,
-            cancel=functools.partial(self._cancel_if_running, job["id"]),
+            cancel=functools.partial(self.cancel_by_id, job["id"]),
         )
 
     # ---- jobs and files -----------------------------------------------------------------
@@ -189,45 +179,8 @@ class ImageService:
 
     # ---- internals ----------------------------------------------------------------------
 
-    async def _start(
-        self,
-        principal: Principal,
-        params: ImageParams,
-        ctx: CallContext,
-        listener: asyncio.Queue | None = None,
-    ) -> dict[str, Any]:
-        ctx.key_name = principal.name
-        gateway = self._gateway
-        route = gateway.route_for(principal, params.model)
-        ctx.route = route.name
-        adapter = gateway.adapter_for(route)
-        if not isinstance(adapter, ComfyUIAdapter):
-            raise InvalidRequest(
-                f"Model '{route.name}' does not generate images; use a comfyui model.",
-                param="model",
-            )
-        (await gateway.admit(principal)).settle(0)
-        try:
-            values = binding_values(params, adapter.bindings(route), route.name)
-            if params.image is not None:
-                image = params.image
-                values["image"] = await adapter.upload(route, image.data, image.content_type)
-            workflow = adapter.build_workflow(route, values)
-        except GatewayError as exc:
-            self.jobs.record_rejected(principal, route, ctx, exc)
-            raise
-        return await self.jobs.start(
-            principal,
-            route,
-            adapter,
-            params,
-            workflow,
-            ctx,
-            hooks=gateway.vendor_hooks(route, ctx),
-            listener=listener,
-        )
-
-    async def _cancel_if_running(self, job_id: str) -> None:
+    async def cancel_by_id(self, job_id: str) -> None:
+        """Cancel a job unless it already ended (the caller that would collect it left)."""
         current = await self.jobs.store.get(job_id)
         if current is not None:
             await self.jobs.cancel(current)
@@ -237,7 +190,7 @@ class ImageService:
             row, error = await self.jobs.wait(job["id"])
         except asyncio.CancelledError:
             # The client went away: nobody will collect these images, so stop ComfyUI.
-            await asyncio.shield(self._cancel_if_running(job["id"]))
+            await asyncio.shield(self.cancel_by_id(job["id"]))
             raise
         self._raise_unless_succeeded(row, error)
         return row

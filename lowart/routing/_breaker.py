@@ -201,3 +201,15 @@ class Breakers:
     def snapshot(self, route_id: int) -> BreakerSnapshot | None:
         breaker = self._by_id.get(route_id)
         return breaker.snapshot() if breaker is not None else None
+
+    def live_state(self, route_id: int) -> str | None:
+        """This process's circuit state for a deployment, None if it has not used it.
+
+        An open circuit whose cool-down is over reads `half_open`: the next request
+        probes it (what the published state says too)."""
+        breaker = self._by_id.get(route_id)
+        if breaker is None:
+            return None
+        if breaker.state == OPEN and breaker.retry_after() <= 0:
+            return HALF_OPEN
+        return breaker.state

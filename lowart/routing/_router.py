@@ -205,6 +205,18 @@ class Router:
         _, _, opened = await self._run(plan, ctx, trail, attempt)
         return opened
 
+    async def run(
+        self,
+        plan: list[Route],
+        ctx: CallContext,
+        trail: Trail,
+        attempt: Callable[[Route, Policy, Ticket], Awaitable[T]],
+    ) -> tuple[Route, Ticket, T]:
+        """Run any kind of call over a plan (image submissions use it): `attempt` is
+        tried per deployment with retries and fallbacks; the caller settles the ticket
+        of the attempt that succeeded."""
+        return await self._run(plan, ctx, trail, attempt)
+
     async def _run(
         self,
         plan: list[Route],

@@ -66,7 +66,9 @@ class GatewayHandle:
         """Serve gRPC on a free loopback port, and on `uds` if given; stopped with the gateway."""
 
         async def start() -> GrpcListener:
-            listener = GrpcListener(self.runtime, address="127.0.0.1:0", uds=uds)
+            listener = GrpcListener(
+                self.runtime.gateway, self.runtime.settings, address="127.0.0.1:0", uds=uds
+            )
             await listener.start()
             return listener
 
@@ -152,8 +154,7 @@ def start_gateway(
     async def start() -> GatewayHandle:
         runtime = await Runtime.open(settings)
         key, _ = await runtime.admin.create_key(admin_key_name, admin=True)
-        await runtime.reload()
-        listener = HttpListener(runtime)
+        listener = runtime.http_listener()
         await listener.start()
         return GatewayHandle(loop=loop, runtime=runtime, listener=listener, admin_key=key)
 

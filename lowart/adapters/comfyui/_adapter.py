@@ -21,7 +21,8 @@ from urllib.parse import quote
 import aiohttp
 import orjson
 
-from lowart.adapters.base import Adapter, translate_transport_error
+from lowart.adapters._image import ImageAdapter
+from lowart.adapters.base import translate_transport_error
 from lowart.adapters.comfyui._errors import PromptLost, execution_failure, rejected_prompt
 from lowart.adapters.comfyui._events import Finished, ImageRef, Progress, PromptTracker
 from lowart.adapters.comfyui._workflow import apply_bindings
@@ -37,7 +38,7 @@ GenerationEvent = Progress | Finished
 _TRANSPORT = (TimeoutError, aiohttp.ClientError, OSError)
 
 
-class ComfyUIAdapter(Adapter):
+class ComfyUIAdapter(ImageAdapter):
     vendor = "comfyui"
 
     def __init__(

@@ -8,39 +8,13 @@ for other prompts and the status broadcasts are ignored.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any
 
+from lowart.adapters._image import ImageFinished as Finished
+from lowart.adapters._image import ImageRef
+from lowart.types import ImageProgress as Progress
+
 __all__ = ["Finished", "ImageRef", "Progress", "PromptTracker"]
-
-
-@dataclass(frozen=True, slots=True)
-class ImageRef:
-    """Where ComfyUI keeps one result image (what GET /view takes)."""
-
-    filename: str
-    subfolder: str
-    type: str
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    state: str  # "queued" or "running"
-    queue_position: int | None = None
-    node: str | None = None
-    node_type: str | None = None
-    node_index: int = 0
-    node_count: int = 0
-    step: int | None = None
-    steps: int | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None and v != 0}
-
-
-@dataclass(frozen=True, slots=True)
-class Finished:
-    images: tuple[ImageRef, ...]
 
 
 class PromptTracker:

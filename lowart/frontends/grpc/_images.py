@@ -14,9 +14,9 @@ from typing import Any
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from lowart._proto import images_pb2
-from lowart.adapters.comfyui import Progress
 from lowart.errors import InvalidRequest
 from lowart.images import GenerationResult, ImageGeneration, ImageOutput, InputImage
+from lowart.types import ImageProgress
 
 __all__ = ["image_body", "job_message", "progress_response", "result_responses", "wants_bytes"]
 
@@ -25,7 +25,7 @@ _STATES = {
     "queued": images_pb2.IMAGE_PROGRESS_STATE_QUEUED,
     "running": images_pb2.IMAGE_PROGRESS_STATE_RUNNING,
 }
-_PROGRESS_FIELDS = frozenset(f.name for f in fields(Progress))
+_PROGRESS_FIELDS = frozenset(f.name for f in fields(ImageProgress))
 _JOB_STATUS = {
     "queued": images_pb2.IMAGE_JOB_STATUS_QUEUED,
     "running": images_pb2.IMAGE_JOB_STATUS_RUNNING,
@@ -55,7 +55,7 @@ def wants_bytes(request: images_pb2.GenerateImagesRequest) -> bool:
     return request.delivery != images_pb2.IMAGE_DELIVERY_REFERENCE
 
 
-def progress_message(progress: Progress) -> images_pb2.ImageProgress:
+def progress_message(progress: ImageProgress) -> images_pb2.ImageProgress:
     return images_pb2.ImageProgress(
         state=_STATES.get(progress.state, images_pb2.IMAGE_PROGRESS_STATE_UNSPECIFIED),
         queue_position=progress.queue_position or 0,
@@ -80,7 +80,7 @@ def output_message(output: ImageOutput, data: bytes = b"") -> images_pb2.ImageOu
 
 
 def progress_response(
-    generation: ImageGeneration, progress: Progress
+    generation: ImageGeneration, progress: ImageProgress
 ) -> images_pb2.GenerateImagesResponse:
     return images_pb2.GenerateImagesResponse(
         job_id=generation.job_id,
@@ -131,7 +131,7 @@ def job_message(job: dict[str, Any]) -> images_pb2.ImageJob:
     progress = job.get("progress")
     if progress:
         known = {k: v for k, v in progress.items() if k in _PROGRESS_FIELDS}
-        message.progress.CopyFrom(progress_message(Progress(**known)))
+        message.progress.CopyFrom(progress_message(ImageProgress(**known)))
     error = job.get("error")
     if error:
         message.error.CopyFrom(

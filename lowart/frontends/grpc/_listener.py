@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import TYPE_CHECKING
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -18,12 +17,10 @@ from lowart._proto import (
     models_pb2,
     models_pb2_grpc,
 )
+from lowart.config import Settings
+from lowart.frontends._sockets import prepare_unix_socket_path
 from lowart.frontends.grpc._services import ChatServicer, ImageServicer, ModelServicer
-from lowart.frontends.http import prepare_unix_socket_path
-
-if TYPE_CHECKING:
-    from lowart.app import Runtime
-    from lowart.config import Settings
+from lowart.gateway import Gateway
 
 __all__ = ["GrpcListener", "server_options"]
 
@@ -54,8 +51,11 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
 class GrpcListener:
     """ChatService, ModelService, health and reflection; the socket file is owner-only."""
 
-    def __init__(self, runtime: Runtime, *, address: str | None, uds: str | None) -> None:
-        self._runtime = runtime
+    def __init__(
+        self, gateway: Gateway, settings: Settings, *, address: str | None, uds: str | None
+    ) -> None:
+        self._gateway = gateway
+        self._settings = settings
         self._address = address
         self._uds = os.path.abspath(uds) if uds else None
         self._server: grpc.aio.Server | None = None
@@ -63,11 +63,10 @@ class GrpcListener:
         self.port: int | None = None
 
     @classmethod
-    def from_settings(cls, runtime: Runtime) -> GrpcListener | None:
-        settings = runtime.settings
+    def from_settings(cls, gateway: Gateway, settings: Settings) -> GrpcListener | None:
         if not settings.grpc or not (settings.grpc_addr or settings.grpc_uds):
             return None
-        return cls(runtime, address=settings.grpc_addr, uds=settings.grpc_uds)
+        return cls(gateway, settings, address=settings.grpc_addr, uds=settings.grpc_uds)
 
     @property
     def addresses(self) -> list[str]:
@@ -84,9 +83,8 @@ class GrpcListener:
         return self._uds
 
     async def start(self) -> None:
-        settings = self._runtime.settings
-        server = grpc.aio.server(options=server_options(settings))
-        gateway = self._runtime.gateway
+        server = grpc.aio.server(options=server_options(self._settings))
+        gateway = self._gateway
         chat_pb2_grpc.add_ChatServiceServicer_to_server(ChatServicer(gateway), server)
         models_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(gateway), server)
         images_pb2_grpc.add_ImageServiceServicer_to_server(ImageServicer(gateway), server)
@@ -116,7 +114,7 @@ class GrpcListener:
         if self._server is None:
             return
         await self._health.enter_graceful_shutdown()
-        await self._server.stop(self._runtime.settings.shutdown_grace)
+        await self._server.stop(self._settings.shutdown_grace)
         self._server = None
         if self._uds:
             with contextlib.suppress(FileNotFoundError):

@@ -12,7 +12,7 @@ from lowart._proto import (
     models_pb2,
     models_pb2_grpc,
 )
-from lowart.errors import InvalidRequest
+from lowart.errors import GatewayError, InvalidRequest
 from lowart.frontends.grpc._decode import chat_request
 from lowart.frontends.grpc._encode import chat_response, models_response, stream_response
 from lowart.frontends.grpc._images import (
@@ -24,7 +24,7 @@ from lowart.frontends.grpc._images import (
 )
 from lowart.frontends.grpc._rpc import presented_key, rpc
 from lowart.gateway import Gateway
-from lowart.images import GenerationResult, ImageService
+from lowart.images import AcceptedJob, GenerationResult
 from lowart.types import CallContext, Principal
 
 __all__ = ["ChatServicer", "ImageServicer", "ModelServicer"]
@@ -71,16 +71,13 @@ class ModelServicer(models_pb2_grpc.ModelServiceServicer):
 
 
 class ImageServicer(images_pb2_grpc.ImageServiceServicer):
-    """Image generations and jobs: each method decodes, calls `gateway.images`, encodes."""
+    """Image generations and jobs: each method decodes, calls the Gateway, encodes."""
 
     def __init__(self, gateway: Gateway) -> None:
         self._gateway = gateway
 
-    async def _caller(self, context: Context) -> tuple[ImageService, Principal]:
-        principal = await self._gateway.authenticate(presented_key(context))
-        if self._gateway.images is None:
-            raise InvalidRequest("Image generation is not enabled on this gateway.")
-        return self._gateway.images, principal
+    async def _caller(self, context: Context) -> tuple[Gateway, Principal]:
+        return self._gateway, await self._gateway.authenticate(presented_key(context))
 
     @rpc
     async def GenerateImages(
@@ -88,10 +85,10 @@ class ImageServicer(images_pb2_grpc.ImageServiceServicer):
     ) -> None:
         """Written with `context.write`, as StreamChatCompletion is: a cancel or deadline
         lands inside `async with`, which cancels the generation on ComfyUI."""
-        images, principal = await self._caller(context)
+        gateway, principal = await self._caller(context)
         body, image = image_body(request.spec)
         with_bytes = wants_bytes(request)
-        async with await images.open_generation(principal, body, ctx, image=image) as generation:
+        async with await gateway.open_generation(principal, body, ctx, image=image) as generation:
             async for event in generation:
                 if isinstance(event, GenerationResult):
                     async for message in result_responses(event, with_bytes=with_bytes):
@@ -103,33 +100,37 @@ class ImageServicer(images_pb2_grpc.ImageServiceServicer):
     async def CreateImageJob(
         self, request: images_pb2.CreateImageJobRequest, context: Context, ctx: CallContext
     ) -> images_pb2.CreateImageJobResponse:
-        images, principal = await self._caller(context)
+        gateway, principal = await self._caller(context)
         body, image = image_body(request.spec)
-        _, job = await images.generate(principal, body, ctx, force_async=True, image=image)
-        return images_pb2.CreateImageJobResponse(job=job_message(job))
+        accepted = await gateway.generate_images(
+            principal, body, ctx, force_async=True, image=image
+        )
+        if not isinstance(accepted, AcceptedJob):  # force_async always makes a job
+            raise GatewayError("The image engine did not start a job.")
+        return images_pb2.CreateImageJobResponse(job=job_message(accepted.job))
 
     @rpc
     async def GetImageJob(
         self, request: images_pb2.GetImageJobRequest, context: Context, ctx: CallContext
     ) -> images_pb2.GetImageJobResponse:
-        images, principal = await self._caller(context)
-        job = await images.get_job(principal, request.id, ctx)
+        gateway, principal = await self._caller(context)
+        job = await gateway.get_job(principal, request.id, ctx)
         return images_pb2.GetImageJobResponse(job=job_message(job))
 
     @rpc
     async def ListImageJobs(
         self, request: images_pb2.ListImageJobsRequest, context: Context, ctx: CallContext
     ) -> images_pb2.ListImageJobsResponse:
-        images, principal = await self._caller(context)
+        gateway, principal = await self._caller(context)
         if not 0 <= request.limit <= 1000:
             raise InvalidRequest("'limit' must be from 1 to 1000 (0 means 100).", param="limit")
-        jobs = await images.list_jobs(principal, ctx, request.limit or 100)
+        jobs = await gateway.list_jobs(principal, ctx, request.limit or 100)
         return images_pb2.ListImageJobsResponse(jobs=[job_message(job) for job in jobs])
 
     @rpc
     async def CancelImageJob(
         self, request: images_pb2.CancelImageJobRequest, context: Context, ctx: CallContext
     ) -> images_pb2.CancelImageJobResponse:
-        images, principal = await self._caller(context)
-        job = await images.cancel_job(principal, request.id, ctx)
+        gateway, principal = await self._caller(context)
+        job = await gateway.cancel_job(principal, request.id, ctx)
         return images_pb2.CancelImageJobResponse(job=job_message(job))

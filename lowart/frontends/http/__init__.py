@@ -1,5 +1,5 @@
-"""The HTTP frontend: OpenAI-compatible API, admin API, over TCP and a Unix socket."""
+"""The HTTP frontend: OpenAI and Anthropic APIs and the admin API, over TCP and a Unix socket."""
 
-from lowart.frontends.http._app import HttpListener, create_app, prepare_unix_socket_path
+from lowart.frontends.http._app import AppExtension, HttpListener, create_app
 
-__all__ = ["HttpListener", "create_app", "prepare_unix_socket_path"]
+__all__ = ["AppExtension", "HttpListener", "create_app"]

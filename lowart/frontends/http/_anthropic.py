@@ -5,7 +5,7 @@ translated once to the canonical request for the Gateway (which does auth,
 limits, routing and usage as for every caller); it also travels as
 `ctx.passthrough`, so an Anthropic route sends it upstream as is and hands
 back the upstream's own reply, while other routes are translated. Errors use
-Anthropic's envelope (the error middleware picks it for these paths).
+Anthropic's envelope (the handlers are marked `speaks(ANTHROPIC)`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from lowart.frontends._web import ANTHROPIC, call_context, presented_key, read_json, speaks
 from lowart.frontends.http._anthropic_sse import relay_anthropic_stream
-from lowart.frontends.http._keys import RUNTIME, call_context
-from lowart.frontends.http._request import presented_key, read_json
+from lowart.frontends.http._state import GATEWAY
 from lowart.translate import NATIVE_KEY, anthropic_request_to_openai, openai_response_to_anthropic
 from lowart.types import Passthrough
 
@@ -31,8 +31,9 @@ def _json(payload: object) -> web.Response:
 
 
 @routes.post("/v1/messages")
+@speaks(ANTHROPIC)
 async def messages(request: web.Request) -> web.StreamResponse:
-    gateway = request.app[RUNTIME].gateway
+    gateway = request.app[GATEWAY]
     ctx = call_context(request)
     ctx.interface = "anthropic"
     principal = await gateway.authenticate(presented_key(request))
@@ -61,8 +62,9 @@ def _message_reply(response: dict[str, Any]) -> dict[str, Any]:
 
 
 @routes.post("/v1/messages/count_tokens")
+@speaks(ANTHROPIC)
 async def count_tokens(request: web.Request) -> web.Response:
-    gateway = request.app[RUNTIME].gateway
+    gateway = request.app[GATEWAY]
     ctx = call_context(request)
     ctx.interface = "anthropic"
     principal = await gateway.authenticate(presented_key(request))

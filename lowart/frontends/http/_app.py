@@ -1,64 +1,64 @@
-"""The aiohttp application and its TCP and Unix socket listeners."""
+"""The aiohttp application and its TCP and Unix socket listeners.
+
+The application holds the two services handlers use (the Gateway and Admin);
+other surfaces served on the same listener (MCP's streamable HTTP) are mounted
+by the composition root through `extensions`, so this frontend imports none.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import stat
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
+from lowart.admin import Admin
+from lowart.config import Settings
+from lowart.frontends._sockets import prepare_unix_socket_path
 from lowart.frontends.http import _admin, _anthropic, _images, _openai
 from lowart.frontends.http._errors import request_middleware
-from lowart.frontends.http._keys import RUNTIME
-from lowart.frontends.http._mcp_mount import mount_mcp
+from lowart.frontends.http._state import ADMIN, GATEWAY
+from lowart.gateway import Gateway
 
-if TYPE_CHECKING:
-    from lowart.app import Runtime
+__all__ = ["AppExtension", "HttpListener", "create_app"]
 
-__all__ = ["HttpListener", "create_app", "prepare_unix_socket_path"]
+AppExtension = Callable[[web.Application], None]
+"""Adds routes and lifetime hooks to the application (e.g. MCP at /mcp)."""
 
 
-def create_app(runtime: Runtime) -> web.Application:
-    app = web.Application(
-        middlewares=[request_middleware], client_max_size=runtime.settings.max_body_bytes
-    )
-    app[RUNTIME] = runtime
+def create_app(
+    gateway: Gateway,
+    admin: Admin,
+    settings: Settings,
+    extensions: Sequence[AppExtension] = (),
+) -> web.Application:
+    app = web.Application(middlewares=[request_middleware], client_max_size=settings.max_body_bytes)
+    app[GATEWAY] = gateway
+    app[ADMIN] = admin
     app.add_routes(_openai.routes)
     app.add_routes(_anthropic.routes)
     app.add_routes(_admin.routes)
     app.add_routes(_images.routes)
-    if runtime.settings.mcp_enabled:
-        mount_mcp(app, runtime)
+    for extend in extensions:
+        extend(app)
     return app
-
-
-def prepare_unix_socket_path(path: str) -> None:
-    """Remove a stale socket file left by a crash; refuse to steal a live one."""
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        return
-    if not stat.S_ISSOCK(mode):
-        raise RuntimeError(f"{path} exists and is not a socket; refusing to replace it")
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        probe.connect(path)
-    except OSError:
-        os.unlink(path)
-        return
-    finally:
-        probe.close()
-    raise RuntimeError(f"another server is listening on {path}")
 
 
 class HttpListener:
     """HTTP over TCP and/or a Unix socket; the socket file is owner-only and removed on stop."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self._runtime = runtime
+    def __init__(
+        self,
+        gateway: Gateway,
+        admin: Admin,
+        settings: Settings,
+        extensions: Sequence[AppExtension] = (),
+    ) -> None:
+        self._gateway = gateway
+        self._admin = admin
+        self._settings = settings
+        self._extensions = extensions
         self._runner: web.AppRunner | None = None
         self._uds: str | None = None
         self.port: int | None = None
@@ -67,15 +67,15 @@ class HttpListener:
     def addresses(self) -> list[str]:
         found = []
         if self.port is not None:
-            found.append(f"http://{self._runtime.settings.host}:{self.port}")
+            found.append(f"http://{self._settings.host}:{self.port}")
         if self._uds:
             found.append(f"unix:{self._uds}")
         return found
 
     async def start(self) -> None:
-        settings = self._runtime.settings
+        settings = self._settings
         self._runner = web.AppRunner(
-            create_app(self._runtime),
+            create_app(self._gateway, self._admin, settings, self._extensions),
             access_log=None,
             handle_signals=False,
             shutdown_timeout=settings.shutdown_grace,

@@ -10,35 +10,20 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable
 
-import orjson
 from aiohttp import web
 
 from lowart._logging import log_access
 from lowart._request_id import request_id as new_request_id
 from lowart.errors import GatewayError, InvalidRequest, NotFound, PayloadTooLarge
-from lowart.frontends.http._keys import CTX
+from lowart.frontends._web import CTX, envelope_of, error_response
 from lowart.types import CallContext
 
-__all__ = ["error_response", "request_middleware"]
+__all__ = ["request_middleware"]
 
 log = logging.getLogger("lowart.http")
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-ErrorBody = Callable[[GatewayError], dict]
-
-
-def error_response(exc: GatewayError, body: ErrorBody | None = None) -> web.Response:
-    payload = body(exc) if body is not None else exc.openai_body()
-    anthropic = body is GatewayError.anthropic_body
-    response = web.Response(
-        status=exc.anthropic_status() if anthropic else exc.status,
-        body=orjson.dumps(payload),
-        content_type="application/json",
-    )
-    if exc.retry_after is not None:
-        response.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
-    return response
 
 
 def _from_http_exception(exc: web.HTTPException) -> GatewayError:
@@ -51,13 +36,6 @@ def _from_http_exception(exc: web.HTTPException) -> GatewayError:
             "Method not allowed for this path.", status=405, code="method_not_allowed"
         )
     return InvalidRequest(exc.reason or "Bad request.", status=exc.status)
-
-
-def _error_body_for(request: web.Request) -> ErrorBody | None:
-    """The Anthropic endpoints answer errors in Anthropic's envelope."""
-    if request.path.startswith("/v1/messages"):
-        return GatewayError.anthropic_body
-    return None
 
 
 def _origin_of(request: web.Request) -> Callable[[], str | None]:
@@ -88,14 +66,14 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
     try:
         response = await handler(request)
     except GatewayError as exc:
-        response = error_response(exc, _error_body_for(request))
+        response = error_response(exc, envelope_of(request))
     except web.HTTPException as exc:
-        response = error_response(_from_http_exception(exc), _error_body_for(request))
+        response = error_response(_from_http_exception(exc), envelope_of(request))
     except Exception:
         log.exception("unhandled error in request %s", request_id)
         response = error_response(
             GatewayError(f"Internal error. Quote request id {request_id} when reporting it."),
-            _error_body_for(request),
+            envelope_of(request),
         )
     if not response.prepared:
         response.headers["x-request-id"] = request_id

@@ -1,7 +1,7 @@
 """Image endpoints: the OpenAI Images API, async jobs and result files.
 
 Chat completions on an image model go through /v1/chat/completions like any
-other model; these handlers only decode, call `gateway.images`, and encode.
+other model; these handlers only decode, call the Gateway, and encode.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ import orjson
 from aiohttp import web
 
 from lowart.errors import InvalidRequest
-from lowart.frontends.http._keys import RUNTIME, call_context
-from lowart.frontends.http._request import presented_key, read_json
-from lowart.images import ImageService, InputImage
+from lowart.frontends._web import call_context, presented_key, read_json
+from lowart.frontends.http._state import GATEWAY
+from lowart.gateway import Gateway
+from lowart.images import AcceptedJob, GeneratedImages, InputImage
 from lowart.types import Principal
 
 __all__ = ["routes"]
@@ -24,21 +25,24 @@ def _json(payload: object, status: int = 200) -> web.Response:
     return web.Response(status=status, body=orjson.dumps(payload), content_type="application/json")
 
 
-async def _caller(request: web.Request) -> tuple[ImageService, Principal]:
-    gateway = request.app[RUNTIME].gateway
-    principal = await gateway.authenticate(presented_key(request))
-    if gateway.images is None:
-        raise InvalidRequest("Image generation is not enabled on this gateway.", status=404)
-    return gateway.images, principal
+def _generated(result: GeneratedImages | AcceptedJob) -> web.Response:
+    """200 and the images, or 202 and the job when it runs on in the background."""
+    if isinstance(result, AcceptedJob):
+        return _json(result.job, 202)
+    return _json({"created": result.created, "data": list(result.data)})
+
+
+async def _caller(request: web.Request) -> tuple[Gateway, Principal]:
+    gateway = request.app[GATEWAY]
+    return gateway, await gateway.authenticate(presented_key(request))
 
 
 @routes.post("/v1/images/generations")
 async def images_generations(request: web.Request) -> web.Response:
-    images, principal = await _caller(request)
-    status, payload = await images.generate(
-        principal, await read_json(request), call_context(request)
+    gateway, principal = await _caller(request)
+    return _generated(
+        await gateway.generate_images(principal, await read_json(request), call_context(request))
     )
-    return _json(payload, status)
 
 
 _FORM_INTS = ("n", "seed", "steps")
@@ -47,7 +51,7 @@ _FORM_INTS = ("n", "seed", "steps")
 @routes.post("/v1/images/edits")
 async def images_edits(request: web.Request) -> web.Response:
     """The Images API's edits (multipart): the uploaded image is the workflow's input image."""
-    images, principal = await _caller(request)
+    gateway, principal = await _caller(request)
     if request.content_type != "multipart/form-data":
         raise InvalidRequest("Send multipart/form-data with an 'image' file and a 'prompt'.")
     form = await request.post()
@@ -70,49 +74,47 @@ async def images_edits(request: web.Request) -> web.Response:
     if image is None:
         raise InvalidRequest("'image' is required: the picture to start from.", param="image")
     ctx = call_context(request)
-    status, payload = await images.generate(principal, body, ctx, image=image)
-    return _json(payload, status)
+    return _generated(await gateway.generate_images(principal, body, ctx, image=image))
 
 
 @routes.post("/v1/jobs")
 async def create_job(request: web.Request) -> web.Response:
-    images, principal = await _caller(request)
+    gateway, principal = await _caller(request)
     ctx = call_context(request)
-    status, payload = await images.generate(
-        principal, await read_json(request), ctx, force_async=True
+    return _generated(
+        await gateway.generate_images(principal, await read_json(request), ctx, force_async=True)
     )
-    return _json(payload, status)
 
 
 @routes.get("/v1/jobs")
 async def list_jobs(request: web.Request) -> web.Response:
-    images, principal = await _caller(request)
+    gateway, principal = await _caller(request)
     try:
         limit = min(max(int(request.query.get("limit", "100")), 1), 1000)
     except ValueError as exc:
         raise InvalidRequest("'limit' must be an integer.", param="limit") from exc
-    jobs = await images.list_jobs(principal, call_context(request), limit)
+    jobs = await gateway.list_jobs(principal, call_context(request), limit)
     return _json({"object": "list", "data": jobs})
 
 
 @routes.get("/v1/jobs/{job_id}")
 async def get_job(request: web.Request) -> web.Response:
-    images, principal = await _caller(request)
+    gateway, principal = await _caller(request)
     job_id = request.match_info["job_id"]
-    return _json(await images.get_job(principal, job_id, call_context(request)))
+    return _json(await gateway.get_job(principal, job_id, call_context(request)))
 
 
 @routes.post("/v1/jobs/{job_id}/cancel")
 async def cancel_job(request: web.Request) -> web.Response:
-    images, principal = await _caller(request)
+    gateway, principal = await _caller(request)
     job_id = request.match_info["job_id"]
-    return _json(await images.cancel_job(principal, job_id, call_context(request)))
+    return _json(await gateway.cancel_job(principal, job_id, call_context(request)))
 
 
 @routes.get("/v1/files/{file_id}/content")
 async def file_content(request: web.Request) -> web.StreamResponse:
-    images, principal = await _caller(request)
-    path, row = await images.file(principal, request.match_info["file_id"])
+    gateway, principal = await _caller(request)
+    path, row = await gateway.image_file(principal, request.match_info["file_id"])
     return web.FileResponse(
         path,
         headers={

@@ -6,9 +6,9 @@ import orjson
 from aiohttp import web
 
 from lowart.errors import ModelNotFound
-from lowart.frontends.http._keys import RUNTIME, call_context
-from lowart.frontends.http._request import presented_key, read_json
+from lowart.frontends._web import call_context, presented_key, read_json
 from lowart.frontends.http._sse import relay_openai_stream
+from lowart.frontends.http._state import GATEWAY
 from lowart.types import Route
 
 __all__ = ["routes"]
@@ -27,7 +27,7 @@ async def health(_request: web.Request) -> web.Response:
 
 @routes.post("/v1/chat/completions")
 async def chat_completions(request: web.Request) -> web.StreamResponse:
-    gateway = request.app[RUNTIME].gateway
+    gateway = request.app[GATEWAY]
     ctx = call_context(request)
     principal = await gateway.authenticate(presented_key(request))
     body = await read_json(request)
@@ -43,7 +43,7 @@ def _model_object(route: Route) -> dict:
 
 @routes.get("/v1/models")
 async def list_models(request: web.Request) -> web.Response:
-    gateway = request.app[RUNTIME].gateway
+    gateway = request.app[GATEWAY]
     principal = await gateway.authenticate(presented_key(request))
     return _json(
         {"object": "list", "data": [_model_object(r) for r in gateway.models_for(principal)]}
@@ -52,7 +52,7 @@ async def list_models(request: web.Request) -> web.Response:
 
 @routes.get("/v1/models/{name:.+}")
 async def get_model(request: web.Request) -> web.Response:
-    gateway = request.app[RUNTIME].gateway
+    gateway = request.app[GATEWAY]
     principal = await gateway.authenticate(presented_key(request))
     name = request.match_info["name"]
     for route in gateway.models_for(principal):

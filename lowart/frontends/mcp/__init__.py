@@ -1,14 +1,21 @@
-"""The MCP frontend: every model as a tool for agents, over stdio and streamable HTTP."""
+"""The MCP frontend: every model as a tool for agents, over stdio and streamable HTTP.
 
-from lowart.frontends.mcp._events import MemoryEventStore
-from lowart.frontends.mcp._http import McpHttpEndpoint, origin_allowed
-from lowart.frontends.mcp._server import DEFAULT_RESOURCES, DEFAULT_TOOLS, build_server
-from lowart.frontends.mcp._spec import Caller, ResourceSpec, ToolImage, ToolOutput, ToolSpec
-from lowart.frontends.mcp._stdio import serve_stdio
+Importing this package is cheap: the MCP SDK (about 35 MiB with what it pulls in)
+loads only when a name that needs it is first used, so a gateway whose clients
+never speak MCP never pays for it (`mount_mcp` loads it on the first /mcp request).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from lowart.frontends.mcp._mount import MCP_PATH, mount_mcp
 
 __all__ = [
     "DEFAULT_RESOURCES",
     "DEFAULT_TOOLS",
+    "MCP_PATH",
     "Caller",
     "McpHttpEndpoint",
     "MemoryEventStore",
@@ -17,6 +24,29 @@ __all__ = [
     "ToolOutput",
     "ToolSpec",
     "build_server",
+    "mount_mcp",
     "origin_allowed",
     "serve_stdio",
 ]
+
+_LAZY = {
+    "DEFAULT_RESOURCES": "_server",
+    "DEFAULT_TOOLS": "_server",
+    "build_server": "_server",
+    "Caller": "_spec",
+    "ResourceSpec": "_spec",
+    "ToolImage": "_spec",
+    "ToolOutput": "_spec",
+    "ToolSpec": "_spec",
+    "McpHttpEndpoint": "_http",
+    "origin_allowed": "_http",
+    "MemoryEventStore": "_events",
+    "serve_stdio": "_stdio",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

@@ -10,24 +10,18 @@ from typing import Any
 
 from lowart.frontends.mcp._arguments import optional_string, reject_unknown
 from lowart.frontends.mcp._spec import Caller, ResourceSpec, ToolOutput, ToolSpec
-from lowart.types import Route
 
-__all__ = ["LIST_MODELS", "MODELS_RESOURCE", "USAGE", "USAGE_RESOURCE", "model_kind"]
+__all__ = ["LIST_MODELS", "MODELS_RESOURCE", "USAGE", "USAGE_RESOURCE"]
 
-# Vendors whose routes make images rather than chat answers.
-_IMAGE_VENDORS = frozenset({"comfyui"})
 _COUNTERS = ("requests", "errors", "prompt_tokens", "completion_tokens", "total_tokens")
 
 
-def model_kind(route: Route) -> str:
-    return "image" if route.vendor in _IMAGE_VENDORS else "chat"
-
-
 async def models_document(caller: Caller) -> dict[str, Any]:
-    routes = caller.runtime.gateway.models_for(caller.principal)
+    gateway = caller.gateway
+    routes = gateway.models_for(caller.principal)
     return {
         "models": [
-            {"name": r.name, "vendor": r.vendor, "kind": model_kind(r)}
+            {"name": r.name, "vendor": r.vendor, "kind": gateway.model_kind(r)}
             for r in sorted(routes, key=lambda r: r.name)
         ]
     }
@@ -35,11 +29,7 @@ async def models_document(caller: Caller) -> dict[str, Any]:
 
 async def usage_document(caller: Caller, since: str | None = None) -> dict[str, Any]:
     """The calling key's own totals; never another key's."""
-    runtime = caller.runtime
-    await runtime.usage_writer.flush()
-    rows = await runtime.admin.usage_summary(
-        by="model", since=since, key_id=caller.principal.key_id
-    )
+    rows = await caller.admin.usage_summary(by="model", since=since, key_id=caller.principal.key_id)
     by_model = [
         {
             "model": row["route"],

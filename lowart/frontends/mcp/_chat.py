@@ -70,7 +70,7 @@ async def _chat(caller: Caller, arguments: dict[str, Any]) -> ToolOutput:
     if caller.wants_progress:
         text, finish_reason, usage, model = await _streamed(caller, request, ctx)
     else:
-        response = await caller.runtime.gateway.complete(caller.principal, request, ctx)
+        response = await caller.gateway.complete(caller.principal, request, ctx)
         choice = (response.get("choices") or [{}])[0]
         text = (choice.get("message") or {}).get("content") or ""
         finish_reason = choice.get("finish_reason")
@@ -97,7 +97,7 @@ async def _streamed(
     finish_reason: str | None = None
     usage: dict[str, Any] = {}
     chunks = 0
-    async with await caller.runtime.gateway.open_stream(caller.principal, request, ctx) as stream:
+    async with await caller.gateway.open_stream(caller.principal, request, ctx) as stream:
         async for chunk in stream:
             usage = chunk.get("usage") or usage
             for choice in chunk.get("choices") or ():

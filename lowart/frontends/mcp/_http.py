@@ -22,7 +22,7 @@ import asyncio
 import ipaddress
 import logging
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -33,17 +33,15 @@ from mcp.server.streamable_http import MCP_SESSION_ID_HEADER
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 
+from lowart.admin import Admin
+from lowart.config import Settings
 from lowart.errors import AuthenticationFailed, PermissionDenied
-from lowart.frontends.http._errors import error_response
-from lowart.frontends.http._keys import call_context
-from lowart.frontends.http._request import presented_key
+from lowart.frontends._web import call_context, error_response, presented_key
 from lowart.frontends.mcp._asgi import AsgiBridge
 from lowart.frontends.mcp._events import CURRENT_SESSION, MemoryEventStore, SessionTag
 from lowart.frontends.mcp._server import build_server
+from lowart.gateway import Gateway
 from lowart.types import Principal
-
-if TYPE_CHECKING:
-    from lowart.app import Runtime
 
 __all__ = ["McpHttpEndpoint", "origin_allowed"]
 
@@ -85,12 +83,13 @@ def origin_allowed(origin: str | None, allowed: tuple[str, ...]) -> bool:
 
 
 class McpHttpEndpoint:
-    def __init__(self, runtime: Runtime) -> None:
-        settings = runtime.settings
-        self._runtime = runtime
+    def __init__(self, gateway: Gateway, admin: Admin, settings: Settings) -> None:
+        self._gateway = gateway
         self.events = MemoryEventStore()
         self.manager = StreamableHTTPSessionManager(
-            app=build_server(runtime, _principal_from_scope, base_url_for=_base_url_from_scope),
+            app=build_server(
+                gateway, admin, _principal_from_scope, base_url_for=_base_url_from_scope
+            ),
             event_store=self.events,
             # Host and Origin are checked by `handle` (Host cannot be: lowart may be
             # reached under any name); the SDK still checks Content-Type.
@@ -141,7 +140,7 @@ class McpHttpEndpoint:
                 code="origin_not_allowed",
             )
         try:
-            principal = await self._runtime.gateway.authenticate(presented_key(request))
+            principal = await self._gateway.authenticate(presented_key(request))
         except AuthenticationFailed as exc:
             response = error_response(exc)
             response.headers["WWW-Authenticate"] = 'Bearer realm="lowart"'

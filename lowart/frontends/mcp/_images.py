@@ -1,6 +1,6 @@
 """The `generate_image` tool: a prompt on an image model (ComfyUI) -> the images.
 
-It follows the generation through the image engine (`gateway.images`), the
+It follows the generation through the Gateway's image engine, the
 same one the Images API and gRPC use, so keys, limits, job rows and the one
 usage record (interface `mcp`) are theirs. The images come back as MCP image
 content; the structured result names the model, the stored files and the time
@@ -10,30 +10,23 @@ progress as it happens; a cancelled call cancels the generation on ComfyUI.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from lowart.adapters.comfyui import Progress
 from lowart.errors import GatewayError, InvalidRequest
 from lowart.frontends.mcp._arguments import optional_string, reject_unknown, required_string
 from lowart.frontends.mcp._spec import Caller, ToolImage, ToolOutput, ToolSpec
+from lowart.gateway import Gateway
 from lowart.images import GenerationResult, progress_text
-from lowart.types import CallContext, Principal, Route
-
-if TYPE_CHECKING:
-    from lowart.app import Runtime
+from lowart.types import CallContext, ImageProgress, Principal, Route
 
 __all__ = ["GENERATE_IMAGE", "image_models"]
 
 _OPTIONS = ("negative_prompt", "size", "n", "seed", "steps", "cfg")
 
 
-def image_models(runtime: Runtime, principal: Principal) -> list[Route]:
+def image_models(gateway: Gateway, principal: Principal) -> list[Route]:
     """The image routes this key may use (none when the image engine is off)."""
-    images = runtime.gateway.images
-    if images is None:
-        return []
-    routes = runtime.gateway.models_for(principal)
-    return sorted((r for r in routes if images.serves(r)), key=lambda r: r.name)
+    return sorted(gateway.image_models(principal), key=lambda r: r.name)
 
 
 def _model(caller: Caller, arguments: dict[str, Any]) -> str:
@@ -41,7 +34,7 @@ def _model(caller: Caller, arguments: dict[str, Any]) -> str:
     model = optional_string(arguments, "model")
     if model:
         return model
-    names = [r.name for r in image_models(caller.runtime, caller.principal)]
+    names = [r.name for r in image_models(caller.gateway, caller.principal)]
     if len(names) == 1:
         return names[0]
     raise InvalidRequest(
@@ -63,14 +56,11 @@ def image_request(caller: Caller, arguments: dict[str, Any]) -> dict[str, Any]:
 
 async def _generate_image(caller: Caller, arguments: dict[str, Any]) -> ToolOutput:
     body = image_request(caller, arguments)
-    images = caller.runtime.gateway.images
-    if images is None:
-        raise InvalidRequest("Image generation is not enabled on this gateway.")
     ctx = CallContext(request_id=caller.request_id, interface="mcp")
     reported = 0
-    async with await images.open_generation(caller.principal, body, ctx) as generation:
+    async with await caller.gateway.open_generation(caller.principal, body, ctx) as generation:
         async for event in generation:
-            if isinstance(event, Progress):
+            if isinstance(event, ImageProgress):
                 if caller.wants_progress:
                     reported += 1
                     await caller.report_progress(reported, None, progress_text(event).strip())
@@ -171,5 +161,5 @@ GENERATE_IMAGE = ToolSpec(
     },
     run=_generate_image,
     read_only=False,
-    available=lambda runtime, principal: bool(image_models(runtime, principal)),
+    available=lambda gateway, principal: bool(image_models(gateway, principal)),
 )

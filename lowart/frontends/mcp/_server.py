@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import mcp_types as types
 import orjson
@@ -20,16 +20,15 @@ from mcp.shared.exceptions import MCPError
 from mcp.shared.jsonrpc_dispatcher import progress_token_from_params
 
 from lowart import __version__
+from lowart.admin import Admin
 from lowart.errors import GatewayError
 from lowart.frontends.mcp._catalog import LIST_MODELS, MODELS_RESOURCE, USAGE, USAGE_RESOURCE
 from lowart.frontends.mcp._chat import CHAT
 from lowart.frontends.mcp._errors import internal_error, protocol_error, tool_error
 from lowart.frontends.mcp._images import GENERATE_IMAGE
 from lowart.frontends.mcp._spec import Caller, ResourceSpec, ToolSpec
+from lowart.gateway import Gateway
 from lowart.types import Principal
-
-if TYPE_CHECKING:
-    from lowart.app import Runtime
 
 __all__ = ["DEFAULT_RESOURCES", "DEFAULT_TOOLS", "PrincipalResolver", "build_server"]
 
@@ -50,7 +49,8 @@ _INSTRUCTIONS = (
 
 
 def build_server(
-    runtime: Runtime,
+    gateway: Gateway,
+    admin: Admin,
     principal_for: PrincipalResolver,
     tools: Sequence[ToolSpec] = DEFAULT_TOOLS,
     resources: Sequence[ResourceSpec] = DEFAULT_RESOURCES,
@@ -66,7 +66,8 @@ def build_server(
             await ctx.session.report_progress(progress, total, message)
 
         return Caller(
-            runtime=runtime,
+            gateway=gateway,
+            admin=admin,
             principal=principal,
             request_id=request_id,
             wants_progress=progress_token_from_params(ctx.params) is not None,
@@ -78,7 +79,7 @@ def build_server(
         ctx: ServerRequestContext[Any, Any], _params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
         principal = await _or_protocol_error(principal_for(ctx))
-        visible = [t.describe() for t in tools if t.available(runtime, principal)]
+        visible = [t.describe() for t in tools if t.available(gateway, principal)]
         return types.ListToolsResult(tools=visible)
 
     async def call_tool(
@@ -89,7 +90,7 @@ def build_server(
             caller = await caller_for(ctx, request_id)
         except GatewayError as exc:
             return tool_error(exc)
-        visible = [t.name for t in tools if t.available(runtime, caller.principal)]
+        visible = [t.name for t in tools if t.available(gateway, caller.principal)]
         tool = tools_by_name.get(params.name)
         if tool is None or tool.name not in visible:  # a hidden tool is absent, not refused
             raise MCPError(

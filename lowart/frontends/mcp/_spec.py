@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import mcp_types as types
 
+from lowart.admin import Admin
+from lowart.gateway import Gateway
 from lowart.types import Principal
-
-if TYPE_CHECKING:
-    from lowart.app import Runtime
 
 __all__ = ["Caller", "ProgressReporter", "ResourceSpec", "ToolImage", "ToolOutput", "ToolSpec"]
 
@@ -26,9 +25,10 @@ ProgressReporter = Callable[[float, float | None, str | None], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """One authenticated MCP request: the engine, who asks, and how to report progress."""
+    """One authenticated MCP request: the two services, who asks, and how to report progress."""
 
-    runtime: Runtime
+    gateway: Gateway
+    admin: Admin
     principal: Principal
     request_id: str
     wants_progress: bool
@@ -65,7 +65,7 @@ class ToolSpec:
     run: Callable[[Caller, dict[str, Any]], Awaitable[ToolOutput]]
     read_only: bool = True
     # Whether this key sees the tool at all (an image tool only with an image route).
-    available: Callable[[Runtime, Principal], bool] = lambda _runtime, _principal: True
+    available: Callable[[Gateway, Principal], bool] = lambda _gateway, _principal: True
 
     def describe(self) -> types.Tool:
         return types.Tool(

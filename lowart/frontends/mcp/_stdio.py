@@ -13,45 +13,50 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 from mcp.server.stdio import stdio_server
 
-from lowart.app import Runtime
-from lowart.config import Settings
+from lowart.admin import Admin
 from lowart.errors import GatewayError
 from lowart.frontends.mcp._server import build_server
+from lowart.gateway import Gateway
 
-__all__ = ["serve_stdio"]
+__all__ = ["refuse", "serve_stdio"]
 
 log = logging.getLogger("lowart.mcp")
 
 
-async def serve_stdio(settings: Settings, api_key: str | None) -> int:
-    """Serve one MCP client on stdin/stdout until it closes; the exit status."""
-    if not api_key:
-        _refuse("No API key. Give it in LOWART_API_KEY or with --api-key.")
-        return 2
-    runtime = await Runtime.open(settings)
+async def serve_stdio(
+    gateway: Gateway,
+    admin: Admin,
+    api_key: str,
+    *,
+    close_engine: Callable[[], Awaitable[None]],
+    grace: float,
+) -> int:
+    """Serve one MCP client on stdin/stdout until it closes; the exit status.
+
+    `close_engine` is what SIGTERM runs before exiting (see below); the caller
+    owns the engine and closes it on every other path.
+    """
     try:
-        gateway = runtime.gateway
-        try:
-            principal = await gateway.authenticate(api_key)
-        except GatewayError as exc:
-            _refuse(f"{exc.message} Give the key in LOWART_API_KEY or with --api-key.")
-            return 2
-        server = build_server(runtime, lambda _ctx: gateway.authenticate(api_key))
-        log.info("lowart MCP server on stdio for key '%s'", principal.name)
-        with _exit_cleanly_on_sigterm(runtime):
-            async with stdio_server() as (read_stream, write_stream):
-                await server.run(read_stream, write_stream, server.create_initialization_options())
-        return 0
-    finally:
-        await runtime.close()
+        principal = await gateway.authenticate(api_key)
+    except GatewayError as exc:
+        refuse(f"{exc.message} Give the key in LOWART_API_KEY or with --api-key.")
+        return 2
+    server = build_server(gateway, admin, lambda _ctx: gateway.authenticate(api_key))
+    log.info("lowart MCP server on stdio for key '%s'", principal.name)
+    with _exit_cleanly_on_sigterm(close_engine, grace):
+        async with stdio_server() as (read_stream, write_stream):
+            await server.run(read_stream, write_stream, server.create_initialization_options())
+    return 0
 
 
 @contextlib.contextmanager
-def _exit_cleanly_on_sigterm(runtime: Runtime) -> Iterator[None]:
+def _exit_cleanly_on_sigterm(
+    close_engine: Callable[[], Awaitable[None]], grace: float
+) -> Iterator[None]:
     """An agent host may end its server with SIGTERM without closing stdin first.
 
     The SDK reads stdin in a worker thread that cancellation cannot interrupt,
@@ -64,7 +69,7 @@ def _exit_cleanly_on_sigterm(runtime: Runtime) -> Iterator[None]:
     async def terminate() -> None:
         log.info("SIGTERM: writing usage records and exiting")
         try:
-            await asyncio.wait_for(runtime.close(), runtime.settings.shutdown_grace)
+            await asyncio.wait_for(close_engine(), grace)
         except Exception:
             log.exception("closing the engine on SIGTERM failed")
         finally:
@@ -81,6 +86,6 @@ def _exit_cleanly_on_sigterm(runtime: Runtime) -> Iterator[None]:
         loop.remove_signal_handler(signal.SIGTERM)
 
 
-def _refuse(message: str) -> None:
+def refuse(message: str) -> None:
     """Say why we cannot start, on stderr: the agent's host shows it to its user."""
     print(f"error: {message}", file=sys.stderr, flush=True)

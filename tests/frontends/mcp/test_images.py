@@ -44,6 +44,14 @@ async def test_listed_only_for_keys_with_an_image_model(img_gateway):
     assert img_gateway.extra["comfy"].prompts == []
 
 
+async def test_list_models_tells_image_models_from_chat_models(img_gateway):
+    async with http_client(mcp_url(img_gateway), img_gateway.admin_key) as client:
+        result = await client.call_tool("list_models", {})
+    kinds = {m["name"]: m["kind"] for m in result.structured_content["models"]}
+    assert kinds["img"] == "image"
+    assert kinds["mock"] == "chat"
+
+
 async def test_generates_image_content_with_progress(img_gateway):
     comfy = img_gateway.extra["comfy"]
     seen: list[tuple[float, float | None, str | None]] = []

@@ -5,9 +5,7 @@ from __future__ import annotations
 import mcp_types as types
 
 from lowart.frontends.mcp import MemoryEventStore, origin_allowed
-from lowart.frontends.mcp._catalog import model_kind
 from lowart.frontends.mcp._events import CURRENT_SESSION, SessionTag
-from lowart.types import Route
 
 
 def test_origin_policy_follows_the_dns_rebinding_guidance():
@@ -64,8 +62,3 @@ async def test_event_store_is_bounded():
     for _ in range(10):
         await store.store_event("1", None)
     assert store.size == 3
-
-
-def test_image_vendors_are_listed_as_image_models():
-    assert model_kind(Route(id=1, name="sdxl", vendor="comfyui", upstream_model="wf")) == "image"
-    assert model_kind(Route(id=2, name="gpt", vendor="openai", upstream_model="gpt")) == "chat"

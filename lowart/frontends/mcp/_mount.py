@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
-if TYPE_CHECKING:
-    from lowart.app import Runtime
+from lowart.admin import Admin
+from lowart.config import Settings
+from lowart.gateway import Gateway
 
 __all__ = ["MCP_PATH", "mount_mcp"]
 
@@ -24,8 +25,8 @@ MCP_PATH = "/mcp"
 
 
 class _LazyEndpoint:
-    def __init__(self, runtime: Runtime) -> None:
-        self._runtime = runtime
+    def __init__(self, gateway: Gateway, admin: Admin, settings: Settings) -> None:
+        self._services = (gateway, admin, settings)
         self._endpoint: Any = None
         self._starting = asyncio.Lock()
 
@@ -39,7 +40,7 @@ class _LazyEndpoint:
                 module = await asyncio.to_thread(
                     importlib.import_module, "lowart.frontends.mcp._http"
                 )
-                endpoint = module.McpHttpEndpoint(self._runtime)
+                endpoint = module.McpHttpEndpoint(*self._services)
                 await endpoint.start()
                 self._endpoint = endpoint
         return self._endpoint
@@ -53,9 +54,11 @@ class _LazyEndpoint:
             await self._endpoint.stop()
 
 
-def mount_mcp(app: web.Application, runtime: Runtime) -> None:
-    """Serve MCP at /mcp on this application, its sessions tied to the app's lifetime."""
-    endpoint = _LazyEndpoint(runtime)
+def mount_mcp(gateway: Gateway, admin: Admin, settings: Settings, app: web.Application) -> None:
+    """Serve MCP at /mcp on this application, its sessions tied to the app's lifetime.
+
+    Called by the composition root as one of the HTTP listener's extensions."""
+    endpoint = _LazyEndpoint(gateway, admin, settings)
 
     async def lifetime(_app: web.Application) -> AsyncIterator[None]:
         yield

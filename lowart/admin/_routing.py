@@ -1,12 +1,14 @@
 """Routing configuration operations: deployments, fallback chains, circuit states.
 
-Part of `Admin` (as `admin.routing`), shared by the CLI and the admin API.
+Part of `Admin` (as `admin.routing`), shared by the CLI and the admin API; like
+the rest of `Admin`, a write applies itself to this process (`changed`).
 Fallback chains are checked for cycles here, when they are configured, so a
 request can never be sent round in circles.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,10 +49,12 @@ class RoutingAdmin:
         models: ModelStore,
         fallbacks: FallbackStore | None,
         health: HealthStore | None,
+        changed: Callable[[], Awaitable[None]],
     ) -> None:
         self._models = models
         self._fallbacks = fallbacks
         self._health = health
+        self._changed = changed
 
     async def deployment(self, name: str, deployment: int | None) -> dict[str, Any]:
         """The one deployment an update addresses; ambiguous or unknown is a clear error."""
@@ -122,8 +126,10 @@ class RoutingAdmin:
             await self._store().add(model, fallback, priority)
         except DuplicateName as exc:
             raise InvalidRequest(str(exc), code="duplicate_fallback") from exc
+        await self._changed()
         return {"model": model, "fallback": fallback, "priority": priority}
 
     async def remove_fallback(self, model: str, fallback: str) -> None:
         if not await self._store().remove(model, fallback):
             raise NotFound(f"'{model}' has no fallback '{fallback}'.")
+        await self._changed()

@@ -1,22 +1,37 @@
-"""Configuration operations shared by the CLI and the admin HTTP API.
+"""The Admin service: configuration, keys and usage queries, for the CLI and admin APIs.
 
-Both surfaces call these functions, so a key or model made either way is
-validated and stored identically; neither ever returns a stored secret.
+Every surface (CLI, admin HTTP API, MCP catalogue) calls these operations, so a
+key or model made any way is validated and stored identically, and none of
+them ever returns a stored secret. Each operation applies its own side
+effects: a configuration write is applied to this process at once
+(`changed`, e.g. the serving process's caches; other processes notice the
+bumped configuration version), and a usage query first writes the usage rows
+queued before it (`flush_usage`), so it sees every request that finished.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 
-from lowart._routing_admin import RoutingAdmin, check_weight
 from lowart.adapters import VENDORS
 from lowart.adapters.comfyui import check_comfyui_options
-from lowart.auth import QUOTA_PERIODS, generate_key, hash_key, key_display_prefix
-from lowart.errors import InvalidRequest, NotFound
+from lowart.admin._checks import (
+    KEY_LIMITS,
+    MODEL_FIELDS,
+    check_limit,
+    check_models,
+    check_name,
+    check_period,
+    parse_since,
+)
+from lowart.admin._public import public_key, public_model
+from lowart.admin._routing import RoutingAdmin, check_weight
+from lowart.auth import generate_key, hash_key, key_display_prefix
+from lowart.errors import InvalidRequest, NotFound, PermissionDenied
 from lowart.routing import validate_policy_options
 from lowart.store import (
     DuplicateName,
@@ -28,120 +43,15 @@ from lowart.store import (
     UsageStore,
 )
 from lowart.transforms import ScriptLimits, check_script
+from lowart.types import Principal
 
-__all__ = ["Admin", "parse_since"]
+__all__ = ["Admin"]
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,199}$")
-_MODEL_FIELDS = (
-    "vendor",
-    "base_url",
-    "upstream_model",
-    "api_key",
-    "api_key_env",
-    "options",
-    "enabled",
-    "weight",
-    "script",
-)
-_KEY_LIMITS = {
-    "rpm": "rpm",
-    "tpm": "tpm",
-    "quota": "quota_tokens",
-    "concurrency": "max_concurrency",
-}
+_USAGE_RECORDS_MAX = 10_000
 
 
-def _check_name(kind: str, name: object) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise InvalidRequest(
-            f"Invalid {kind} name {name!r}: use letters, digits and . _ : / @ - (at most 200).",
-            param="name",
-        )
-    return name
-
-
-def _check_limit(name: str, value: object) -> int | None:
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InvalidRequest(f"'{name}' must be a positive integer.", param=name)
-    return value
-
-
-def _check_period(value: object) -> str:
-    if value not in QUOTA_PERIODS:
-        raise InvalidRequest(
-            f"'quota_period' must be one of {', '.join(QUOTA_PERIODS)}.", param="quota_period"
-        )
-    return str(value)
-
-
-def _check_models(models: object) -> str | None:
-    if models is None:
-        return None
-    if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
-        raise InvalidRequest("'models' must be a list of model names.", param="models")
-    return orjson.dumps(models).decode()
-
-
-def parse_since(value: str | None) -> date | None:
-    """`2026-11-01`, or a relative `7d` / `24h` (rounded down to a day)."""
-    if not value:
-        return None
-    match = re.fullmatch(r"(\d+)([dh])", value.strip())
-    if match:
-        amount, unit = int(match[1]), match[2]
-        days = amount if unit == "d" else amount / 24
-        return date.fromordinal(datetime.now(UTC).date().toordinal() - int(days))
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidRequest(f"Invalid 'since' {value!r}: use YYYY-MM-DD or e.g. 7d.") from exc
-
-
-def _public_key(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": row["name"],
-        "prefix": row["key_prefix"],
-        "admin": bool(row["is_admin"]),
-        "rpm": row["rpm"],
-        "tpm": row["tpm"],
-        "quota_tokens": row["quota_tokens"],
-        "quota_period": row.get("quota_period") or "total",
-        "concurrency": row.get("max_concurrency"),
-        "used_tokens": int(row.get("used_tokens") or 0),
-        "models": orjson.loads(row["allowed_models"]) if row.get("allowed_models") else None,
-        "created_at": _iso(row["created_at"]),
-        "revoked_at": _iso(row.get("revoked_at")),
-    }
-
-
-def _public_model(row: dict[str, Any]) -> dict[str, Any]:
-    if row.get("api_key_encrypted"):
-        api_key = "stored (encrypted)"
-    elif row.get("api_key_env"):
-        api_key = f"from ${row['api_key_env']}"
-    else:
-        api_key = None
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "weight": int(row.get("weight", 1)),
-        "vendor": row["vendor"],
-        "base_url": row["base_url"],
-        "upstream_model": row["upstream_model"],
-        "api_key": api_key,
-        "options": orjson.loads(row["options"] or "{}"),
-        "enabled": bool(row["enabled"]),
-        "script": bool(row.get("script")),
-        "script_version": int(row.get("script_version") or 0),
-        "created_at": _iso(row["created_at"]),
-        "updated_at": _iso(row["updated_at"]),
-    }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+async def _nothing() -> None:
+    """No process to apply a change to (the CLI): serving processes poll the version."""
 
 
 class Admin:
@@ -155,13 +65,25 @@ class Admin:
         fallbacks: FallbackStore | None = None,
         health: HealthStore | None = None,
         script_limits: ScriptLimits | None = None,
+        changed: Callable[[], Awaitable[None]] = _nothing,
+        flush_usage: Callable[[], Awaitable[None]] = _nothing,
+        live_circuit: Callable[[int], str | None] | None = None,
     ) -> None:
         self.keys = keys
         self.models = models
         self.usage = usage
         self._secrets = secrets
-        self.routing = RoutingAdmin(models, fallbacks, health)
+        self._changed = changed
+        self._flush_usage = flush_usage
+        self._live_circuit = live_circuit
+        self.routing = RoutingAdmin(models, fallbacks, health, changed)
         self._script_limits = script_limits
+
+    @staticmethod
+    def require_admin(principal: Principal) -> None:
+        """Admin operations over a network surface are for admin keys only."""
+        if not principal.is_admin:
+            raise PermissionDenied("This operation needs an admin key.")
 
     async def create_key(
         self,
@@ -176,8 +98,8 @@ class Admin:
         quota_period: str = "total",
     ) -> tuple[str, dict[str, Any]]:
         """Create a key; the returned key string is the only time it exists in clear."""
-        _check_name("key", name)
-        allowed = _check_models(models)
+        check_name("key", name)
+        allowed = check_models(models)
         key = generate_key()
         try:
             row = await self.keys.create(
@@ -185,46 +107,49 @@ class Admin:
                 key_hash=hash_key(key),
                 key_prefix=key_display_prefix(key),
                 is_admin=bool(admin),
-                rpm=_check_limit("rpm", rpm),
-                tpm=_check_limit("tpm", tpm),
-                quota_tokens=_check_limit("quota", quota),
-                max_concurrency=_check_limit("concurrency", concurrency),
-                quota_period=_check_period(quota_period or "total"),
+                rpm=check_limit("rpm", rpm),
+                tpm=check_limit("tpm", tpm),
+                quota_tokens=check_limit("quota", quota),
+                max_concurrency=check_limit("concurrency", concurrency),
+                quota_period=check_period(quota_period or "total"),
                 allowed_models=allowed,
             )
         except DuplicateName as exc:
             raise InvalidRequest(str(exc), param="name", code="duplicate_name") from exc
-        return key, _public_key(row)
+        await self._changed()
+        return key, public_key(row)
 
     async def list_keys(self) -> list[dict[str, Any]]:
-        return [_public_key(row) for row in await self.keys.list()]
+        return [public_key(row) for row in await self.keys.list()]
 
     async def update_key(self, name: str, **fields: Any) -> dict[str, Any]:
         """Change a key's limits: a field given as None removes that limit (models: all)."""
-        unknown = set(fields) - {*_KEY_LIMITS, "quota_period", "models"}
+        unknown = set(fields) - {*KEY_LIMITS, "quota_period", "models"}
         if unknown:
             raise InvalidRequest(f"Unknown key field(s): {', '.join(sorted(unknown))}.")
         values: dict[str, Any] = {}
-        for field, column in _KEY_LIMITS.items():
+        for field, column in KEY_LIMITS.items():
             if field in fields:
-                values[column] = _check_limit(field, fields[field])
+                values[column] = check_limit(field, fields[field])
         if "quota_period" in fields:
-            values["quota_period"] = _check_period(fields["quota_period"] or "total")
+            values["quota_period"] = check_period(fields["quota_period"] or "total")
         if "models" in fields:
-            values["allowed_models"] = _check_models(fields["models"])
+            values["allowed_models"] = check_models(fields["models"])
         if not values:
             raise InvalidRequest("Nothing to update.")
         if not await self.keys.update(name, values):
             raise NotFound(f"No key named '{name}'.")
+        await self._changed()
         rows = [row for row in await self.keys.list() if row["name"] == name]
-        return _public_key(rows[0])
+        return public_key(rows[0])
 
     async def revoke_key(self, name: str) -> None:
         if not await self.keys.revoke(name):
             raise NotFound(f"No active key named '{name}'.")
+        await self._changed()
 
     async def add_model(self, name: str, *, vendor: str, **fields: Any) -> dict[str, Any]:
-        _check_name("model", name)
+        check_name("model", name)
         if vendor == "comfyui":  # workflow and bindings are checked now, not on first use
             fields["options"] = check_comfyui_options(fields.get("options"))
             fields.setdefault("base_url", "http://127.0.0.1:8188")
@@ -234,7 +159,8 @@ class Admin:
             row = await self.models.add({"name": name, **values})
         except DuplicateName as exc:
             raise InvalidRequest(str(exc), param="name", code="duplicate_name") from exc
-        return _public_model(row)
+        await self._changed()
+        return public_model(row)
 
     async def update_model(
         self, name: str, deployment: int | None = None, **fields: Any
@@ -252,7 +178,8 @@ class Admin:
         if not values:
             raise InvalidRequest("Nothing to update.")
         await self.models.update(name, values, target["id"])
-        return _public_model(await self.models.get_by_id(target["id"]))
+        await self._changed()
+        return public_model(await self.models.get_by_id(target["id"]))
 
     async def remove_model(self, name: str, deployment: int | None = None) -> None:
         """Remove one deployment by id, or every deployment of `name` (and its fallbacks)."""
@@ -260,16 +187,26 @@ class Admin:
             await self.routing.deployment(name, deployment)
         if not await self.models.remove(name, deployment):
             raise NotFound(f"No model named '{name}'.")
+        await self._changed()
 
     async def list_models(self) -> list[dict[str, Any]]:
-        rows = [_public_model(row) for row in await self.models.list()]
-        return await self.routing.with_circuits(rows)
+        """Every deployment with its circuit: this process's live breaker where it has
+        one, else the state last published by any process."""
+        rows = await self.routing.with_circuits(
+            [public_model(row) for row in await self.models.list()]
+        )
+        if self._live_circuit is not None:
+            for row in rows:
+                live = self._live_circuit(row["id"])
+                if live is not None:
+                    row["circuit"] = live
+        return rows
 
     def _model_values(
         self, fields: dict[str, Any], *, creating: bool, vendor: str | None = None
     ) -> dict[str, Any]:
         """Checked column values; `vendor` picks the format a script is dry-run against."""
-        unknown = set(fields) - set(_MODEL_FIELDS)
+        unknown = set(fields) - set(MODEL_FIELDS)
         if unknown:
             raise InvalidRequest(f"Unknown model field(s): {', '.join(sorted(unknown))}.")
         values: dict[str, Any] = {}
@@ -319,7 +256,21 @@ class Admin:
     async def usage_summary(
         self, by: str = "model", since: str | None = None, key_id: int | None = None
     ) -> list[dict[str, Any]]:
+        """Usage rolled up by `by`; `key_id` narrows it to one key's own rows."""
+        since_date = parse_since(since)
+        await self._flush_usage()
         try:
-            return await self.usage.summary(by=by, since=parse_since(since), key_id=key_id)
+            return await self.usage.summary(by=by, since=since_date, key_id=key_id)
         except ValueError as exc:
             raise InvalidRequest(str(exc), param="by") from exc
+
+    async def usage_records(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest raw usage records (at most 10,000), JSON-ready."""
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise InvalidRequest("'limit' must be a positive integer.", param="limit")
+        await self._flush_usage()
+        rows = await self.usage.records(limit=min(limit, _USAGE_RECORDS_MAX))
+        for row in rows:
+            row["created_at"] = row["created_at"].isoformat()
+            row["extra"] = orjson.loads(row["extra"]) if row["extra"] else None
+        return rows

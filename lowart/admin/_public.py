@@ -1,0 +1,55 @@
+"""What an admin sees of a stored key or model: never a secret, never a hash."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+__all__ = ["public_key", "public_model"]
+
+
+def public_key(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": row["name"],
+        "prefix": row["key_prefix"],
+        "admin": bool(row["is_admin"]),
+        "rpm": row["rpm"],
+        "tpm": row["tpm"],
+        "quota_tokens": row["quota_tokens"],
+        "quota_period": row.get("quota_period") or "total",
+        "concurrency": row.get("max_concurrency"),
+        "used_tokens": int(row.get("used_tokens") or 0),
+        "models": orjson.loads(row["allowed_models"]) if row.get("allowed_models") else None,
+        "created_at": _iso(row["created_at"]),
+        "revoked_at": _iso(row.get("revoked_at")),
+    }
+
+
+def public_model(row: dict[str, Any]) -> dict[str, Any]:
+    if row.get("api_key_encrypted"):
+        api_key = "stored (encrypted)"
+    elif row.get("api_key_env"):
+        api_key = f"from ${row['api_key_env']}"
+    else:
+        api_key = None
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "weight": int(row.get("weight", 1)),
+        "vendor": row["vendor"],
+        "base_url": row["base_url"],
+        "upstream_model": row["upstream_model"],
+        "api_key": api_key,
+        "options": orjson.loads(row["options"] or "{}"),
+        "enabled": bool(row["enabled"]),
+        "script": bool(row.get("script")),
+        "script_version": int(row.get("script_version") or 0),
+        "created_at": _iso(row["created_at"]),
+        "updated_at": _iso(row["updated_at"]),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

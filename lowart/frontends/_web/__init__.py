@@ -1,0 +1,27 @@
+"""aiohttp helpers shared by the frontends served over HTTP (the HTTP API and MCP's
+streamable HTTP transport): the caller's key and body, the call context, error
+envelopes. Neutral ground, so those frontends never import each other."""
+
+from lowart.frontends._web._context import CTX, call_context
+from lowart.frontends._web._envelope import (
+    ANTHROPIC,
+    OPENAI,
+    ErrorEnvelope,
+    envelope_of,
+    error_response,
+    speaks,
+)
+from lowart.frontends._web._request import presented_key, read_json
+
+__all__ = [
+    "ANTHROPIC",
+    "CTX",
+    "OPENAI",
+    "ErrorEnvelope",
+    "call_context",
+    "envelope_of",
+    "error_response",
+    "presented_key",
+    "read_json",
+    "speaks",
+]
