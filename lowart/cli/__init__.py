@@ -10,9 +10,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from lowart._logging import configure_logging
-from lowart._table import render_table
 from lowart.admin import Admin
 from lowart.auth import QUOTA_PERIODS
+from lowart.cli._table import render_table
 from lowart.config import Settings
 from lowart.errors import GatewayError
 from lowart.store import (
@@ -562,7 +562,3 @@ def main(argv: list[str] | None = None) -> int:
     except GatewayError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
