@@ -12,6 +12,7 @@ from typing import Any
 from lowart._logging import configure_logging
 from lowart.admin import Admin
 from lowart.auth import QUOTA_PERIODS
+from lowart.cli._setup import NotSetUp, describe_database, require_setup
 from lowart.cli._table import render_table
 from lowart.config import Settings
 from lowart.errors import GatewayError
@@ -31,6 +32,7 @@ __all__ = ["main"]
 
 
 async def _with_admin(settings: Settings, action: Callable[[Admin], Awaitable[Any]]) -> Any:
+    require_setup(settings)
     engine = open_engine(settings.database_url)
     try:
         await migrate(engine)
@@ -87,7 +89,12 @@ def _cmd_mcp(args: argparse.Namespace) -> int:
 
     configure_logging(args.debug)
     api_key = args.api_key or os.environ.get("LOWART_API_KEY")
-    return asyncio.run(serve_stdio(_settings(args), api_key))
+    settings = _settings(args)
+    if api_key:  # without one serve_stdio says how to give it, before any database
+        require_setup(settings)
+        where = describe_database(settings.database_url)
+        print(f"lowart mcp: database {where}", file=sys.stderr)
+    return asyncio.run(serve_stdio(settings, api_key))
 
 
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -101,7 +108,8 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
             await engine.dispose()
 
     asyncio.run(run())
-    print("database is at the latest revision")
+    SecretBox.from_settings(settings.secret_key, settings.secret_key_file)  # created if missing
+    print(f"database {describe_database(settings.database_url)} is at the latest revision")
     return 0
 
 
@@ -145,7 +153,9 @@ def _cmd_keys_update(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys_list(args: argparse.Namespace) -> int:
-    rows = asyncio.run(_with_admin(_settings(args), lambda admin: admin.list_keys()))
+    settings = _settings(args)
+    rows = asyncio.run(_with_admin(settings, lambda admin: admin.list_keys()))
+    print(f"database: {describe_database(settings.database_url)}", file=sys.stderr)
     for row in rows:
         row["status"] = "revoked" if row["revoked_at"] else "active"
         row["models"] = ",".join(row["models"]) if row["models"] else "all"
@@ -295,7 +305,9 @@ def _cmd_models_remove(args: argparse.Namespace) -> int:
 
 
 def _cmd_models_list(args: argparse.Namespace) -> int:
-    rows = asyncio.run(_with_admin(_settings(args), lambda admin: admin.list_models()))
+    settings = _settings(args)
+    rows = asyncio.run(_with_admin(settings, lambda admin: admin.list_models()))
+    print(f"database: {describe_database(settings.database_url)}", file=sys.stderr)
     columns = (
         "id",
         "name",
@@ -561,4 +573,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except GatewayError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    except NotSetUp as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
