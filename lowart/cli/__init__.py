@@ -243,6 +243,19 @@ def _model_fields(args: argparse.Namespace) -> dict[str, Any]:
     return fields
 
 
+def _warn_if_key_env_unset(args: argparse.Namespace) -> None:
+    """--api-key-env names a variable the gateway reads at run time; unset here is suspicious."""
+    import os
+
+    variable = getattr(args, "api_key_env", None)
+    if variable and variable not in os.environ:
+        print(
+            f"warning: the environment variable {variable} is not set here; requests to"
+            f" '{args.name}' will fail until it is set in the environment of `lowart serve`.",
+            file=sys.stderr,
+        )
+
+
 def _read_text(path: str) -> str:
     try:
         with open(path, encoding="utf-8") as handle:
@@ -269,6 +282,7 @@ def _cmd_scripts_test(args: argparse.Namespace) -> int:
 
 
 def _cmd_models_add(args: argparse.Namespace) -> int:
+    _warn_if_key_env_unset(args)
     fields = _model_fields(args)
     vendor = fields.pop("vendor")
     model = asyncio.run(
@@ -284,6 +298,7 @@ def _cmd_models_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_models_update(args: argparse.Namespace) -> int:
+    _warn_if_key_env_unset(args)
     fields = _model_fields(args)
     model = asyncio.run(
         _with_admin(
