@@ -167,3 +167,20 @@ def test_a_database_without_its_secret_key_file_is_refused(tmp_path):
     assert f"no secret key file at {tmp_path / 'cli.key'}" in refused.stderr
     assert "LOWART_SECRET_KEY_FILE" in refused.stderr
     assert not (tmp_path / "cli.key").exists()
+
+
+def test_the_readme_comfyui_example_is_accepted(tmp_path):
+    """The README's `models add sd15` command, with the workflow shipped in examples/."""
+    import shlex
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    start = readme.index("lowart models add sd15 --vendor comfyui")
+    command = readme[start : readme.index("```", start)].replace("\\\n", " ")
+    args = shlex.split(command)[1:]  # drop `lowart`
+    workflow = args.index("--workflow") + 1
+    assert (root / args[workflow]).is_file()
+    args[workflow] = str(root / args[workflow])
+    added = lowart(tmp_path, *args)
+    assert "Added model 'sd15' (comfyui" in added.stdout
+    assert "sd15" in lowart(tmp_path, "models", "list").stdout
