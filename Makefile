@@ -5,10 +5,12 @@ BIN := $(VENV)/bin
 
 .PHONY: install run test lint format bench clean proto
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml setup.py
+	@echo "Installing lowart and its dependencies into $(VENV) (the first run takes about a minute)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install --progress-bar off -e '.[dev]'
+	@echo "Installed: $(BIN)/lowart (or 'source $(BIN)/activate' to put lowart on your PATH)"
 	touch $@
 
 install: $(BIN)/.installed

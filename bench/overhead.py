@@ -389,6 +389,7 @@ def prepare_lowart(tmp: Path, upstream_port: int) -> tuple[dict[str, str], str, 
         "LOWART_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'bench.db'}",
         "LOWART_SECRET_KEY": "bench-secret",
     }
+    lowart_cli(["db", "upgrade"], env, work)  # other commands never create a database
     out = lowart_cli(["keys", "create", "--name", "bench"], env, work)
     key = out.strip().splitlines()[-1].strip()  # the CLI prints the key on its last line
     lowart_cli(

@@ -18,6 +18,7 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "PermissionDenied",
+    "ProviderKeyMissing",
     "QuotaExceeded",
     "RateLimited",
     "TransformFailed",
@@ -185,6 +186,18 @@ def _client_status_for_upstream(upstream_status: int) -> int:
     if upstream_status == 529:
         return 503
     return 502
+
+
+class ProviderKeyMissing(UpstreamError):
+    """The route takes its provider key from an environment variable the gateway lacks."""
+
+    default_code = "provider_key_missing"
+
+    def __init__(self, model: str, variable: str) -> None:
+        super().__init__(
+            f"Model '{model}' takes its API key from the environment variable {variable},"
+            " which is not set in the gateway's environment."
+        )
 
 
 class UpstreamTimeout(GatewayError):

@@ -126,6 +126,8 @@ class Route:
     script_version: int = 0
     enabled: bool = True
     weight: int = 1
+    api_key_env: str | None = None
+    """The environment variable the provider key comes from (its name, never the key)."""
 
 
 class VendorHooks(Protocol):

@@ -29,7 +29,7 @@ from lowart.adapters.base import (
     translate_transport_error,
     upstream_error_from_body,
 )
-from lowart.errors import GatewayError, UpstreamError
+from lowart.errors import GatewayError, ProviderKeyMissing, UpstreamError
 from lowart.translate import (
     DEFAULT_MAX_TOKENS,
     NATIVE_KEY,
@@ -195,6 +195,8 @@ class AnthropicAdapter(Adapter):
             headers["anthropic-beta"] = beta
         if route.api_key:
             headers["x-api-key"] = route.api_key
+        elif route.api_key_env:
+            raise ProviderKeyMissing(route.name, route.api_key_env)
         return headers
 
 

@@ -18,7 +18,7 @@ from lowart.adapters.base import (
     translate_transport_error,
     upstream_error_from_body,
 )
-from lowart.errors import GatewayError, UpstreamError
+from lowart.errors import GatewayError, ProviderKeyMissing, UpstreamError
 from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route
 from lowart.upstream import SSEParser, Timeouts, TransportError, UpstreamClient
 
@@ -46,6 +46,8 @@ class OpenAIAdapter(Adapter):
         headers = {"Content-Type": _JSON, "Accept": _JSON}
         if route.api_key:
             headers["Authorization"] = f"Bearer {route.api_key}"
+        elif route.api_key_env:
+            raise ProviderKeyMissing(route.name, route.api_key_env)
         return headers
 
     @staticmethod

@@ -25,6 +25,7 @@ log = logging.getLogger("lowart.routing")
 def route_from_row(row: dict, secrets: SecretBox) -> Route:
     """Build a Route; the provider key is decrypted here and only kept in memory."""
     api_key = None
+    api_key_env = None
     if row.get("api_key_encrypted"):
         try:
             api_key = secrets.decrypt(row["api_key_encrypted"])
@@ -33,7 +34,8 @@ def route_from_row(row: dict, secrets: SecretBox) -> Route:
                 "model %r: provider key cannot be decrypted (wrong LOWART_SECRET_KEY?)", row["name"]
             )
     elif row.get("api_key_env"):
-        api_key = os.environ.get(row["api_key_env"])
+        api_key_env = row["api_key_env"]
+        api_key = os.environ.get(api_key_env)
     return Route(
         id=row["id"],
         name=row["name"],
@@ -46,6 +48,7 @@ def route_from_row(row: dict, secrets: SecretBox) -> Route:
         script_version=row.get("script_version") or 0,
         enabled=bool(row["enabled"]),
         weight=int(row.get("weight", 1)),
+        api_key_env=api_key_env,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -11,9 +12,18 @@ from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-__all__ = ["migrate", "open_engine", "shipped_heads"]
+__all__ = ["migrate", "migrations_dir", "open_engine", "shipped_heads"]
 
-_MIGRATIONS = Path(__file__).parent / "migrations"
+
+@functools.cache
+def migrations_dir() -> Path:
+    """Where the Alembic scripts are: inside an installed wheel (lowart/_migrations),
+    else alembic/ at the top of the source checkout this package runs from."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "_migrations", package.parent / "alembic"):
+        if (candidate / "env.py").is_file() and (candidate / "versions").is_dir():
+            return candidate
+    raise RuntimeError(f"lowart's migrations are missing: no {package / '_migrations'}")
 
 
 def open_engine(url: str) -> AsyncEngine:
@@ -37,7 +47,7 @@ def _alembic_config(connection):
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["connection"] = connection
     return config
 
@@ -50,7 +60,7 @@ def shipped_heads() -> set[str]:
     """
     revisions: set[str] = set()
     parents: set[str] = set()
-    for path in (_MIGRATIONS / "versions").glob("*.py"):
+    for path in (migrations_dir() / "versions").glob("*.py"):
         text = path.read_text(encoding="utf-8")
         revision = re.search(r"^revision\s*=\s*(.+)$", text, re.M)
         down = re.search(r"^down_revision\s*=\s*(.+)$", text, re.M)

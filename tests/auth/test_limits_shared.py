@@ -264,6 +264,7 @@ def test_cli_keys_update(tmp_path):
             timeout=60,
         )
 
+    assert lowart("db", "upgrade").returncode == 0
     created = lowart("keys", "create", "--name", "ci", "--rpm", "10", "--concurrency", "3")
     assert created.returncode == 0, created.stderr
     updated = lowart(

@@ -108,22 +108,18 @@ def test_images_iterator_streams_progress_then_images(
     assert [r["status"] for r in records] == ["ok", "ok", "cancelled"]
 
 
-def test_readme_example_runs(grpc_gateway: GatewayHandle, fake_comfyui, tmp_path: Path) -> None:
-    """The README's example is executed verbatim, over the Unix socket."""
-    grpc_gateway.add_model(
-        "img", "comfyui", base_url=fake_comfyui.base_url, options=comfy_options()
-    )
+def test_readme_example_runs(gateway: GatewayHandle, fake_comfyui, short_dir: Path) -> None:
+    """The README's example is executed verbatim, with its default target: the Unix socket
+    ./lowart-grpc.sock that `--grpc-uds ./lowart-grpc.sock` makes in the working directory."""
+    gateway.start_grpc(uds=str(short_dir / "lowart-grpc.sock"))
+    gateway.add_model("img", "comfyui", base_url=fake_comfyui.base_url, options=comfy_options())
     readme = (CLIENT / "README.md").read_text()
     (code,) = re.findall(r"```python\n(.*?)```", readme, re.S)
-    env = {
-        "LOWART_TARGET": f"unix://{grpc_gateway.grpc.uds}",
-        "LOWART_API_KEY": grpc_gateway.admin_key,
-        "PYTHONPATH": str(CLIENT / "src"),
-    }
+    env = {"LOWART_API_KEY": gateway.admin_key, "PYTHONPATH": str(CLIENT / "src")}
     result = subprocess.run(
         [sys.executable, "-c", code],
         env=env,
-        cwd=tmp_path,
+        cwd=short_dir,
         capture_output=True,
         text=True,
         timeout=60,
@@ -133,4 +129,4 @@ def test_readme_example_runs(grpc_gateway: GatewayHandle, fake_comfyui, tmp_path
     assert re.search(r"stream tokens: \d+", result.stdout)
     assert "You said: Hello from asyncio" in result.stdout
     assert re.search(r"saved img-0\.png \(\d+ bytes\)", result.stdout)
-    assert png_size((tmp_path / "img-0.png").read_bytes()) == (64, 64)
+    assert png_size((short_dir / "img-0.png").read_bytes()) == (64, 64)

@@ -76,9 +76,49 @@ def test_shipped_heads_match_alembic():
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from lowart.store._engine import _MIGRATIONS, shipped_heads
+    from lowart.store._engine import migrations_dir, shipped_heads
 
     config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.set_main_option("script_location", str(migrations_dir()))
     assert shipped_heads() == set(ScriptDirectory.from_config(config).get_heads())
     assert len(shipped_heads()) == 1  # one linear history: a second head means an unchained merge
+
+
+async def _version(engine) -> list[str]:
+    async with engine.connect() as conn:
+        return list(
+            (await conn.execute(sa.text("select version_num from alembic_version"))).scalars()
+        )
+
+
+async def test_databases_stamped_with_the_old_revision_ids_still_upgrade(tmp_path):
+    """Revisions 0002 and 0003 were called 0005_images and 0008_resilience once."""
+    engine = open_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        for revision, old_id in (("0002", "0005_images"), ("0003", "0008_resilience")):
+            await migrate(engine, revision)
+            async with engine.begin() as conn:
+                await conn.execute(
+                    sa.text("update alembic_version set version_num = :v"), {"v": old_id}
+                )
+            await migrate(engine)
+            assert await _version(engine) == ["0003"]
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
+            )
+        assert diff == []
+    finally:
+        await engine.dispose()
+
+
+def test_the_migrations_are_in_the_top_level_alembic_directory():
+    from pathlib import Path
+
+    from lowart.store._engine import migrations_dir
+
+    root = Path(__file__).resolve().parents[2]
+    assert migrations_dir() == root / "alembic"
+    assert not (root / "alembic" / "__init__.py").exists()  # never shadows the alembic library
+    names = sorted(p.name for p in (root / "alembic" / "versions").glob("*.py"))
+    assert [n[:4] for n in names] == [f"{i:04d}" for i in range(1, len(names) + 1)]

@@ -61,6 +61,7 @@ def test_models_script_upload_is_validated(files, tmp_path, monkeypatch, capsys)
     monkeypatch.setenv("LOWART_SECRET_KEY", "test-secret")
     db = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
     base = ["--db", db]
+    assert lowart_cli(["db", "upgrade", *base]) == 0
     assert (
         lowart_cli(
             ["models", "add", "m", "--vendor", "mock", "--script", str(files / "ok.lua"), *base]

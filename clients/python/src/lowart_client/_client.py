@@ -43,7 +43,8 @@ def _metadata(api_key: str) -> tuple[tuple[str, str], ...]:
 class LowartClient:
     """A blocking client.
 
-    `target` is `host:port` or `unix:///path/to/lowart-grpc.sock`. `timeout` is
+    `target` is `host:port`, `unix:///abs/path/lowart-grpc.sock` or `unix:relative/path`
+    (relative to the working directory). `timeout` is
     the default deadline per call in seconds (None: no deadline); cancelling or
     abandoning a stream cancels the upstream request at the gateway.
     """

@@ -1,6 +1,6 @@
 """image generation: jobs and result files (ComfyUI routes)
 
-Revision ID: 0005_images
+Revision ID: 0002 (was 0005_images)
 Revises: 0001
 Create Date: 2026-11-26
 """
@@ -8,7 +8,7 @@ Create Date: 2026-11-26
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_images"
+revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None

@@ -1,15 +1,15 @@
 """resilience: several deployments per model name, fallbacks, circuit health, key limits
 
-Revision ID: 0008_resilience
-Revises: 0001
+Revision ID: 0003 (was 0008_resilience)
+Revises: 0002
 Create Date: 2026-11-26
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_resilience"
-down_revision = "0005_images"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

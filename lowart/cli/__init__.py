@@ -10,9 +10,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from lowart._logging import configure_logging
-from lowart._table import render_table
 from lowart.admin import Admin
 from lowart.auth import QUOTA_PERIODS
+from lowart.cli._setup import NotSetUp, describe_database, require_setup
+from lowart.cli._table import render_table
 from lowart.config import Settings
 from lowart.errors import GatewayError
 from lowart.store import (
@@ -31,6 +32,7 @@ __all__ = ["main"]
 
 
 async def _with_admin(settings: Settings, action: Callable[[Admin], Awaitable[Any]]) -> Any:
+    require_setup(settings)
     engine = open_engine(settings.database_url)
     try:
         await migrate(engine)
@@ -87,7 +89,12 @@ def _cmd_mcp(args: argparse.Namespace) -> int:
 
     configure_logging(args.debug)
     api_key = args.api_key or os.environ.get("LOWART_API_KEY")
-    return asyncio.run(serve_mcp_stdio(_settings(args), api_key))
+    settings = _settings(args)
+    if api_key:  # without one serve_mcp_stdio says how to give it, before any database
+        require_setup(settings)
+        where = describe_database(settings.database_url)
+        print(f"lowart mcp: database {where}", file=sys.stderr)
+    return asyncio.run(serve_mcp_stdio(settings, api_key))
 
 
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -101,7 +108,8 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
             await engine.dispose()
 
     asyncio.run(run())
-    print("database is at the latest revision")
+    SecretBox.from_settings(settings.secret_key, settings.secret_key_file)  # created if missing
+    print(f"database {describe_database(settings.database_url)} is at the latest revision")
     return 0
 
 
@@ -145,7 +153,9 @@ def _cmd_keys_update(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys_list(args: argparse.Namespace) -> int:
-    rows = asyncio.run(_with_admin(_settings(args), lambda admin: admin.list_keys()))
+    settings = _settings(args)
+    rows = asyncio.run(_with_admin(settings, lambda admin: admin.list_keys()))
+    print(f"database: {describe_database(settings.database_url)}", file=sys.stderr)
     for row in rows:
         row["status"] = "revoked" if row["revoked_at"] else "active"
         row["models"] = ",".join(row["models"]) if row["models"] else "all"
@@ -233,6 +243,19 @@ def _model_fields(args: argparse.Namespace) -> dict[str, Any]:
     return fields
 
 
+def _warn_if_key_env_unset(args: argparse.Namespace) -> None:
+    """--api-key-env names a variable the gateway reads at run time; unset here is suspicious."""
+    import os
+
+    variable = getattr(args, "api_key_env", None)
+    if variable and variable not in os.environ:
+        print(
+            f"warning: the environment variable {variable} is not set here; requests to"
+            f" '{args.name}' will fail until it is set in the environment of `lowart serve`.",
+            file=sys.stderr,
+        )
+
+
 def _read_text(path: str) -> str:
     try:
         with open(path, encoding="utf-8") as handle:
@@ -259,6 +282,7 @@ def _cmd_scripts_test(args: argparse.Namespace) -> int:
 
 
 def _cmd_models_add(args: argparse.Namespace) -> int:
+    _warn_if_key_env_unset(args)
     fields = _model_fields(args)
     vendor = fields.pop("vendor")
     model = asyncio.run(
@@ -274,6 +298,7 @@ def _cmd_models_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_models_update(args: argparse.Namespace) -> int:
+    _warn_if_key_env_unset(args)
     fields = _model_fields(args)
     model = asyncio.run(
         _with_admin(
@@ -295,7 +320,9 @@ def _cmd_models_remove(args: argparse.Namespace) -> int:
 
 
 def _cmd_models_list(args: argparse.Namespace) -> int:
-    rows = asyncio.run(_with_admin(_settings(args), lambda admin: admin.list_models()))
+    settings = _settings(args)
+    rows = asyncio.run(_with_admin(settings, lambda admin: admin.list_models()))
+    print(f"database: {describe_database(settings.database_url)}", file=sys.stderr)
     columns = (
         "id",
         "name",
@@ -562,7 +589,6 @@ def main(argv: list[str] | None = None) -> int:
     except GatewayError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    except NotSetUp as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,5 @@
+import sys
+
+from lowart.cli import main
+
+sys.exit(main())

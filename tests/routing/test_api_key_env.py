@@ -1,0 +1,73 @@
+"""A route whose provider key comes from an unset environment variable says so."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+
+import openai
+import pytest
+
+MESSAGE = (
+    "Model 'envkey' takes its API key from the environment variable {var},"
+    " which is not set in the gateway's environment."
+)
+
+
+@pytest.fixture
+def unset_variable(monkeypatch) -> str:
+    variable = f"LOWART_TEST_UNSET_{uuid.uuid4().hex[:8].upper()}"
+    monkeypatch.delenv(variable, raising=False)
+    return variable
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_request_names_the_unset_variable(gateway, fake_openai, unset_variable, stream):
+    gateway.add_model(
+        "envkey",
+        "openai",
+        base_url=fake_openai.base_url,
+        upstream_model="echo",
+        api_key_env=unset_variable,
+    )
+    sent_before = len(fake_openai.requests)
+    api = openai.OpenAI(base_url=gateway.openai_base_url, api_key=gateway.admin_key, max_retries=0)
+    with pytest.raises(openai.APIStatusError) as caught:
+        reply = api.chat.completions.create(
+            model="envkey", messages=[{"role": "user", "content": "hi"}], stream=stream
+        )
+        if stream:
+            list(reply)
+    assert caught.value.status_code == 502
+    assert MESSAGE.format(var=unset_variable) in str(caught.value)
+    assert len(fake_openai.requests) == sent_before  # nothing went upstream without a key
+
+
+def test_cli_warns_when_the_variable_is_unset(tmp_path, unset_variable):
+    env = {
+        **os.environ,
+        "LOWART_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'w.db'}",
+        "LOWART_SECRET_KEY": "test-secret",
+    }
+
+    def lowart(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "lowart", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert lowart("db", "upgrade").returncode == 0
+    add = ["models", "add", "envkey", "--vendor", "openai", "--api-key-env", unset_variable]
+    warned = lowart(*add)
+    assert warned.returncode == 0, warned.stderr
+    assert f"warning: the environment variable {unset_variable} is not set here" in warned.stderr
+    assert "Added model 'envkey'" in warned.stdout
+    env[unset_variable] = "sk-from-env"
+    quiet = lowart(*add)
+    assert quiet.returncode == 0 and "warning" not in quiet.stderr
+    assert "sk-from-env" not in quiet.stdout + quiet.stderr
