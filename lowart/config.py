@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 __all__ = ["DEFAULT_DATABASE_URL", "Settings"]
 
@@ -65,8 +66,11 @@ class Settings:
     lua_timeout: float = 0.25
 
     @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
-        """Read `LOWART_*` variables; explicit keyword overrides win (the CLI's flags)."""
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Read `LOWART_*` variables; explicit keyword overrides win (the CLI's flags).
+
+        `overrides` are field values passed to `dataclasses.replace` (typed per field there).
+        """
         listen_mode = os.environ.get("LISTEN_MODE", "").upper()
         port: int | None = _env_int("LOWART_PORT", 3000)
         uds = os.environ.get("LOWART_UDS") or None

@@ -8,6 +8,8 @@ frontends map the error to their protocol in exactly one place each.
 
 from __future__ import annotations
 
+from typing import Any, TypedDict, Unpack
+
 __all__ = [
     "AuthenticationFailed",
     "GatewayError",
@@ -26,6 +28,15 @@ __all__ = [
     "UpstreamTimeout",
     "UpstreamUnavailable",
 ]
+
+
+class _ErrorOptions(TypedDict, total=False):
+    """`GatewayError`'s keyword arguments, for subclasses that pass them on."""
+
+    code: str | None
+    param: str | None
+    status: int | None
+    retry_after: float | None
 
 
 class GatewayError(Exception):
@@ -55,7 +66,7 @@ class GatewayError(Exception):
         if status is not None:
             self.status = status
 
-    def openai_body(self) -> dict:
+    def openai_body(self) -> dict[str, Any]:
         """The OpenAI error envelope: what the official SDKs parse."""
         return {
             "error": {
@@ -66,7 +77,7 @@ class GatewayError(Exception):
             }
         }
 
-    def anthropic_body(self) -> dict:
+    def anthropic_body(self) -> dict[str, Any]:
         """The Anthropic error envelope used by the Messages API."""
         return {"type": "error", "error": {"type": self.anthropic_type, "message": self.message}}
 
@@ -156,7 +167,9 @@ class UpstreamError(GatewayError):
     mcp_code = -32603
     default_code = "upstream_error"
 
-    def __init__(self, message: str, *, upstream_status: int | None = None, **kw) -> None:
+    def __init__(
+        self, message: str, *, upstream_status: int | None = None, **kw: Unpack[_ErrorOptions]
+    ) -> None:
         super().__init__(message, **kw)
         self.upstream_status = upstream_status
         if upstream_status is not None and "status" not in kw:

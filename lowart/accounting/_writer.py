@@ -32,7 +32,7 @@ class UsageWriter:
         self._batch_size = batch_size
         self._pending: list[UsageRecord] = []
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._listeners: list[Callable[[UsageRecord], None]] = []
         self._lock = asyncio.Lock()  # one writer at a time, or a batch could be written twice

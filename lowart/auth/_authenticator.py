@@ -11,6 +11,9 @@ one dict lookup instead of a SHA-256 per request. Only valid keys go there
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import orjson
 
 from lowart.auth._keys import hash_key
@@ -23,7 +26,7 @@ __all__ = ["Authenticator", "principal_from_row"]
 _MAX_CACHED = 50_000
 
 
-def principal_from_row(row: dict) -> Principal:
+def principal_from_row(row: Mapping[str, Any]) -> Principal:
     allowed = orjson.loads(row["allowed_models"]) if row.get("allowed_models") else None
     return Principal(
         key_id=row["id"],

@@ -195,7 +195,9 @@ class InProcessLimiter:
             state = self._states[principal.key_id] = _KeyState()
         quota = None
         window = None
+        quota_tokens = 0  # read only when `quota` is set below
         if principal.quota_tokens is not None:
+            quota_tokens = principal.quota_tokens
             window = quota_window(principal.quota_period)
             quota = state.quotas.get(window.id)
             if quota is None:
@@ -203,11 +205,7 @@ class InProcessLimiter:
                 quota = state.quotas[window.id] = [used_at_load]
         now = time.monotonic()
         state.expire(now)
-        if (
-            quota is not None
-            and window is not None
-            and quota[0] + estimate > principal.quota_tokens
-        ):
+        if quota is not None and window is not None and quota[0] + estimate > quota_tokens:
             raise quota_exceeded(principal, window, quota[0])
         if principal.rpm is not None and len(state.requests) >= principal.rpm:
             raise too_many_requests(principal, max(0.0, state.requests[0] + _WINDOW - now))

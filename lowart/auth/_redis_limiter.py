@@ -79,7 +79,7 @@ class RedisLimiter:
         self._lease_ms = int(lease_seconds * 1000)
         self._admit = client.register_script(_script("admit.lua"))
         self._settle = client.register_script(_script("settle.lua"))
-        self._pending: set[asyncio.Task] = set()
+        self._pending: set[asyncio.Task[None]] = set()
 
     needs_estimate = staticmethod(needs_estimate)
 
@@ -102,7 +102,7 @@ class RedisLimiter:
         keys = self._keys(principal, window)
         member = uuid.uuid4().hex
         ttl = int(window.seconds_left + 3600) if window.seconds_left is not None else 0
-        args = [
+        args: list[str | int] = [
             member,
             principal.rpm or 0,
             principal.tpm or 0,
@@ -136,7 +136,7 @@ class RedisLimiter:
         return admission
 
     async def _admit_once(
-        self, keys: list[str], args: list, admission: _RedisAdmission
+        self, keys: list[str], args: list[str | int], admission: _RedisAdmission
     ) -> tuple[int, int, int]:
         """Run the admit script; if our caller is cancelled while Redis admits the request,
         settle it at zero once the answer arrives, so no slot or reservation leaks."""
@@ -145,7 +145,7 @@ class RedisLimiter:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
 
-            def release_orphan(done: asyncio.Future) -> None:
+            def release_orphan(done: asyncio.Future[tuple[int, int, int]]) -> None:
                 if not done.cancelled() and done.exception() is None:
                     if done.result()[0] == _ADMITTED:
                         admission.settle(0)
@@ -153,7 +153,7 @@ class RedisLimiter:
             task.add_done_callback(release_orphan)
             raise
 
-    async def _run_admit(self, keys: list[str], args: list) -> tuple[int, int, int]:
+    async def _run_admit(self, keys: list[str], args: list[str | int]) -> tuple[int, int, int]:
         try:
             code, retry_ms, used = await self._admit(keys=keys, args=args)
         except RedisError as exc:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
+from typing import Any
 
 import orjson
 
@@ -22,7 +24,7 @@ __all__ = ["ModelManager", "route_from_row"]
 log = logging.getLogger("lowart.routing")
 
 
-def route_from_row(row: dict, secrets: SecretBox) -> Route:
+def route_from_row(row: Mapping[str, Any], secrets: SecretBox) -> Route:
     """Build a Route; the provider key is decrypted here and only kept in memory."""
     api_key = None
     api_key_env = None

@@ -82,7 +82,8 @@ def validate_policy_options(options: dict[str, Any]) -> None:
 
 
 def policy_from_options(options: dict[str, Any]) -> Policy:
-    values = {
+    # each value checked and converted to its field's kind by _check
+    values: dict[str, Any] = {
         name: _check(name, value)
         for name, value in options.items()
         if name in _NAMES and value is not None

@@ -18,7 +18,7 @@ class HealthPublisher:
 
     def __init__(self, store: HealthStore) -> None:
         self._store = store
-        self._pending: set[asyncio.Task] = set()
+        self._pending: set[asyncio.Task[None]] = set()
 
     def publish(self, model_id: int, snapshot: BreakerSnapshot) -> None:
         log.warning(

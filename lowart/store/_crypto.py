@@ -12,7 +12,10 @@ import hashlib
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 __all__ = ["SecretBox", "SecretBoxError"]
 
@@ -28,10 +31,10 @@ class SecretBox:
         if len(key) != 32:
             raise ValueError("SecretBox needs a 32-byte key")
         self._key = key
-        self._cipher: Any = None
+        self._cipher: AESGCM | None = None
 
     @property
-    def _aead(self) -> Any:
+    def _aead(self) -> AESGCM:
         """The cipher, built on first use: a gateway whose routes hold no stored
         provider key never loads the crypto library (about 6 MiB)."""
         if self._cipher is None:

@@ -34,7 +34,8 @@ class FileStore:
         self._root = data_dir / "files"
 
     def path_of(self, row: dict[str, Any]) -> Path:
-        return self._root / row["path"]
+        path: str = row["path"]
+        return self._root / path
 
     async def save(
         self, *, key_id: int, job_id: str | None, filename: str, content_type: str, data: bytes

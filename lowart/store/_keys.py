@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lowart.store._config_version import bump_version
-from lowart.store._rows import as_dict
+from lowart.store._rows import as_dict, inserted_id
 from lowart.store._tables import api_keys
 
 __all__ = ["DuplicateName", "KeyStore"]
@@ -33,7 +33,7 @@ class KeyStore:
                 await bump_version(conn)
         except IntegrityError as exc:
             raise DuplicateName(f"a key named {values.get('name')!r} already exists") from exc
-        return {**values, "id": result.inserted_primary_key[0]}
+        return {**values, "id": inserted_id(result)}
 
     async def count(self) -> int:
         async with self._engine.connect() as conn:

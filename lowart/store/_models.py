@@ -6,6 +6,7 @@ weight; a deployment is addressed by its row id.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lowart.store._config_version import bump_version
-from lowart.store._rows import as_dict
+from lowart.store._rows import as_dict, inserted_id
 from lowart.store._tables import deployment_health, model_fallbacks, models
 
 __all__ = ["ModelStore"]
@@ -38,7 +39,9 @@ class ModelStore:
         async with self._engine.begin() as conn:
             result = await conn.execute(sa.insert(models).values(**row))
             await bump_version(conn)
-        return await self.get_by_id(result.inserted_primary_key[0])
+        added = await self.get_by_id(inserted_id(result))
+        assert added is not None, "the deployment just added"
+        return added
 
     async def list(self) -> list[dict[str, Any]]:
         async with self._engine.connect() as conn:
@@ -55,7 +58,7 @@ class ModelStore:
             row = (await conn.execute(sa.select(models).where(models.c.id == deployment))).first()
             return as_dict(row) if row else None
 
-    async def deployments(self, name: str) -> list[dict[str, Any]]:
+    async def deployments(self, name: str) -> builtins.list[dict[str, Any]]:
         async with self._engine.connect() as conn:
             rows = await conn.execute(
                 sa.select(models).where(models.c.name == name).order_by(models.c.id)

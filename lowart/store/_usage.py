@@ -114,7 +114,7 @@ def _rollup_upsert(insert: Any) -> Any:
 
 def _rollups(records: Sequence[UsageRecord]) -> list[dict[str, Any]]:
     """Fold a batch into one row per (day, key, route, interface) before touching the DB."""
-    sums: dict[tuple, dict[str, Any]] = {}
+    sums: dict[tuple[date, int, str, str], dict[str, Any]] = {}
     for r in records:
         day = datetime.fromtimestamp(r.created_at, UTC).date()
         group = (day, r.key_id or 0, r.route, r.interface)

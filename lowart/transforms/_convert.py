@@ -15,7 +15,7 @@ host reads it (`EMPTY_ARRAY`, and lupa's own None).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from lupa import lua54
 
@@ -67,7 +67,7 @@ class LuaConverter:
             return value
         raise ConversionError(f"cannot pass a {kind.__name__} to a script")
 
-    def _object(self, value: dict, arrays: list[Any], depth: int) -> Any:
+    def _object(self, value: dict[Any, Any], arrays: list[Any], depth: int) -> Any:
         if depth > MAX_DEPTH:
             raise ConversionError("the payload is nested too deeply")
         out = {}
@@ -84,7 +84,7 @@ class LuaConverter:
             out[key if type(key) is str else str(key)] = item
         return self._table_from(out)
 
-    def _array(self, value: list | tuple, arrays: list[Any], depth: int) -> Any:
+    def _array(self, value: list[Any] | tuple[Any, ...], arrays: list[Any], depth: int) -> Any:
         if depth > MAX_DEPTH:
             raise ConversionError("the payload is nested too deeply")
         out = []
@@ -157,11 +157,11 @@ def _is_sequence(items: list[tuple[Any, Any]]) -> bool:
 def _key(key: Any) -> str:
     kind = type(key)
     if kind is str:
-        return key
+        return cast(str, key)
     if kind is int:
         return str(key)
     if kind is float:
         return str(int(key)) if key.is_integer() else str(key)
     if kind is bytes:
-        return key.decode("utf-8", "replace")
+        return cast(bytes, key).decode("utf-8", "replace")
     raise ConversionError("a script returned a table key that is not a string or number")

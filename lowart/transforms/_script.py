@@ -84,14 +84,16 @@ class CompiledScript:
         self._limits = limits
         self._model = model
         self._log_limiter = _LogLimiter()
-        runtime = lua54.LuaRuntime(
+        # types-lupa lists only `unpack_returned_tuples`; lupa's LuaRuntime takes all of these.
+        runtime = lua54.LuaRuntime(  # type: ignore[call-arg]
             register_eval=False,
             register_builtins=False,
             unpack_returned_tuples=True,
             attribute_filter=_deny_attributes,
             max_memory=limits.memory_bytes + 8 * 1024 * 1024,
         )
-        exports = runtime.execute(
+        # The sandbox chunk returns its table of functions; Lua values are untyped (Any in lupa).
+        exports: Any = runtime.execute(
             SANDBOX_LUA,
             time.perf_counter,
             self._encode,

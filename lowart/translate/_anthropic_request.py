@@ -279,6 +279,7 @@ def _tool_to_anthropic(tool: dict[str, Any]) -> dict[str, Any]:
 
 
 def _tool_choice_to_anthropic(choice: Any, parallel: Any) -> dict[str, Any] | None:
+    out: dict[str, Any] | None
     if choice is None:
         out = None if parallel is not False else {"type": "auto"}
     elif choice == "auto":

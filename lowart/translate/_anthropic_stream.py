@@ -173,7 +173,7 @@ class OpenAIToAnthropicStream:
             return []
         self._started = True
         self._model = chunk.get("model") or self._model
-        message = {
+        message: dict[str, Any] = {
             "id": message_id_for(chunk.get("id")),
             "type": "message",
             "role": "assistant",
@@ -225,7 +225,7 @@ class OpenAIToAnthropicStream:
             index = self._new_block()
             self._tool_blocks[position] = index
             self._open = ("tool", position)
-            block = {
+            block: dict[str, Any] = {
                 "type": "tool_use",
                 "id": call.get("id") or f"toolu_{uuid.uuid4().hex[:24]}",
                 "name": function.get("name"),

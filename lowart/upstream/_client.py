@@ -224,7 +224,10 @@ class UpstreamClient:
         if cached is not None and cached[0] > now:
             return cached[1]
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        addresses = list(dict.fromkeys((family, sockaddr[0]) for family, *_, sockaddr in infos))
+        # SOCK_STREAM answers are AF_INET/AF_INET6, whose sockaddr starts with the address
+        addresses: list[tuple[int, str]] = list(
+            dict.fromkeys((family, str(sockaddr[0])) for family, *_, sockaddr in infos)
+        )
         if not addresses:
             raise ConnectFailed(f"{host} has no addresses")
         self._dns[(host, port)] = (now + DNS_TTL_S, addresses)

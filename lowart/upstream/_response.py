@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 from lowart.upstream._connection import Connection
 from lowart.upstream._errors import InvalidResponse, TransportError
@@ -29,7 +28,7 @@ class UpstreamResponse:
         self.status = conn.status
         self._headers: dict[str, str] | None = None
         self._released = False
-        self._decoder: Any = _decoder_for(conn.content_encoding)
+        self._decoder = _decoder_for(conn.content_encoding)
 
     # ------------------------------------------------------------------ headers
     def header(self, name: str) -> str | None:
@@ -66,19 +65,20 @@ class UpstreamResponse:
             parts.append(chunk)
         body = parts[0] if len(parts) == 1 else b"".join(parts)
         if self._decoder is not None:
-            body = self._decode(body, final=True)
+            body = _decode(self._decoder, body, final=True)
         return body
 
     async def next_chunk(self) -> bytes | None:
         """The next piece of body as it arrives (decoded); None at the end."""
         chunk = await self._conn.next_chunk()
-        if self._decoder is None:
+        decoder = self._decoder
+        if decoder is None:
             return chunk
         if chunk is None:
-            tail = self._decode(b"", final=True)
+            tail = _decode(decoder, b"", final=True)
             self._decoder = None
             return tail or None
-        return self._decode(chunk, final=False)
+        return _decode(decoder, chunk, final=False)
 
     async def iter_chunks(self) -> AsyncIterator[bytes]:
         """Body pieces as they arrive from the network (decoded), without buffering."""
@@ -120,17 +120,18 @@ class UpstreamResponse:
             self._released = True
             self._conn.close()
 
-    def _decode(self, data: bytes, *, final: bool) -> bytes:
-        try:
-            out = self._decoder.decompress(data)
-            if final:
-                out += self._decoder.flush()
-        except zlib.error as exc:
-            raise InvalidResponse(f"the response body is not valid compressed data: {exc}") from exc
-        return out
+
+def _decode(decoder: zlib._Decompress, data: bytes, *, final: bool) -> bytes:
+    try:
+        out = decoder.decompress(data)
+        if final:
+            out += decoder.flush()
+    except zlib.error as exc:
+        raise InvalidResponse(f"the response body is not valid compressed data: {exc}") from exc
+    return out
 
 
-def _decoder_for(encoding: bytes | None) -> Any:
+def _decoder_for(encoding: bytes | None) -> zlib._Decompress | None:
     """A zlib decompressor for gzip/deflate bodies (never asked for; some servers send them)."""
     if not encoding or encoding == b"identity":
         return None
