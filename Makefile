@@ -19,14 +19,15 @@ run: install
 	$(BIN)/lowart db upgrade
 	$(BIN)/lowart serve
 
-test: install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint
 	$(BIN)/pytest -q
 
+# Style, types (mypy strict on lowart/) and the layering contracts (pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff format .
