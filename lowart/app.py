@@ -110,7 +110,6 @@ class Runtime:
         await models.refresh()
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, enable_cleanup_closed=True),
-            json_serialize=None,
             auto_decompress=True,
         )
         stack.push_async_callback(session.close)

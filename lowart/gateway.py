@@ -52,6 +52,7 @@ from lowart.types import (
     ChatChunk,
     ChatRequest,
     ChatResponse,
+    ChunkStream,
     Principal,
     Route,
     UsageRecord,
@@ -230,9 +231,7 @@ class Gateway:
         response["model"] = call.route.name
         return response
 
-    async def open_stream(
-        self, principal: Principal, body: Any, ctx: CallContext
-    ) -> ChatStream | ImageChatStream:
+    async def open_stream(self, principal: Principal, body: Any, ctx: CallContext) -> ChunkStream:
         """Start a stream and wait for its first chunk, so failures before the
         first byte still reach the client as a proper error status."""
         named = self._named_route(body)

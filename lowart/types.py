@@ -9,7 +9,7 @@ zero-copy pass-through; only the few fields the gateway reads are declared.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, NotRequired, Protocol, TypedDict
 
@@ -18,6 +18,7 @@ __all__ = [
     "ChatChunk",
     "ChatRequest",
     "ChatResponse",
+    "ChunkStream",
     "ImageProgress",
     "Interface",
     "Passthrough",
@@ -128,6 +129,23 @@ class Route:
     weight: int = 1
     api_key_env: str | None = None
     """The environment variable the provider key comes from (its name, never the key)."""
+
+
+class ChunkStream(Protocol):
+    """A chat answer as it streams, whatever made it (a model, or an image route's
+    progress): iterate the canonical chunks, and always close it (`async with`);
+    closing early cancels the work behind it and records what it used so far."""
+
+    @property
+    def route(self) -> Route: ...
+
+    def __aiter__(self) -> AsyncIterator[ChatChunk]: ...
+
+    async def aclose(self) -> None: ...
+
+    async def __aenter__(self) -> ChunkStream: ...
+
+    async def __aexit__(self, *exc_info: object) -> None: ...
 
 
 class VendorHooks(Protocol):

@@ -81,9 +81,11 @@ class RoutingAdmin:
         now = datetime.now(UTC)
         for row in rows:
             state = states.get(row["id"])
-            circuit = state["state"] if state else "closed"
-            if circuit == "open" and _aware(state["open_until"]) <= now:
-                circuit = "half_open"  # cool-down over: the next request probes it
+            circuit = "closed"
+            if state is not None:
+                circuit = state["state"]
+                if circuit == "open" and _aware(state["open_until"]) <= now:
+                    circuit = "half_open"  # cool-down over: the next request probes it
             row["circuit"] = circuit
         return rows
 
@@ -100,12 +102,17 @@ class RoutingAdmin:
             if model is None or r["model"] == model
         ]
 
-    async def add_fallback(self, model: str, fallback: str, priority: int = 0) -> dict[str, Any]:
-        """`model` falls back to `fallback` (lower priority first); refuses cycles."""
+    async def add_fallback(
+        self, model: object, fallback: object, priority: object = 0
+    ) -> dict[str, Any]:
+        """`model` falls back to `fallback` (lower priority first); refuses cycles.
+
+        The values are checked here (they may come straight from a JSON body)."""
         priority = _check_priority(priority)
-        for name, param in ((model, "model"), (fallback, "fallback")):
-            if not isinstance(name, str) or not await self._models.deployments(name):
-                raise InvalidRequest(f"No model named {name!r}.", param=param)
+        if not isinstance(model, str) or not await self._models.deployments(model):
+            raise InvalidRequest(f"No model named {model!r}.", param="model")
+        if not isinstance(fallback, str) or not await self._models.deployments(fallback):
+            raise InvalidRequest(f"No model named {fallback!r}.", param="fallback")
         if model == fallback:
             raise InvalidRequest(
                 f"Model '{model}' cannot fall back to itself.", code="fallback_cycle"

@@ -87,18 +87,20 @@ class Admin:
 
     async def create_key(
         self,
-        name: str,
+        name: object,
         *,
         admin: bool = False,
-        rpm: int | None = None,
-        tpm: int | None = None,
-        quota: int | None = None,
-        models: list[str] | None = None,
-        concurrency: int | None = None,
-        quota_period: str = "total",
+        rpm: object = None,
+        tpm: object = None,
+        quota: object = None,
+        models: object = None,
+        concurrency: object = None,
+        quota_period: object = "total",
     ) -> tuple[str, dict[str, Any]]:
-        """Create a key; the returned key string is the only time it exists in clear."""
-        check_name("key", name)
+        """Create a key; the returned key string is the only time it exists in clear.
+
+        The values are checked here (they may come straight from a JSON body)."""
+        name = check_name("key", name)
         allowed = check_models(models)
         key = generate_key()
         try:
@@ -179,7 +181,10 @@ class Admin:
             raise InvalidRequest("Nothing to update.")
         await self.models.update(name, values, target["id"])
         await self._changed()
-        return public_model(await self.models.get_by_id(target["id"]))
+        row = await self.models.get_by_id(target["id"])
+        if row is None:  # removed by someone else in between
+            raise NotFound(f"No model named '{name}'.")
+        return public_model(row)
 
     async def remove_model(self, name: str, deployment: int | None = None) -> None:
         """Remove one deployment by id, or every deployment of `name` (and its fallbacks)."""

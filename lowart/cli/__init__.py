@@ -197,7 +197,9 @@ def _parse_options(pairs: list[str] | None) -> dict[str, Any] | None:
     return options
 
 
-def _comfyui_options(args: argparse.Namespace, options: dict[str, Any] | None) -> dict | None:
+def _comfyui_options(
+    args: argparse.Namespace, options: dict[str, Any] | None
+) -> dict[str, Any] | None:
     """`--workflow FILE.json` and `--bind NAME=NODE.inputs.INPUT` become route options."""
     if not args.workflow and not args.bind:
         return options
@@ -584,8 +586,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    command: Callable[[argparse.Namespace], int] = args.func
     try:
-        return args.func(args)
+        return command(args)
     except GatewayError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1

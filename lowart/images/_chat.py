@@ -8,7 +8,7 @@ it), so every chat frontend relays it unchanged. Closing it before the end
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from lowart.images._generation import ImageGeneration
@@ -45,7 +45,7 @@ class ImageChatStream:
         }
         self._iterator = self._chunks()
 
-    def __aiter__(self) -> AsyncIterator[ChatChunk]:
+    def __aiter__(self) -> AsyncGenerator[ChatChunk]:
         return self._iterator
 
     async def __aenter__(self) -> ImageChatStream:
@@ -62,7 +62,7 @@ class ImageChatStream:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
         return {**self._base, "choices": [choice]}  # type: ignore[typeddict-item]
 
-    async def _chunks(self) -> AsyncIterator[ChatChunk]:
+    async def _chunks(self) -> AsyncGenerator[ChatChunk]:
         yield self._chunk({"role": "assistant", "content": ""})
         last = ""
         async for event in self._generation:  # raises the job's error unless it succeeded

@@ -11,7 +11,7 @@ cancels the generation on ComfyUI, and the job's usage record says so.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,7 +54,7 @@ class ImageGeneration:
         *,
         route: Route,
         job_id: str,
-        events: asyncio.Queue,
+        events: asyncio.Queue[tuple[str, Any]],
         result: Callable[[dict[str, Any], GatewayError | None], Awaitable[GenerationResult]],
         cancel: Callable[[], Awaitable[None]],
     ) -> None:
@@ -66,7 +66,7 @@ class ImageGeneration:
         self._finished = False
         self._iterator = self._follow()
 
-    def __aiter__(self) -> AsyncIterator[GenerationEvent]:
+    def __aiter__(self) -> AsyncGenerator[GenerationEvent]:
         return self._iterator
 
     async def __aenter__(self) -> ImageGeneration:
@@ -82,7 +82,7 @@ class ImageGeneration:
             self._finished = True
             await asyncio.shield(self._cancel())
 
-    async def _follow(self) -> AsyncIterator[GenerationEvent]:
+    async def _follow(self) -> AsyncGenerator[GenerationEvent]:
         while True:
             kind, value = await self._events.get()
             if kind == "progress":

@@ -44,10 +44,10 @@ _MEDIA = ("image", "video", "audio")
 class _Live:
     """This process's handle on a job it is watching."""
 
-    submitted: asyncio.Future
-    done: asyncio.Future
-    listeners: list[asyncio.Queue] = field(default_factory=list)
-    task: asyncio.Task | None = None
+    submitted: asyncio.Future[None]
+    done: asyncio.Future[tuple[dict[str, Any], GatewayError | None]]
+    listeners: list[asyncio.Queue[JobEvent]] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
     cancelled: bool = False
     last_write: float = 0.0
     last_node: str | None = None
@@ -162,7 +162,7 @@ class ImageJobs:
         adapter: ImageAdapter,
         job: dict[str, Any],
         events: AsyncIterator[ImageProgress | ImageFinished],
-        listener: asyncio.Queue | None,
+        listener: asyncio.Queue[JobEvent] | None,
     ) -> _Live:
         loop = asyncio.get_running_loop()
         live = _Live(submitted=loop.create_future(), done=loop.create_future())
@@ -367,7 +367,7 @@ class ImageJobs:
             return row, None
         return await asyncio.shield(live.done)
 
-    def listen(self, job_id: str, queue: asyncio.Queue) -> None:
+    def listen(self, job_id: str, queue: asyncio.Queue[JobEvent]) -> None:
         live = self._live.get(job_id)
         if live is not None:
             live.listeners.append(queue)
@@ -443,7 +443,7 @@ def _usage_record(
     )
 
 
-def _resolve(future: asyncio.Future, value: Any = None) -> None:
+def _resolve(future: asyncio.Future[Any], value: Any = None) -> None:
     if not future.done():
         future.set_result(value)
 

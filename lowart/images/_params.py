@@ -158,7 +158,7 @@ def params_from_chat(body: Any) -> ImageParams:
 def _last_user_message(messages: list[dict[str, Any]]) -> dict[str, Any]:
     for message in reversed(messages):
         if message.get("role") == "user":
-            return message
+            return dict(message)
     return {}
 
 

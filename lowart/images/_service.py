@@ -97,7 +97,8 @@ class ImageService:
         else:
             base = self._base_url(ctx)
             data = [{"url": file_url(base, f["id"])} for f in files]
-        return GeneratedImages(created=unix(row["created_at"]), data=tuple(data))
+        created = unix(row["created_at"]) or int(datetime.now(UTC).timestamp())
+        return GeneratedImages(created=created, data=tuple(data))
 
     async def chat_reply(
         self, job: dict[str, Any], params: ImageParams, ctx: CallContext
@@ -158,7 +159,7 @@ class ImageService:
 
     # ---- jobs and files -----------------------------------------------------------------
 
-    async def get_job(self, principal: Principal, job_id: str, ctx: CallContext) -> dict:
+    async def get_job(self, principal: Principal, job_id: str, ctx: CallContext) -> dict[str, Any]:
         return await self._job_object(await self._own_job(principal, job_id), ctx, fresh=True)
 
     async def list_jobs(
@@ -167,7 +168,9 @@ class ImageService:
         rows = await self.jobs.store.list_for_key(principal.key_id, limit)
         return [await self._job_object(row, ctx, fresh=True) for row in rows]
 
-    async def cancel_job(self, principal: Principal, job_id: str, ctx: CallContext) -> dict:
+    async def cancel_job(
+        self, principal: Principal, job_id: str, ctx: CallContext
+    ) -> dict[str, Any]:
         row = await self.jobs.cancel(await self._own_job(principal, job_id))
         return await self._job_object(row, ctx)
 

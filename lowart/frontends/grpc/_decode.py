@@ -19,7 +19,7 @@ __all__ = ["chat_request"]
 
 ChatRequestMessage = chat_pb2.CreateChatCompletionRequest | chat_pb2.StreamChatCompletionRequest
 
-ROLE_NAMES: dict[int, str] = {
+ROLE_NAMES: dict[chat_pb2.Role, str] = {
     chat_pb2.ROLE_SYSTEM: "system",
     chat_pb2.ROLE_USER: "user",
     chat_pb2.ROLE_ASSISTANT: "assistant",
@@ -79,7 +79,7 @@ def chat_request(message: ChatRequestMessage, *, stream: bool) -> dict[str, Any]
 
 
 def _extra(message: ChatRequestMessage) -> dict[str, Any]:
-    extra = _plain(MessageToDict(message.extra))
+    extra: dict[str, Any] = _plain(MessageToDict(message.extra))
     clash = sorted(_RESERVED_EXTRA.intersection(extra))
     if clash:
         raise InvalidRequest(

@@ -133,8 +133,10 @@ def _arguments(arguments: Any) -> str:
     return orjson.dumps(arguments).decode()
 
 
-def _finish(reason: Any) -> int:
-    return _FINISH.get(reason, chat_pb2.FINISH_REASON_UNSPECIFIED) if reason else 0
+def _finish(reason: Any) -> chat_pb2.FinishReason:
+    if not reason:
+        return chat_pb2.FINISH_REASON_UNSPECIFIED
+    return _FINISH.get(reason, chat_pb2.FINISH_REASON_UNSPECIFIED)
 
 
 def _text(value: Any) -> str:

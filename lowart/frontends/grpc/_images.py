@@ -94,14 +94,16 @@ async def result_responses(
 ) -> AsyncIterator[images_pb2.GenerateImagesResponse]:
     """One `image` message per result (each read from disk only when it is sent), then
     the summary."""
-    head = {"job_id": result.job_id, "model": result.model}
+    job_id, model = result.job_id, result.model
     for output in result.outputs:
         data = await output.read() if with_bytes else b""
-        yield images_pb2.GenerateImagesResponse(**head, image=output_message(output, data))
+        yield images_pb2.GenerateImagesResponse(
+            job_id=job_id, model=model, image=output_message(output, data)
+        )
     summary = images_pb2.ImageSummary(
         image_count=len(result.outputs), duration_ms=round(result.duration_ms)
     )
-    yield images_pb2.GenerateImagesResponse(**head, summary=summary)
+    yield images_pb2.GenerateImagesResponse(job_id=job_id, model=model, summary=summary)
 
 
 def job_message(job: dict[str, Any]) -> images_pb2.ImageJob:

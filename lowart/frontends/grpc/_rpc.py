@@ -29,11 +29,12 @@ log = logging.getLogger("lowart.grpc")
 
 S = TypeVar("S")
 R = TypeVar("R")
-Handler = Callable[[S, Any, grpc.aio.ServicerContext, CallContext], Awaitable[R]]
-Method = Callable[[S, Any, grpc.aio.ServicerContext], Awaitable[R]]
+Context = grpc.aio.ServicerContext[Any, Any]
+Handler = Callable[[S, Any, Context, CallContext], Awaitable[R]]
+Method = Callable[[S, Any, Context], Awaitable[R]]
 
 
-def presented_key(context: grpc.aio.ServicerContext) -> str | None:
+def presented_key(context: Context) -> str | None:
     """Metadata `authorization: Bearer KEY` (or `x-api-key: KEY`, as over HTTP)."""
     api_key = None
     for name, value in context.invocation_metadata() or ():
@@ -53,7 +54,7 @@ def status_for(exc: GatewayError) -> grpc.StatusCode:
         return grpc.StatusCode.INTERNAL
 
 
-def _new_context(context: grpc.aio.ServicerContext) -> CallContext:
+def _new_context(context: Context) -> CallContext:
     presented = ""
     for name, value in context.invocation_metadata() or ():
         if name == "x-request-id" and isinstance(value, str):
@@ -70,9 +71,9 @@ def rpc(handler: Handler[S, R]) -> Method[S, R]:
     """Adapt `handler(self, request, context, ctx)` to a grpc.aio method."""
 
     @functools.wraps(handler)
-    async def method(self: S, request: Any, context: grpc.aio.ServicerContext) -> R:
+    async def method(self: S, request: Any, context: Context) -> R:
         ctx = _new_context(context)
-        trailers = (("x-request-id", ctx.request_id),)
+        trailers: tuple[tuple[str, str], ...] = (("x-request-id", ctx.request_id),)
         context.set_trailing_metadata(trailers)
         code = grpc.StatusCode.OK
         try:

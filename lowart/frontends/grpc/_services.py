@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import grpc
-
 from lowart._proto import (
     chat_pb2,
     chat_pb2_grpc,
@@ -22,14 +20,12 @@ from lowart.frontends.grpc._images import (
     result_responses,
     wants_bytes,
 )
-from lowart.frontends.grpc._rpc import presented_key, rpc
+from lowart.frontends.grpc._rpc import Context, presented_key, rpc
 from lowart.gateway import Gateway
 from lowart.images import AcceptedJob, GenerationResult
 from lowart.types import CallContext, Principal
 
 __all__ = ["ChatServicer", "ImageServicer", "ModelServicer"]
-
-Context = grpc.aio.ServicerContext
 
 
 class ChatServicer(chat_pb2_grpc.ChatServiceServicer):

@@ -11,8 +11,8 @@ from aiohttp import web
 from lowart.errors import GatewayError
 from lowart.frontends.http._coalesce import CLIENT_GONE, EventSender
 from lowart.frontends.http._sse import event_stream_response
-from lowart.gateway import ChatStream
 from lowart.translate import NATIVE_KEY, OpenAIToAnthropicStream
+from lowart.types import ChunkStream
 
 __all__ = ["relay_anthropic_stream"]
 
@@ -33,7 +33,7 @@ def _renamed(event: dict[str, Any], model: str) -> dict[str, Any]:
 
 
 async def relay_anthropic_stream(
-    request: web.Request, stream: ChatStream, request_id: str
+    request: web.Request, stream: ChunkStream, request_id: str
 ) -> web.StreamResponse:
     """Relay an Anthropic upstream's own events, or translate canonical chunks into
     events; an error after the first byte goes in-band as an `error` event."""

@@ -7,6 +7,7 @@ by the composition root through `extensions`, so this frontend imports none.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from collections.abc import Callable, Sequence
@@ -84,15 +85,15 @@ class HttpListener:
         if settings.port is not None:
             site = web.TCPSite(self._runner, settings.host, settings.port, reuse_address=True)
             await site.start()
-            self.port = site._server.sockets[0].getsockname()[1]  # the real port when 0 was asked
+            self.port = _bound_port(site)
         if settings.uds:
-            await self._start_unix(settings.uds)
+            await self._start_unix(self._runner, settings.uds)
 
-    async def _start_unix(self, path: str) -> None:
+    async def _start_unix(self, runner: web.AppRunner, path: str) -> None:
         prepare_unix_socket_path(path)
         old_umask = os.umask(0o177)  # the socket is born 0600: no window for other users
         try:
-            await web.UnixSite(self._runner, path).start()
+            await web.UnixSite(runner, path).start()
         finally:
             os.umask(old_umask)
         os.chmod(path, 0o600)
@@ -104,3 +105,12 @@ class HttpListener:
         if self._uds:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._uds)
+
+
+def _bound_port(site: web.TCPSite) -> int:
+    """The port the site really listens on (the one the OS chose when 0 was asked)."""
+    server = site._server
+    if not isinstance(server, asyncio.Server) or not server.sockets:
+        raise RuntimeError("the HTTP listener did not bind a socket")
+    port: int = server.sockets[0].getsockname()[1]
+    return port

@@ -41,7 +41,8 @@ def flush_before_waiting(
     try:
         signal = inner.send(None)
     except StopIteration as done:
-        return done.value
+        value: T = done.value
+        return value
     failure: BaseException | None = None
     try:
         yield from flush().__await__()
@@ -61,7 +62,8 @@ def flush_before_waiting(
         try:
             signal = inner.throw(failure)
         except StopIteration as done:
-            return done.value
+            value = done.value
+            return value
         failure = None
 
 

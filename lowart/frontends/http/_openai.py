@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from aiohttp import web
 
@@ -37,7 +39,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     return _json(await gateway.complete(principal, body, ctx))
 
 
-def _model_object(route: Route) -> dict:
+def _model_object(route: Route) -> dict[str, Any]:
     return {"id": route.name, "object": "model", "created": 0, "owned_by": route.vendor}
 
 

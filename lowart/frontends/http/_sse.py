@@ -9,7 +9,7 @@ from aiohttp import web
 
 from lowart.errors import GatewayError
 from lowart.frontends.http._coalesce import CLIENT_GONE, EventSender
-from lowart.gateway import ChatStream
+from lowart.types import ChunkStream
 
 __all__ = ["event_stream_response", "relay_openai_stream"]
 
@@ -44,7 +44,7 @@ def event_stream_response(request_id: str) -> web.StreamResponse:
 
 
 async def relay_openai_stream(
-    request: web.Request, stream: ChatStream, request_id: str
+    request: web.Request, stream: ChunkStream, request_id: str
 ) -> web.StreamResponse:
     """Relay chunks as they come (those that came together in one write); an error
     after the first byte goes in-band, followed by `[DONE]`, since the status line

@@ -74,7 +74,7 @@ async def _chat(caller: Caller, arguments: dict[str, Any]) -> ToolOutput:
         choice = (response.get("choices") or [{}])[0]
         text = (choice.get("message") or {}).get("content") or ""
         finish_reason = choice.get("finish_reason")
-        usage, model = response["usage"], response["model"]
+        usage, model = dict(response["usage"]), response["model"]
     return ToolOutput(
         text,
         {
@@ -99,7 +99,7 @@ async def _streamed(
     chunks = 0
     async with await caller.gateway.open_stream(caller.principal, request, ctx) as stream:
         async for chunk in stream:
-            usage = chunk.get("usage") or usage
+            usage = dict(chunk.get("usage") or usage)
             for choice in chunk.get("choices") or ():
                 content = (choice.get("delta") or {}).get("content")
                 if content:

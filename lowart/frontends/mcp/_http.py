@@ -142,9 +142,9 @@ class McpHttpEndpoint:
         try:
             principal = await self._gateway.authenticate(presented_key(request))
         except AuthenticationFailed as exc:
-            response = error_response(exc)
-            response.headers["WWW-Authenticate"] = 'Bearer realm="lowart"'
-            return response
+            refusal = error_response(exc)
+            refusal.headers["WWW-Authenticate"] = 'Bearer realm="lowart"'
+            return refusal
         ctx.key_name = principal.name
         tag = self._session_tag(request.headers.get(MCP_SESSION_ID_HEADER))
         bridge = AsgiBridge(request, headers={"x-request-id": ctx.request_id})

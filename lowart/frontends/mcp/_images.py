@@ -72,7 +72,7 @@ async def _generate_image(caller: Caller, arguments: dict[str, Any]) -> ToolOutp
 
 
 async def _output(result: GenerationResult) -> ToolOutput:
-    files = [
+    files: list[dict[str, Any]] = [
         {
             "file_id": o.file_id,
             "url": o.url,

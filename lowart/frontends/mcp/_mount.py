@@ -32,7 +32,8 @@ class _LazyEndpoint:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         endpoint = self._endpoint or await self._start()
-        return await endpoint.handle(request)
+        response: web.StreamResponse = await endpoint.handle(request)
+        return response
 
     async def _start(self) -> Any:
         async with self._starting:
