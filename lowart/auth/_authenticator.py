@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from lowart.auth._keys import hash_key
+from lowart.auth._key_material import hash_key
 from lowart.errors import AuthenticationFailed
 from lowart.store import KeyStore
 from lowart.types import Principal

@@ -1,13 +1,14 @@
 """Persistence: schema, migrations, repositories and at-rest encryption."""
 
+from lowart.store._api_keys import KeyStore
 from lowart.store._config_version import read_version
 from lowart.store._crypto import SecretBox, SecretBoxError
+from lowart.store._duplicate import DuplicateName
 from lowart.store._engine import migrate, open_engine
 from lowart.store._fallbacks import FallbackStore
 from lowart.store._files import FileStore
 from lowart.store._health import HealthStore
 from lowart.store._jobs import JobStore
-from lowart.store._keys import DuplicateName, KeyStore
 from lowart.store._models import ModelStore
 from lowart.store._usage import UsageStore
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lowart.store._config_version import bump_version
-from lowart.store._keys import DuplicateName
+from lowart.store._duplicate import DuplicateName
 from lowart.store._rows import as_dict
 from lowart.store._tables import model_fallbacks
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from lowart.auth import Authenticator
-from lowart.auth._keys import hash_key
+from lowart.auth._key_material import hash_key
 from lowart.errors import AuthenticationFailed
 
 

@@ -11,14 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lowart.store._config_version import bump_version
+from lowart.store._duplicate import DuplicateName
 from lowart.store._rows import as_dict, inserted_id
 from lowart.store._tables import api_keys
 
-__all__ = ["DuplicateName", "KeyStore"]
-
-
-class DuplicateName(Exception):
-    """A key or model with that name already exists."""
+__all__ = ["KeyStore"]
 
 
 class KeyStore:
