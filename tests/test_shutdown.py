@@ -23,6 +23,13 @@ def _start(tmp_path: Path) -> tuple[subprocess.Popen, str, str]:
         "LOWART_SHUTDOWN_GRACE": "10",
     }
     subprocess.run(
+        [sys.executable, "-m", "lowart", "db", "upgrade"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    subprocess.run(
         [
             sys.executable,
             "-m",
