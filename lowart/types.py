@@ -148,7 +148,6 @@ class CallContext:
     status: str = "ok"
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    hooks: VendorHooks | None = None
     timeout: float | None = None  # seconds the caller allows, counted from `started`
     base_url: str | None = None  # how the caller reaches lowart (for links to result files)
     passthrough: Passthrough | None = None
