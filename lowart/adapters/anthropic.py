@@ -5,8 +5,9 @@ Canonical requests are translated to the Messages API and replies back by
 caller itself spoke the Messages API (`ctx.passthrough`), its body is sent as
 is (model swapped), so prompt caching, thinking, documents and server tools
 reach the upstream untouched, and the upstream's own reply or events travel
-back on the canonical response under `NATIVE_KEY`. Transforms (applied by the
-`Adapter` base class) always see Anthropic-format payloads.
+back on the canonical response or chunks (`lowart_anthropic_message`,
+`lowart_anthropic_events`). Transforms (applied by the `Adapter` base class)
+always see Anthropic-format payloads.
 
 Route options: `max_tokens` (default when the request has none, else
 `DEFAULT_MAX_TOKENS`), `anthropic_version` (default 2023-06-01),
@@ -17,13 +18,13 @@ passthrough caller sent), `connect_timeout`,
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from functools import partial
 from typing import Any
 
 import orjson
 
-from lowart.accounting import PROMPT_USAGE_KEY, count_prompt_tokens
+from lowart.accounting import count_prompt_tokens
 from lowart.adapters.base import (
     Adapter,
     EventDecoder,
@@ -34,7 +35,6 @@ from lowart.adapters.base import (
 from lowart.errors import GatewayError, UpstreamError
 from lowart.translate import (
     DEFAULT_MAX_TOKENS,
-    NATIVE_KEY,
     AnthropicToOpenAIStream,
     anthropic_error_status,
     anthropic_response_to_openai,
@@ -82,10 +82,10 @@ class AnthropicAdapter(Adapter):
         return data
 
     def decode_reply(self, route: Route, reply: dict[str, Any], ctx: CallContext) -> ChatResponse:
-        response: dict[str, Any] = anthropic_response_to_openai(reply)
+        response: ChatResponse = anthropic_response_to_openai(reply)  # type: ignore[assignment]
         if _native_body(ctx) is not None:
-            response[NATIVE_KEY] = reply
-        return response  # type: ignore[return-value]
+            response["lowart_anthropic_message"] = reply
+        return response
 
     def stream_decoder(self, route: Route, ctx: CallContext) -> EventDecoder:
         converter = AnthropicToOpenAIStream(route.upstream_model)
@@ -195,7 +195,7 @@ class AnthropicAdapter(Adapter):
         return headers
 
 
-def _native_body(ctx: CallContext) -> dict[str, Any] | None:
+def _native_body(ctx: CallContext) -> Mapping[str, Any] | None:
     passthrough = ctx.passthrough
     return passthrough.body if passthrough and passthrough.protocol == "anthropic" else None
 
@@ -209,14 +209,14 @@ def _chunks_for(
     kind = event.get("type")
     if kind == "error":
         raise _stream_error(route, event)
-    chunks = converter.feed(event)
+    chunks: list[ChatChunk] = converter.feed(event)  # type: ignore[assignment]
     if kind == "message_start" and chunks:
-        chunks[0][PROMPT_USAGE_KEY] = converter.usage_so_far()
+        chunks[0]["lowart_prompt_usage"] = converter.usage_so_far()  # type: ignore[typeddict-item]
     if native:
         if not chunks:
-            chunks = [converter.blank_chunk()]
-        chunks[0][NATIVE_KEY] = [event]
-    return chunks  # type: ignore[return-value]
+            chunks = [converter.blank_chunk()]  # type: ignore[list-item]
+        chunks[0]["lowart_anthropic_events"] = [event]
+    return chunks
 
 
 def _parse_object(route: Route, body: bytes) -> dict[str, Any]:
