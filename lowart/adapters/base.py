@@ -91,8 +91,9 @@ class Adapter(ABC):
         """An async iterator of canonical chunks; closing it cancels the upstream call.
 
         The payload is built (and transformed) now; nothing is sent before the
-        first chunk is asked for. Without hooks the vendor's own iterator is
-        returned as is: no layer, no call per chunk.
+        first chunk is asked for. The vendor's own iterator is returned, never
+        wrapped: without hooks, a vendor whose events are canonical costs nothing
+        per chunk beyond its own work.
         """
         payload = self.transform_request(
             self.vendor_payload(route, request, ctx, stream=True), hooks
