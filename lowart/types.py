@@ -9,7 +9,7 @@ zero-copy pass-through; only the few fields the gateway reads are declared.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, NotRequired, Protocol, TypedDict
 
@@ -64,6 +64,10 @@ class ChatResponse(TypedDict, total=False):
     model: str
     choices: list[dict[str, Any]]
     usage: Usage
+    # Side channel, never on the wire (the Anthropic adapter sets it, /v1/messages reads it):
+    lowart_anthropic_message: dict[str, Any]
+    """The Anthropic upstream's own Messages API reply, only when the caller spoke
+    that API itself (`CallContext.passthrough`), so it can be returned verbatim."""
 
 
 class ChatChunk(TypedDict, total=False):
@@ -73,6 +77,13 @@ class ChatChunk(TypedDict, total=False):
     model: str
     choices: list[dict[str, Any]]
     usage: Usage | None
+    # Side channels, never on the wire (set by the Anthropic adapter):
+    lowart_anthropic_events: list[dict[str, Any]]
+    """The Anthropic upstream's own stream events this chunk stands for, only when the
+    caller spoke the Messages API itself; /v1/messages relays them verbatim."""
+    lowart_prompt_usage: Usage
+    """The prompt's usage as the vendor reported it before the stream's end (Anthropic's
+    message_start); the gateway's StreamMeter takes it off the chunk."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,9 +177,9 @@ class Passthrough:
     express is lost. `headers` are the vendor headers worth forwarding (e.g. anthropic-beta).
     """
 
-    protocol: str
-    body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
+    protocol: Literal["anthropic"]
+    body: Mapping[str, Any]
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -187,10 +198,10 @@ class CallContext:
     status: str = "ok"
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    hooks: VendorHooks | None = None
     timeout: float | None = None  # seconds the caller allows, counted from `started`
     base_url: str | None = None  # how the caller reaches lowart (for links to result files)
     passthrough: Passthrough | None = None
+    """What the caller sent in a vendor's own protocol; its frontend sets it, adapters read it."""
     base_url_from: Callable[[], str | None] | None = field(default=None, repr=False)
     """Works out `base_url` when first asked (see `caller_base_url`)."""
 

@@ -1,6 +1,6 @@
 """Token counting and usage metering."""
 
-from lowart.accounting._meter import PROMPT_USAGE_KEY, StreamMeter
+from lowart.accounting._meter import StreamMeter
 from lowart.accounting._tokens import (
     count_completion_tokens,
     count_prompt_tokens,
@@ -12,7 +12,6 @@ from lowart.accounting._tokens import (
 from lowart.accounting._writer import UsageWriter
 
 __all__ = [
-    "PROMPT_USAGE_KEY",
     "StreamMeter",
     "UsageWriter",
     "count_completion_tokens",

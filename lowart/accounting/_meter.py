@@ -5,20 +5,20 @@ The meter keeps what the client was sent; if the upstream never reported usage
 tokens are counted from that text with the model's tokenizer.
 
 A vendor that reports the prompt's usage up front (Anthropic's `message_start`)
-puts it on a chunk under `PROMPT_USAGE_KEY`: the meter takes it off the chunk (a
-client never sees it) and, if the stream ends before the final usage, records
+puts it on a chunk's `lowart_prompt_usage` field: the meter takes it off the chunk
+(a client never sees it) and, if the stream ends before the final usage, records
 that exact prompt count (with its cache tokens) plus the completion counted so far.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from lowart.accounting._tokens import count_prompt_tokens, count_text
+from lowart.types import ChatChunk
 
-__all__ = ["PROMPT_USAGE_KEY", "StreamMeter"]
-
-PROMPT_USAGE_KEY = "_lowart_prompt_usage"
+__all__ = ["StreamMeter"]
 
 
 class StreamMeter:
@@ -28,11 +28,11 @@ class StreamMeter:
         self._request = request
         self._model = model
         self._pieces: list[str] = []
-        self.upstream_usage: dict[str, Any] | None = None
-        self._prompt_usage: dict[str, Any] | None = None
+        self.upstream_usage: Mapping[str, Any] | None = None
+        self._prompt_usage: Mapping[str, Any] | None = None
 
-    def observe(self, chunk: dict[str, Any]) -> None:
-        prompt_usage = chunk.pop(PROMPT_USAGE_KEY, None)
+    def observe(self, chunk: ChatChunk) -> None:
+        prompt_usage = chunk.pop("lowart_prompt_usage", None)
         if prompt_usage:
             self._prompt_usage = prompt_usage
         usage = chunk.get("usage")
@@ -54,7 +54,7 @@ class StreamMeter:
                     if part:
                         self._pieces.append(part)
 
-    def usage(self) -> tuple[int, int, str, dict[str, Any] | None]:
+    def usage(self) -> tuple[int, int, str, Mapping[str, Any] | None]:
         """(prompt, completion, source, upstream usage) — upstream's numbers when it sent them."""
         usage = self.upstream_usage
         if usage:

@@ -5,7 +5,8 @@ Canonical requests are translated to the Messages API and replies back by
 caller itself spoke the Messages API (`ctx.passthrough`), its body is sent as
 is (model swapped), so prompt caching, thinking, documents and server tools
 reach the upstream untouched, and the upstream's own reply or events travel
-back on the canonical response under `NATIVE_KEY`. Transforms (`ctx.hooks`)
+back on the canonical response or chunks (`lowart_anthropic_message`,
+`lowart_anthropic_events`). Transforms (applied by the `Adapter` base class)
 always see Anthropic-format payloads.
 
 Route options: `max_tokens` (default when the request has none, else
@@ -17,14 +18,16 @@ passthrough caller sent), `connect_timeout`,
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from functools import partial
 from typing import Any
 
 import orjson
 
-from lowart.accounting import PROMPT_USAGE_KEY, count_prompt_tokens
+from lowart.accounting import count_prompt_tokens
 from lowart.adapters.base import (
     Adapter,
+    EventDecoder,
     timeout_for,
     translate_transport_error,
     upstream_error_from_body,
@@ -32,7 +35,6 @@ from lowart.adapters.base import (
 from lowart.errors import GatewayError, ProviderKeyMissing, UpstreamError
 from lowart.translate import (
     DEFAULT_MAX_TOKENS,
-    NATIVE_KEY,
     AnthropicToOpenAIStream,
     anthropic_error_status,
     anthropic_response_to_openai,
@@ -56,28 +58,48 @@ class AnthropicAdapter(Adapter):
     def __init__(self, client: UpstreamClient) -> None:
         self._client = client
 
-    async def complete(self, route: Route, request: ChatRequest, ctx: CallContext) -> ChatResponse:
+    def vendor_payload(
+        self, route: Route, request: ChatRequest, ctx: CallContext, *, stream: bool
+    ) -> dict[str, Any]:
         native = _native_body(ctx)
-        payload = self._payload(route, request, ctx, native, stream=False)
+        if native is not None:
+            payload = {**native, "model": route.upstream_model}
+        else:
+            payload = self._translate(route, request)
+        if stream:
+            payload["stream"] = True
+        else:
+            payload.pop("stream", None)
+        return payload
+
+    async def send(self, route: Route, payload: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
         status, body, retry_after = await self._post(route, ctx, "/v1/messages", payload)
         if status >= 400:
             raise _upstream_error(route, status, body, retry_after)
         data = _parse_object(route, body)
         if data.get("type") != "message":
             raise UpstreamError(f"Upstream for model '{route.name}' sent an unexpected reply.")
-        if ctx.hooks is not None:
-            data = ctx.hooks.response(data)
-        response: dict[str, Any] = anthropic_response_to_openai(data)
-        if native is not None:
-            response[NATIVE_KEY] = data
+        return data
+
+    def decode_reply(self, route: Route, reply: dict[str, Any], ctx: CallContext) -> ChatResponse:
+        response: ChatResponse = anthropic_response_to_openai(reply)  # type: ignore[assignment]
+        if _native_body(ctx) is not None:
+            response["lowart_anthropic_message"] = reply
         return response
 
-    async def stream(
-        self, route: Route, request: ChatRequest, ctx: CallContext
-    ) -> AsyncIterator[ChatChunk]:
-        native = _native_body(ctx)
-        payload = self._payload(route, request, ctx, native, stream=True)
+    def stream_decoder(self, route: Route, ctx: CallContext) -> EventDecoder:
         converter = AnthropicToOpenAIStream(route.upstream_model)
+        return partial(_chunks_for, route, converter, _native_body(ctx) is not None)
+
+    async def send_stream(
+        self,
+        route: Route,
+        payload: dict[str, Any],
+        ctx: CallContext,
+        decode: EventDecoder | None,
+    ) -> AsyncIterator[ChatChunk]:
+        if decode is None:  # stream_decoder never says None: events need translating
+            decode = self.stream_decoder(route, ctx)
         try:
             async with self._client.post(
                 self._url(route, "/v1/messages"),
@@ -93,12 +115,8 @@ class AnthropicAdapter(Adapter):
                 while True:  # events are handled as each network read completes them
                     raw = await resp.next_chunk()
                     for _name, data in parser.feed(raw) if raw is not None else parser.close():
-                        event: dict[str, Any] | None = _parse_object(route, data)
-                        if ctx.hooks is not None:
-                            event = ctx.hooks.event(event)
-                            if event is None:
-                                continue
-                        for chunk in _chunks_for(route, event, converter, native is not None):
+                        event = _parse_object(route, data)
+                        for chunk in decode(event):
                             yield chunk
                         if event.get("type") == "message_stop":
                             await resp.finish()
@@ -136,27 +154,6 @@ class AnthropicAdapter(Adapter):
         return openai_request_to_anthropic(
             dict(request), model=route.upstream_model, default_max_tokens=default
         )
-
-    def _payload(
-        self,
-        route: Route,
-        request: ChatRequest,
-        ctx: CallContext,
-        native: dict[str, Any] | None,
-        *,
-        stream: bool,
-    ) -> dict[str, Any]:
-        if native is not None:
-            payload = {**native, "model": route.upstream_model}
-        else:
-            payload = self._translate(route, request)
-        if stream:
-            payload["stream"] = True
-        else:
-            payload.pop("stream", None)
-        if ctx.hooks is not None:
-            payload = ctx.hooks.request(payload)
-        return payload
 
     async def _post(
         self, route: Route, ctx: CallContext, path: str, payload: dict[str, Any]
@@ -200,26 +197,27 @@ class AnthropicAdapter(Adapter):
         return headers
 
 
-def _native_body(ctx: CallContext) -> dict[str, Any] | None:
+def _native_body(ctx: CallContext) -> Mapping[str, Any] | None:
     passthrough = ctx.passthrough
     return passthrough.body if passthrough and passthrough.protocol == "anthropic" else None
 
 
 def _chunks_for(
-    route: Route, event: dict[str, Any], converter: AnthropicToOpenAIStream, native: bool
-) -> list[dict[str, Any]]:
-    """The canonical chunks for one event. The prompt's usage rides on message_start's
-    chunk (for the meter), and a native caller's raw event on the first chunk."""
+    route: Route, converter: AnthropicToOpenAIStream, native: bool, event: dict[str, Any]
+) -> list[ChatChunk]:
+    """The canonical chunks for one (transformed) event. The prompt's usage rides on
+    message_start's chunk (for the meter), and a native caller's raw event on the first
+    chunk."""
     kind = event.get("type")
     if kind == "error":
         raise _stream_error(route, event)
-    chunks = converter.feed(event)
+    chunks: list[ChatChunk] = converter.feed(event)  # type: ignore[assignment]
     if kind == "message_start" and chunks:
-        chunks[0][PROMPT_USAGE_KEY] = converter.usage_so_far()
+        chunks[0]["lowart_prompt_usage"] = converter.usage_so_far()  # type: ignore[typeddict-item]
     if native:
         if not chunks:
-            chunks = [converter.blank_chunk()]
-        chunks[0][NATIVE_KEY] = [event]
+            chunks = [converter.blank_chunk()]  # type: ignore[list-item]
+        chunks[0]["lowart_anthropic_events"] = [event]
     return chunks
 
 

@@ -3,6 +3,17 @@
 An adapter turns a canonical (OpenAI-shaped) request into vendor calls and the
 vendor's replies back into canonical responses and stream chunks. It knows
 nothing of keys, limits, the database or the client's protocol.
+
+The route's transforms (its `VendorHooks`) are applied here, in the base class,
+around the vendor steps a subclass implements, so no adapter applies (or can
+forget) them itself:
+
+    complete: vendor_payload -> hooks.request -> send -> hooks.response -> decode_reply
+    stream:   vendor_payload -> hooks.request -> send_stream, each vendor event
+              -> hooks.event (None drops it) -> the stream decoder -> canonical chunks
+
+Scripts therefore always see the vendor's own format: the payload just before it
+is sent, the reply or each stream event just after it arrives.
 """
 
 from __future__ import annotations
@@ -10,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -20,7 +31,7 @@ import orjson
 
 from lowart.accounting import count_prompt_tokens
 from lowart.errors import GatewayError, UpstreamError, UpstreamTimeout, UpstreamUnavailable
-from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route
+from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route, VendorHooks
 from lowart.upstream import (
     ConnectFailed,
     ConnectionDropped,
@@ -31,27 +42,112 @@ from lowart.upstream import (
 
 __all__ = [
     "Adapter",
+    "EventDecoder",
     "parse_retry_after",
     "timeout_for",
     "translate_transport_error",
     "upstream_error_from_body",
 ]
 
+EventDecoder = Callable[[dict[str, Any]], Iterable[ChatChunk]]
+"""Turns one vendor stream event into the canonical chunks it stands for (zero or more)."""
+
 
 class Adapter(ABC):
+    """The template every vendor fills in; `complete` and `stream` are not overridden.
+
+    A subclass implements the vendor steps: `vendor_payload`, `send` and
+    `send_stream`, and `decode_reply` / `stream_decoder` when the vendor's
+    replies are not already canonical (OpenAI-shaped).
+    """
+
     vendor: str
     generates_images = False
     """True for `ImageAdapter`s: their routes make images, not chat answers."""
 
-    @abstractmethod
-    async def complete(self, route: Route, request: ChatRequest, ctx: CallContext) -> ChatResponse:
+    # ---- the template: where the route's transforms apply, for every vendor ------------
+
+    async def complete(
+        self,
+        route: Route,
+        request: ChatRequest,
+        ctx: CallContext,
+        hooks: VendorHooks | None = None,
+    ) -> ChatResponse:
         """One non-streaming call; raises a GatewayError on any failure."""
+        payload = self.transform_request(
+            self.vendor_payload(route, request, ctx, stream=False), hooks
+        )
+        reply = await self.send(route, payload, ctx)
+        if hooks is not None:
+            reply = hooks.response(reply)
+        return self.decode_reply(route, reply, ctx)
+
+    def stream(
+        self,
+        route: Route,
+        request: ChatRequest,
+        ctx: CallContext,
+        hooks: VendorHooks | None = None,
+    ) -> AsyncIterator[ChatChunk]:
+        """An async iterator of canonical chunks; closing it cancels the upstream call.
+
+        The payload is built (and transformed) now; nothing is sent before the
+        first chunk is asked for. The vendor's own iterator is returned, never
+        wrapped: without hooks, a vendor whose events are canonical costs nothing
+        per chunk beyond its own work.
+        """
+        payload = self.transform_request(
+            self.vendor_payload(route, request, ctx, stream=True), hooks
+        )
+        decode = self.stream_decoder(route, ctx)
+        if hooks is not None:
+            decode = _transformed(hooks.event, decode)
+        return self.send_stream(route, payload, ctx, decode)
+
+    @staticmethod
+    def transform_request(payload: dict[str, Any], hooks: VendorHooks | None) -> dict[str, Any]:
+        """The one point a vendor payload meets the route's request transform
+        (chat calls above, and vendor calls outside chat such as ComfyUI's prompts)."""
+        return payload if hooks is None else hooks.request(payload)
+
+    # ---- the vendor steps -----------------------------------------------------------------
 
     @abstractmethod
-    def stream(
-        self, route: Route, request: ChatRequest, ctx: CallContext
+    def vendor_payload(
+        self, route: Route, request: ChatRequest, ctx: CallContext, *, stream: bool
+    ) -> dict[str, Any]:
+        """The vendor-shaped body for this request (before the request transform)."""
+
+    @abstractmethod
+    async def send(self, route: Route, payload: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+        """Send a (transformed) payload; the vendor's reply, parsed and checked."""
+
+    def decode_reply(self, route: Route, reply: dict[str, Any], ctx: CallContext) -> ChatResponse:
+        """The canonical response for a (transformed) vendor reply; as is by default."""
+        return reply  # type: ignore[return-value]
+
+    def stream_decoder(self, route: Route, ctx: CallContext) -> EventDecoder | None:
+        """A fresh decoder for one stream, or None when the vendor's events already
+        are canonical chunks (the default)."""
+        return None
+
+    @abstractmethod
+    def send_stream(
+        self,
+        route: Route,
+        payload: dict[str, Any],
+        ctx: CallContext,
+        decode: EventDecoder | None,
     ) -> AsyncIterator[ChatChunk]:
-        """An async generator of canonical chunks; closing it cancels the upstream call."""
+        """Send a (transformed) payload and yield `decode(event)` for each vendor event,
+        or each event itself when `decode` is None (canonical events and no transform).
+
+        `decode` already applies the route's event transform, so every event must
+        go through it; the iterator ends when the vendor's stream does.
+        """
+
+    # ---- optional -------------------------------------------------------------------------
 
     async def count_tokens(self, route: Route, request: ChatRequest, ctx: CallContext) -> int:
         """Prompt tokens of a request; the gateway's tokenizer unless the vendor can count."""
@@ -59,6 +155,25 @@ class Adapter(ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release vendor-specific resources (the shared HTTP session is not the adapter's)."""
+
+
+def _transformed(
+    event_hook: Callable[[dict[str, Any]], dict[str, Any] | None], decode: EventDecoder | None
+) -> EventDecoder:
+    """`decode` behind the route's event transform (a dropped event yields nothing)."""
+    if decode is None:
+
+        def transformed(event: dict[str, Any]) -> Iterable[ChatChunk]:
+            kept = event_hook(event)
+            return () if kept is None else (kept,)  # type: ignore[return-value]
+
+    else:
+
+        def transformed(event: dict[str, Any]) -> Iterable[ChatChunk]:
+            kept = event_hook(event)
+            return () if kept is None else decode(kept)
+
+    return transformed
 
 
 def timeout_for(route: Route, ctx: CallContext, default: Timeouts) -> Timeouts:

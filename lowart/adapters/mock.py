@@ -16,15 +16,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from lowart.accounting import count_prompt_tokens, count_text
-from lowart.adapters.base import Adapter
-from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route
+from lowart.adapters.base import Adapter, EventDecoder
+from lowart.types import CallContext, ChatChunk, ChatRequest, Route
 
 __all__ = ["MockAdapter"]
 
 _WORDS = re.compile(r"\S+\s*")
 
 
-def _last_user_text(request: ChatRequest) -> str:
+def _last_user_text(request: dict[str, Any]) -> str:
     for message in reversed(request.get("messages") or []):
         if isinstance(message, dict) and message.get("role") == "user":
             content = message.get("content")
@@ -39,7 +39,7 @@ def _last_user_text(request: ChatRequest) -> str:
     return ""
 
 
-def _reply_words(route: Route, request: ChatRequest) -> tuple[list[str], str]:
+def _reply_words(route: Route, request: dict[str, Any]) -> tuple[list[str], str]:
     """The words of the answer and the finish reason, after max_tokens truncation."""
     text = route.options.get("reply")
     if not text:
@@ -56,7 +56,7 @@ def _reply_words(route: Route, request: ChatRequest) -> tuple[list[str], str]:
     return words, "stop"
 
 
-def _usage(route: Route, request: ChatRequest, text: str) -> dict[str, int]:
+def _usage(route: Route, request: dict[str, Any], text: str) -> dict[str, int]:
     prompt = count_prompt_tokens(request, route.upstream_model)
     completion = count_text(text, route.upstream_model)
     return {
@@ -69,13 +69,16 @@ def _usage(route: Route, request: ChatRequest, text: str) -> dict[str, int]:
 class MockAdapter(Adapter):
     vendor = "mock"
 
-    async def complete(self, route: Route, request: ChatRequest, ctx: CallContext) -> ChatResponse:
-        payload: dict[str, Any] = {**request, "model": route.upstream_model}
-        if ctx.hooks is not None:
-            payload = ctx.hooks.request(payload)
+    def vendor_payload(
+        self, route: Route, request: ChatRequest, ctx: CallContext, *, stream: bool
+    ) -> dict[str, Any]:
+        return {**request, "model": route.upstream_model}
+
+    async def send(self, route: Route, payload: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+        """The mock's "upstream": the answer to the (transformed) payload."""
         words, finish = _reply_words(route, payload)
         text = "".join(words)
-        response: dict[str, Any] = {
+        return {
             "id": f"chatcmpl-{uuid.uuid4().hex}",
             "object": "chat.completion",
             "created": int(time.time()),
@@ -90,16 +93,14 @@ class MockAdapter(Adapter):
             ],
             "usage": _usage(route, payload, text),
         }
-        if ctx.hooks is not None:
-            response = ctx.hooks.response(response)
-        return response
 
-    async def stream(
-        self, route: Route, request: ChatRequest, ctx: CallContext
+    async def send_stream(
+        self,
+        route: Route,
+        payload: dict[str, Any],
+        ctx: CallContext,
+        decode: EventDecoder | None,
     ) -> AsyncIterator[ChatChunk]:
-        payload: dict[str, Any] = {**request, "model": route.upstream_model}
-        if ctx.hooks is not None:
-            payload = ctx.hooks.request(payload)
         words, finish = _reply_words(route, payload)
         delay = float(route.options.get("delay", 0))
         base = {
@@ -120,14 +121,15 @@ class MockAdapter(Adapter):
                 "logprobs": None,
                 "finish_reason": finish if last else None,
             }
-            chunk = self._emit(ctx, {**base, "choices": [choice], "usage": None})
-            if chunk is not None:
+            event: Any = {**base, "choices": [choice], "usage": None}
+            if decode is None:
+                yield event
+            else:
+                for chunk in decode(event):
+                    yield chunk
+        event = {**base, "choices": [], "usage": _usage(route, payload, "".join(words))}
+        if decode is None:
+            yield event
+        else:
+            for chunk in decode(event):
                 yield chunk
-        usage_chunk = {**base, "choices": [], "usage": _usage(route, payload, "".join(words))}
-        chunk = self._emit(ctx, usage_chunk)
-        if chunk is not None:
-            yield chunk
-
-    @staticmethod
-    def _emit(ctx: CallContext, chunk: dict[str, Any]) -> dict[str, Any] | None:
-        return ctx.hooks.event(chunk) if ctx.hooks is not None else chunk

@@ -14,12 +14,13 @@ import orjson
 
 from lowart.adapters.base import (
     Adapter,
+    EventDecoder,
     timeout_for,
     translate_transport_error,
     upstream_error_from_body,
 )
 from lowart.errors import GatewayError, ProviderKeyMissing, UpstreamError
-from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route
+from lowart.types import CallContext, ChatChunk, ChatRequest, Route
 from lowart.upstream import SSEParser, Timeouts, TransportError, UpstreamClient
 
 __all__ = ["OpenAIAdapter"]
@@ -50,9 +51,8 @@ class OpenAIAdapter(Adapter):
             raise ProviderKeyMissing(route.name, route.api_key_env)
         return headers
 
-    @staticmethod
-    def _payload(
-        route: Route, request: ChatRequest, ctx: CallContext, stream: bool
+    def vendor_payload(
+        self, route: Route, request: ChatRequest, ctx: CallContext, *, stream: bool
     ) -> dict[str, Any]:
         payload: dict[str, Any] = dict(request)
         payload["model"] = route.upstream_model
@@ -65,12 +65,9 @@ class OpenAIAdapter(Adapter):
         else:
             payload.pop("stream", None)
             payload.pop("stream_options", None)
-        if ctx.hooks is not None:
-            payload = ctx.hooks.request(payload)
         return payload
 
-    async def complete(self, route: Route, request: ChatRequest, ctx: CallContext) -> ChatResponse:
-        payload = self._payload(route, request, ctx, stream=False)
+    async def send(self, route: Route, payload: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
         try:
             async with self._client.post(
                 self._url(route),
@@ -90,14 +87,15 @@ class OpenAIAdapter(Adapter):
             raise UpstreamError(f"Upstream for model '{route.name}' sent invalid JSON.") from exc
         if not isinstance(data, dict) or "choices" not in data:
             raise UpstreamError(f"Upstream for model '{route.name}' sent an unexpected reply.")
-        if ctx.hooks is not None:
-            data = ctx.hooks.response(data)
         return data
 
-    async def stream(
-        self, route: Route, request: ChatRequest, ctx: CallContext
+    async def send_stream(
+        self,
+        route: Route,
+        payload: dict[str, Any],
+        ctx: CallContext,
+        decode: EventDecoder | None,
     ) -> AsyncIterator[ChatChunk]:
-        payload = self._payload(route, request, ctx, stream=True)
         try:
             async with self._client.post(
                 self._url(route),
@@ -116,12 +114,12 @@ class OpenAIAdapter(Adapter):
                         if data == b"[DONE]":
                             await resp.finish()
                             return
-                        chunk = _parse_chunk(route, data)
-                        if ctx.hooks is not None:
-                            chunk = ctx.hooks.event(chunk)
-                            if chunk is None:
-                                continue
-                        yield chunk
+                        chunk: Any = _parse_chunk(route, data)  # canonical already
+                        if decode is None:
+                            yield chunk
+                        else:
+                            for decoded in decode(chunk):
+                                yield decoded
                     if raw is None:
                         return
         except GatewayError:
@@ -130,7 +128,7 @@ class OpenAIAdapter(Adapter):
             raise translate_transport_error(route, exc) from exc
 
 
-def _parse_chunk(route: Route, data: bytes) -> ChatChunk:
+def _parse_chunk(route: Route, data: bytes) -> dict[str, Any]:
     try:
         chunk = orjson.loads(data)
     except orjson.JSONDecodeError as exc:

@@ -167,13 +167,15 @@ class Router:
     async def complete(
         self, plan: list[Route], request: ChatRequest, ctx: CallContext, trail: Trail
     ) -> tuple[Route, ChatResponse]:
-        async def attempt(route: Route, policy: Policy, ticket: Ticket) -> ChatResponse:
+        async def attempt(
+            route: Route, policy: Policy, ticket: Ticket, hooks: VendorHooks | None
+        ) -> ChatResponse:
             adapter = self._adapter_for(route)
             limit = _min(policy.first_byte_timeout, policy.total_timeout)
             if limit is None:  # the common case skips the timer entirely
-                return await adapter.complete(route, request, ctx)
+                return await adapter.complete(route, request, ctx, hooks)
             async with asyncio.timeout(limit):
-                return await adapter.complete(route, request, ctx)
+                return await adapter.complete(route, request, ctx, hooks)
 
         route, ticket, response = await self._run(plan, ctx, trail, attempt)
         ticket.success()
@@ -184,12 +186,14 @@ class Router:
     ) -> OpenedStream:
         loop = asyncio.get_running_loop()
 
-        async def attempt(route: Route, policy: Policy, ticket: Ticket) -> OpenedStream:
+        async def attempt(
+            route: Route, policy: Policy, ticket: Ticket, hooks: VendorHooks | None
+        ) -> OpenedStream:
             adapter = self._adapter_for(route)
             started = loop.time()
             deadline = started + policy.total_timeout if policy.total_timeout else None
             first_by = started + policy.first_byte_timeout if policy.first_byte_timeout else None
-            upstream = adapter.stream(route, request, ctx)
+            upstream = adapter.stream(route, request, ctx, hooks)
             first_deadline = _min(first_by, deadline)
             try:
                 if first_deadline is None:
@@ -222,7 +226,7 @@ class Router:
         plan: list[Route],
         ctx: CallContext,
         trail: Trail,
-        attempt: Callable[[Route, Policy, Ticket], Awaitable[T]],
+        attempt: Callable[[Route, Policy, Ticket, VendorHooks | None], Awaitable[T]],
     ) -> tuple[Route, Ticket, T]:
         last: GatewayError | None = None
         for route in plan:
@@ -233,10 +237,10 @@ class Router:
                 if ticket is None:
                     trail.note(route, "circuit_open")
                     break
-                if self._hooks_for is not None:
-                    ctx.hooks = self._hooks_for(route, ctx)
+                # Per attempt: a fallback runs its own route's script.
+                hooks = self._hooks_for(route, ctx) if self._hooks_for is not None else None
                 try:
-                    result = await attempt(route, policy, ticket)
+                    result = await attempt(route, policy, ticket, hooks)
                 except TimeoutError:
                     error: GatewayError = UpstreamTimeout(
                         f"Upstream for model '{route.name}' timed out."

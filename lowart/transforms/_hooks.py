@@ -1,4 +1,4 @@
-"""A compiled script applied to one request: the `VendorHooks` the adapters call."""
+"""A compiled script applied to one call: the `VendorHooks` the adapter base class applies."""
 
 from __future__ import annotations
 
@@ -30,10 +30,13 @@ def run_phase(script: CompiledScript, phase: str, payload: dict[str, Any], ctx: 
 
 
 class ScriptHooks:
-    """The script version this request started with, and its read-only `ctx`.
+    """The script version this attempt started with, and its read-only `ctx`.
 
-    The hooks object is made once per request (Gateway._begin), so a script
-    updated mid-stream does not change the rest of this stream.
+    `ScriptRegistry.hooks_for` makes one per attempt: the Router asks for it
+    before each try of a deployment (so a fallback runs its own route's script)
+    and passes it to the adapter's `complete`/`stream`; the image engine asks for
+    one per generation (`Gateway.vendor_hooks`). A stream keeps the object it
+    started with, so a script updated mid-stream does not change the rest of it.
     """
 
     __slots__ = ("_ctx", "_fields", "_route", "_script")

@@ -10,7 +10,6 @@ from lowart.translate._anthropic_request import (
     openai_request_to_anthropic,
 )
 from lowart.translate._anthropic_response import (
-    NATIVE_KEY,
     anthropic_error_status,
     anthropic_response_to_openai,
     anthropic_usage_to_openai,
@@ -21,7 +20,6 @@ from lowart.translate._anthropic_stream import AnthropicToOpenAIStream, OpenAITo
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
-    "NATIVE_KEY",
     "AnthropicToOpenAIStream",
     "OpenAIToAnthropicStream",
     "anthropic_error_status",

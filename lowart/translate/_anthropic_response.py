@@ -16,7 +16,6 @@ import uuid
 from typing import Any
 
 __all__ = [
-    "NATIVE_KEY",
     "anthropic_error_status",
     "anthropic_response_to_openai",
     "anthropic_usage_to_openai",
@@ -26,10 +25,6 @@ __all__ = [
     "openai_usage_to_anthropic",
     "stop_reason_to_openai",
 ]
-
-# Where the Anthropic adapter leaves the upstream's own reply (or stream events) on a
-# canonical response or chunk when the caller spoke Anthropic's protocol itself.
-NATIVE_KEY = "_anthropic_native"
 
 _STOP_TO_FINISH = {
     "end_turn": "stop",

@@ -47,15 +47,15 @@ def _route(fake) -> Route:
 
 async def _call(fake, stream: bool) -> tuple[RecordingHooks, Any]:
     hooks = RecordingHooks()
-    ctx = CallContext(request_id="r1", interface="http", hooks=hooks)
+    ctx = CallContext(request_id="r1", interface="http")
     request = {"model": "claude", "messages": [{"role": "user", "content": "hi there"}]}
     client = UpstreamClient(timeouts=Timeouts(total=10))
     adapter = AnthropicAdapter(client)
     try:
         if stream:
-            result = [chunk async for chunk in adapter.stream(_route(fake), request, ctx)]
+            result = [chunk async for chunk in adapter.stream(_route(fake), request, ctx, hooks)]
         else:
-            result = await adapter.complete(_route(fake), request, ctx)
+            result = await adapter.complete(_route(fake), request, ctx, hooks)
     finally:
         await client.close()
     return hooks, result

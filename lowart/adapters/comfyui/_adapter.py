@@ -22,12 +22,12 @@ import aiohttp
 import orjson
 
 from lowart.adapters._image import ImageAdapter
-from lowart.adapters.base import translate_transport_error
+from lowart.adapters.base import EventDecoder, translate_transport_error
 from lowart.adapters.comfyui._errors import PromptLost, execution_failure, rejected_prompt
 from lowart.adapters.comfyui._events import Finished, ImageRef, Progress, PromptTracker
 from lowart.adapters.comfyui._workflow import apply_bindings
 from lowart.errors import InvalidRequest, UpstreamError, UpstreamTimeout
-from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route, VendorHooks
+from lowart.types import CallContext, ChatChunk, ChatRequest, Route, VendorHooks
 
 __all__ = ["ComfyUIAdapter", "GenerationEvent"]
 
@@ -57,16 +57,24 @@ class ComfyUIAdapter(ImageAdapter):
         self._poll_interval = poll_interval
         self._heartbeat = heartbeat
 
-    # ---- chat entry points: image routes are served by the image engine -------------
+    # ---- chat vendor steps: image routes are served by the image engine ---------------
 
-    async def complete(self, route: Route, request: ChatRequest, ctx: CallContext) -> ChatResponse:
-        raise InvalidRequest(f"Model '{route.name}' generates images; no image engine is running.")
+    def vendor_payload(
+        self, route: Route, request: ChatRequest, ctx: CallContext, *, stream: bool
+    ) -> dict[str, Any]:
+        raise _no_chat(route)
 
-    async def stream(
-        self, route: Route, request: ChatRequest, ctx: CallContext
+    async def send(self, route: Route, payload: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+        raise _no_chat(route)
+
+    def send_stream(
+        self,
+        route: Route,
+        payload: dict[str, Any],
+        ctx: CallContext,
+        decode: EventDecoder | None,
     ) -> AsyncIterator[ChatChunk]:
-        raise InvalidRequest(f"Model '{route.name}' generates images; no image engine is running.")
-        yield  # pragma: no cover - makes this an async generator
+        raise _no_chat(route)
 
     # ---- image generation -----------------------------------------------------------
 
@@ -97,9 +105,7 @@ class ComfyUIAdapter(ImageAdapter):
                 "client_id": client_id,
                 "prompt_id": prompt_id,
             }
-            if hooks is not None:
-                payload = hooks.request(payload)
-            await self._submit(route, payload)
+            await self._submit(route, self.transform_request(payload, hooks))
             yield Progress(
                 state="queued", queue_position=await self._position_hint(route, prompt_id)
             )
@@ -379,6 +385,10 @@ def _result(route: Route, entry: dict[str, Any]) -> Finished:
             code="no_output",
         )
     return Finished(tuple(saved))
+
+
+def _no_chat(route: Route) -> InvalidRequest:
+    return InvalidRequest(f"Model '{route.name}' generates images; no image engine is running.")
 
 
 def _lost(route: Route, prompt_id: str) -> PromptLost:

@@ -18,8 +18,8 @@ from aiohttp import web
 from lowart.frontends._web import ANTHROPIC, call_context, presented_key, read_json, speaks
 from lowart.frontends.http._anthropic_sse import relay_anthropic_stream
 from lowart.frontends.http._state import GATEWAY
-from lowart.translate import NATIVE_KEY, anthropic_request_to_openai, openai_response_to_anthropic
-from lowart.types import Passthrough
+from lowart.translate import anthropic_request_to_openai, openai_response_to_anthropic
+from lowart.types import ChatResponse, Passthrough
 
 __all__ = ["routes"]
 
@@ -54,8 +54,8 @@ def _passthrough(request: web.Request, body: dict[str, Any]) -> Passthrough:
     return Passthrough("anthropic", body, {"anthropic-beta": beta} if beta else {})
 
 
-def _message_reply(response: dict[str, Any]) -> dict[str, Any]:
-    native = response.pop(NATIVE_KEY, None)
+def _message_reply(response: ChatResponse) -> dict[str, Any]:
+    native = response.pop("lowart_anthropic_message", None)
     if native is None:
         return openai_response_to_anthropic(response)
     return {**native, "model": response["model"]}

@@ -11,7 +11,7 @@ from aiohttp import web
 from lowart.errors import GatewayError
 from lowart.frontends.http._coalesce import CLIENT_GONE, EventSender
 from lowart.frontends.http._sse import event_stream_response
-from lowart.translate import NATIVE_KEY, OpenAIToAnthropicStream
+from lowart.translate import OpenAIToAnthropicStream
 from lowart.types import ChunkStream
 
 __all__ = ["relay_anthropic_stream"]
@@ -50,9 +50,9 @@ async def relay_anthropic_stream(
             while True:
                 chunk = await sender.next(chunks)
                 if native is None:
-                    native = NATIVE_KEY in chunk
+                    native = "lowart_anthropic_events" in chunk
                 if native:
-                    events = [_renamed(e, name) for e in chunk.get(NATIVE_KEY) or ()]
+                    events = [_renamed(e, name) for e in chunk.get("lowart_anthropic_events") or ()]
                 else:
                     events = converter.feed(chunk)
                 backlog = False
