@@ -6,9 +6,10 @@ upstream's to judge (its 400 is passed on), so new vendor fields keep working.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from lowart.errors import InvalidRequest
+from lowart.types import ChatRequest
 
 __all__ = ["validate_chat_request"]
 
@@ -17,7 +18,7 @@ _INT_FIELDS = ("max_tokens", "max_completion_tokens", "n", "seed")
 _NUMBER_FIELDS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
 
 
-def validate_chat_request(body: Any) -> dict[str, Any]:
+def validate_chat_request(body: Any) -> ChatRequest:
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.")
     model = body.get("model")
@@ -45,7 +46,7 @@ def validate_chat_request(body: Any) -> dict[str, Any]:
         value = body.get(name)
         if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
             raise InvalidRequest(f"'{name}' must be a number.", param=name)
-    return body
+    return cast(ChatRequest, body)  # checked above: the fields the engine reads
 
 
 def _validate_message(index: int, message: Any) -> None:

@@ -17,7 +17,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
@@ -87,7 +87,6 @@ class Gateway:
         self.models = models
         self._adapters = adapters
         self._usage = usage
-        self._hooks_for = hooks_for
         self._images = images  # None: this gateway makes no images (no image engine)
         self.breakers = breakers or Breakers()
         # Deployments, fallbacks, retries, breakers and timeouts: see lowart.routing.
@@ -118,9 +117,6 @@ class Gateway:
                 f"Model '{route.name}' names vendor '{route.vendor}', which is not available."
             )
         return adapter
-
-    def vendor_hooks(self, route: Route, ctx: CallContext) -> VendorHooks | None:
-        return self._hooks_for(route, ctx) if self._hooks_for is not None else None
 
     def _named_route(self, body: Any) -> Route | None:
         """The route a chat body names, resolved once for both checks that need it
@@ -348,15 +344,11 @@ class Gateway:
         job = await engine.create_job(principal, route, params, ctx)
         trail = Trail(route.name)
 
-        async def attempt(candidate: Route, _policy: Policy, _ticket: Ticket) -> None:
-            await engine.submit(
-                job,
-                candidate,
-                self._image_adapter(candidate),
-                params,
-                hooks=self.vendor_hooks(candidate, ctx),
-                listener=listener,
-            )
+        async def attempt(
+            candidate: Route, _policy: Policy, _ticket: Ticket, hooks: VendorHooks | None
+        ) -> None:
+            adapter = self._image_adapter(candidate)
+            await engine.submit(job, candidate, adapter, params, hooks=hooks, listener=listener)
 
         try:
             served, ticket, _ = await self.router.run(plan, ctx, trail, attempt)
@@ -522,7 +514,7 @@ class ChatStream:
     def route(self) -> Route:
         return self._call.route
 
-    def __aiter__(self) -> AsyncIterator[ChatChunk]:
+    def __aiter__(self) -> AsyncGenerator[ChatChunk]:
         return self._iterator
 
     async def __aenter__(self) -> ChatStream:
@@ -548,7 +540,7 @@ class ChatStream:
                 f"Upstream for model '{self._call.route.name}' exceeded its total timeout."
             ) from exc
 
-    async def _chunks(self) -> AsyncIterator[ChatChunk]:
+    async def _chunks(self) -> AsyncGenerator[ChatChunk]:
         call, meter, name = self._call, self._meter, self._call.route.name
         include_usage = self._include_usage
         # Without a total timeout, the upstream's own awaitable: no coroutine per chunk.

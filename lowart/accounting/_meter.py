@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lowart.accounting._tokens import count_prompt_tokens, count_text
-from lowart.types import ChatChunk
+from lowart.types import ChatChunk, ChatRequest
 
 __all__ = ["StreamMeter"]
 
@@ -24,7 +24,7 @@ __all__ = ["StreamMeter"]
 class StreamMeter:
     __slots__ = ("_model", "_pieces", "_prompt_usage", "_request", "upstream_usage")
 
-    def __init__(self, request: dict[str, Any], model: str) -> None:
+    def __init__(self, request: ChatRequest, model: str) -> None:
         self._request = request
         self._model = model
         self._pieces: list[str] = []

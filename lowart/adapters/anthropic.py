@@ -259,7 +259,8 @@ def _upstream_error(
 
 
 def _stream_error(route: Route, event: dict[str, Any]) -> UpstreamError:
-    error = event.get("error") if isinstance(event.get("error"), dict) else {}
+    raw = event.get("error")
+    error: dict[str, Any] = raw if isinstance(raw, dict) else {}
     error_type = error.get("type")
     message = error.get("message") or error_type or "unknown error"
     return _keep_type(

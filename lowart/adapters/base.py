@@ -205,8 +205,9 @@ def _message_from_body(body: bytes) -> str:
                 return str(message)[:2000]
         elif isinstance(error, str):
             return error[:2000]
-        if isinstance(parsed.get("detail"), str):
-            return parsed["detail"][:2000]
+        detail = parsed.get("detail")
+        if isinstance(detail, str):
+            return detail[:2000]
     return body.decode("utf-8", "replace")[:500]
 
 

@@ -12,6 +12,7 @@ import base64
 import binascii
 import random
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -77,7 +78,7 @@ class InputImage:
         return cls(data, kind)
 
 
-def _int(body: dict[str, Any], name: str, low: int, high: int) -> int | None:
+def _int(body: Mapping[str, Any], name: str, low: int, high: int) -> int | None:
     value = body.get(name)
     if value is None:
         return None
@@ -86,7 +87,7 @@ def _int(body: dict[str, Any], name: str, low: int, high: int) -> int | None:
     return value
 
 
-def _common(body: dict[str, Any], prompt: str) -> dict[str, Any]:
+def _common(body: Mapping[str, Any], prompt: str) -> dict[str, Any]:
     size = body.get("size")
     parsed_size = None
     if size is not None and size != "auto":
@@ -155,7 +156,7 @@ def params_from_chat(body: Any) -> ImageParams:
     )
 
 
-def _last_user_message(messages: list[dict[str, Any]]) -> dict[str, Any]:
+def _last_user_message(messages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     for message in reversed(messages):
         if message.get("role") == "user":
             return dict(message)

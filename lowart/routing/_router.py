@@ -66,7 +66,7 @@ def backoff_delay(
 ) -> float | None:
     """Seconds before attempt `attempt + 1`, or None to move on to the next candidate."""
     base = min(policy.retry_backoff_max, policy.retry_backoff * (2**attempt))
-    delay = base * (0.5 + rnd() / 2)  # jitter keeps retrying clients from marching in step
+    delay: float = base * (0.5 + rnd() / 2)  # jitter keeps retrying clients from marching in step
     if retry_after is not None:
         if retry_after > policy.max_retry_wait:
             return None
@@ -177,7 +177,7 @@ class Router:
             async with asyncio.timeout(limit):
                 return await adapter.complete(route, request, ctx, hooks)
 
-        route, ticket, response = await self._run(plan, ctx, trail, attempt)
+        route, ticket, response = await self.run(plan, ctx, trail, attempt)
         ticket.success()
         return route, response
 
@@ -206,7 +206,7 @@ class Router:
                 raise
             return OpenedStream(route, upstream, first, ticket, deadline)
 
-        _, _, opened = await self._run(plan, ctx, trail, attempt)
+        _, _, opened = await self.run(plan, ctx, trail, attempt)
         return opened
 
     async def run(
@@ -214,20 +214,12 @@ class Router:
         plan: list[Route],
         ctx: CallContext,
         trail: Trail,
-        attempt: Callable[[Route, Policy, Ticket], Awaitable[T]],
-    ) -> tuple[Route, Ticket, T]:
-        """Run any kind of call over a plan (image submissions use it): `attempt` is
-        tried per deployment with retries and fallbacks; the caller settles the ticket
-        of the attempt that succeeded."""
-        return await self._run(plan, ctx, trail, attempt)
-
-    async def _run(
-        self,
-        plan: list[Route],
-        ctx: CallContext,
-        trail: Trail,
         attempt: Callable[[Route, Policy, Ticket, VendorHooks | None], Awaitable[T]],
     ) -> tuple[Route, Ticket, T]:
+        """Run one call over a plan, whatever its kind (chat, stream, image submission):
+        `attempt` gets each deployment in turn, with its policy, its breaker's ticket and
+        its route's transforms, under the retries and fallbacks; the caller settles the
+        ticket of the attempt that succeeded."""
         last: GatewayError | None = None
         for route in plan:
             policy = self._policy_for(route)

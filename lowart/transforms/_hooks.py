@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NoReturn
 
 from lowart.errors import TransformFailed
 from lowart.transforms._script import SKIPPED, CompiledScript, ScriptError
@@ -34,9 +34,10 @@ class ScriptHooks:
 
     `ScriptRegistry.hooks_for` makes one per attempt: the Router asks for it
     before each try of a deployment (so a fallback runs its own route's script)
-    and passes it to the adapter's `complete`/`stream`; the image engine asks for
-    one per generation (`Gateway.vendor_hooks`). A stream keeps the object it
-    started with, so a script updated mid-stream does not change the rest of it.
+    and passes it to the adapter's `complete`/`stream`, or to the image engine for
+    each attempt to hand a job to a deployment (the same `Router.run`). A stream
+    keeps the object it started with, so a script updated mid-stream does not
+    change the rest of it.
     """
 
     __slots__ = ("_ctx", "_fields", "_route", "_script")
@@ -47,14 +48,18 @@ class ScriptHooks:
         self._fields = fields
         self._ctx: Any = None
 
+    # `run_phase` checked the shape: an object, or nil only for a chunk.
     def request(self, payload: dict[str, Any]) -> dict[str, Any]:
-        return self._run("request", payload)
+        result: dict[str, Any] = self._run("request", payload)
+        return result
 
     def response(self, payload: dict[str, Any]) -> dict[str, Any]:
-        return self._run("response", payload)
+        result: dict[str, Any] = self._run("response", payload)
+        return result
 
     def event(self, event: dict[str, Any]) -> dict[str, Any] | None:
-        return self._run("chunk", event)
+        result: dict[str, Any] | None = self._run("chunk", event)
+        return result
 
     def _run(self, phase: str, payload: dict[str, Any]) -> Any:
         if phase not in self._script.phases:
@@ -79,14 +84,14 @@ class FailedHooks:
         self._route = route
         self._message = message
 
-    def _fail(self) -> Any:
+    def _fail(self) -> NoReturn:
         raise TransformFailed(f"The script of model '{self._route}' {self._message}")
 
     def request(self, payload: dict[str, Any]) -> dict[str, Any]:
-        return self._fail()
+        self._fail()
 
     def response(self, payload: dict[str, Any]) -> dict[str, Any]:
-        return self._fail()
+        self._fail()
 
     def event(self, event: dict[str, Any]) -> dict[str, Any] | None:
-        return self._fail()
+        self._fail()

@@ -13,7 +13,10 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
+
+from lowart.types import ChatResponse
 
 __all__ = [
     "anthropic_error_status",
@@ -91,7 +94,7 @@ def anthropic_usage_to_openai(usage: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def openai_usage_to_anthropic(usage: dict[str, Any] | None) -> dict[str, Any]:
+def openai_usage_to_anthropic(usage: Mapping[str, Any] | None) -> dict[str, Any]:
     usage = usage or {}
     read = int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
     creation = int(usage.get("cache_creation_input_tokens") or 0)
@@ -151,7 +154,7 @@ def anthropic_response_to_openai(message: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def openai_response_to_anthropic(response: dict[str, Any]) -> dict[str, Any]:
+def openai_response_to_anthropic(response: ChatResponse) -> dict[str, Any]:
     """A Messages API reply for a canonical chat completion (first choice)."""
     choices = response.get("choices") or [{}]
     choice = choices[0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from lowart.translate._anthropic_response import (
@@ -19,6 +20,7 @@ from lowart.translate._anthropic_response import (
     openai_usage_to_anthropic,
     stop_reason_to_openai,
 )
+from lowart.types import ChatChunk
 
 __all__ = ["AnthropicToOpenAIStream", "OpenAIToAnthropicStream"]
 
@@ -134,9 +136,9 @@ class OpenAIToAnthropicStream:
         self._open: tuple[str, int] | None = None  # ("text", block) or ("tool", openai index)
         self._tool_blocks: dict[int, int] = {}
         self._finish: str | None = None
-        self._usage: dict[str, Any] | None = None
+        self._usage: Mapping[str, Any] | None = None
 
-    def feed(self, chunk: dict[str, Any]) -> list[dict[str, Any]]:
+    def feed(self, chunk: ChatChunk) -> list[dict[str, Any]]:
         events = self._start(chunk)
         if chunk.get("usage"):
             self._usage = chunk["usage"]
@@ -168,7 +170,7 @@ class OpenAIToAnthropicStream:
         events.append({"type": "message_stop"})
         return events
 
-    def _start(self, chunk: dict[str, Any]) -> list[dict[str, Any]]:
+    def _start(self, chunk: ChatChunk) -> list[dict[str, Any]]:
         if self._started:
             return []
         self._started = True
