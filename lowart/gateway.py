@@ -166,9 +166,9 @@ class Gateway:
     async def count_tokens(self, principal: Principal, body: Any, ctx: CallContext) -> int:
         """Prompt tokens a request would use on its route (no upstream call is billed)."""
         request = validate_chat_request(body)
-        ctx.key_name = principal.name
+        ctx.attribute(principal.name)
         route = self.route_for(principal, request["model"])
-        ctx.route = route.name
+        ctx.attribute(principal.name, route.name)
         await ensure_loaded(route.upstream_model)
         return await self.adapter_for(route).count_tokens(route, request, ctx)
 
@@ -176,12 +176,12 @@ class Gateway:
         self, principal: Principal, body: Any, ctx: CallContext, named: Route | None
     ) -> _Call:
         request = validate_chat_request(body)
-        ctx.key_name = principal.name
+        ctx.attribute(principal.name)
         if named is None:
             route = self.route_for(principal, request["model"])  # raises: no such model
         else:
             route = self._permitted(principal, named)
-        ctx.route = route.name
+        ctx.attribute(principal.name, route.name)
         plan = self.router.plan(route.name)
         for candidate in plan:  # any of them may have to count tokens
             await ensure_loaded(candidate.upstream_model)
@@ -333,9 +333,9 @@ class Gateway:
         The job ends with exactly one usage record, however the attempts went.
         """
         engine = self._image_engine()
-        ctx.key_name = principal.name
+        ctx.attribute(principal.name)
         route = self.route_for(principal, params.model)
-        ctx.route = route.name
+        ctx.attribute(principal.name, route.name)
         adapter = self._image_adapter(route)
         plan = self.router.plan(route.name)
         # Image calls count no tokens: the key's request rate is what they spend.
@@ -359,7 +359,7 @@ class Gateway:
             await asyncio.shield(engine.cancel_by_id(job["id"]))
             raise
         ticket.success()
-        ctx.route = served.name
+        ctx.attribute(principal.name, served.name)
         return job, served
 
 
@@ -405,7 +405,7 @@ class _Call:
     def serve(self, route: Route) -> None:
         """The deployment that answered (a sibling or a fallback after failures)."""
         self.route = route
-        self.ctx.route = route.name
+        self.ctx.attribute(self.principal.name, route.name)
 
     def finish(
         self,
@@ -425,9 +425,7 @@ class _Call:
             self.route = self.trail.last  # a failed request is booked on what it tried last
         now = time.perf_counter()
         ctx = self.ctx
-        ctx.status = status
-        ctx.prompt_tokens = prompt
-        ctx.completion_tokens = completion
+        ctx.report(status, prompt, completion)
         cache_read = 0
         cache_creation = 0
         if upstream_usage:

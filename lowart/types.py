@@ -184,10 +184,19 @@ class Passthrough:
 
 @dataclass(slots=True)
 class CallContext:
-    """What one call carries through the engine; the frontend creates it.
+    """What one call carries through the engine, and what the engine reports back.
 
-    The gateway fills in who called, which route served it and what it cost,
-    so the frontend's access log line needs no second lookup.
+    Who writes what (each through its own method, so a write is easy to find):
+
+    - The frontend creates it with the request id, the interface, the caller's
+      deadline (`timeout`), how it reaches lowart (`base_url` / `base_url_from`)
+      and what it sent in a vendor's own protocol (`passthrough`). A handler that
+      learns the protocol after the shared middleware made the context says it
+      once with `speaking`.
+    - The engine (Gateway, image engine) reports who called and which route served
+      the call with `attribute`, and the outcome with `report`, so the frontend's
+      access log line needs no second lookup.
+    - Everything below the Gateway only reads it.
     """
 
     request_id: str
@@ -204,6 +213,30 @@ class CallContext:
     """What the caller sent in a vendor's own protocol; its frontend sets it, adapters read it."""
     base_url_from: Callable[[], str | None] | None = field(default=None, repr=False)
     """Works out `base_url` when first asked (see `caller_base_url`)."""
+
+    # ---- the frontend's ----------------------------------------------------------------
+
+    def speaking(self, interface: str, passthrough: Passthrough | None = None) -> None:
+        """The protocol this call really speaks (e.g. Anthropic's on the HTTP listener)."""
+        self.interface = interface
+        if passthrough is not None:
+            self.passthrough = passthrough
+
+    # ---- the engine's -------------------------------------------------------------------
+
+    def attribute(self, key_name: str | None, route: str | None = None) -> None:
+        """Who called and, once known, which route serves the call."""
+        self.key_name = key_name
+        if route is not None:
+            self.route = route
+
+    def report(self, status: str, prompt_tokens: int, completion_tokens: int) -> None:
+        """How the call ended and what it used (what its usage record says)."""
+        self.status = status
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
+
+    # ---- anyone's -----------------------------------------------------------------------
 
     def caller_base_url(self) -> str | None:
         """How the caller reaches lowart, worked out on first use.

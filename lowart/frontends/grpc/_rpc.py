@@ -60,11 +60,11 @@ def _new_context(context: Context) -> CallContext:
         if name == "x-request-id" and isinstance(value, str):
             presented = value
     request_id = new_request_id(presented)
-    ctx = CallContext(request_id=request_id, interface="grpc")
     remaining = context.time_remaining()
+    timeout = None
     if remaining is not None and remaining < 86_400:
-        ctx.timeout = max(remaining, 0.001)  # the upstream call gets the client's deadline
-    return ctx
+        timeout = max(remaining, 0.001)  # the upstream call gets the client's deadline
+    return CallContext(request_id=request_id, interface="grpc", timeout=timeout)
 
 
 def rpc(handler: Handler[S, R]) -> Method[S, R]:

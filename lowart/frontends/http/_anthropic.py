@@ -35,11 +35,11 @@ def _json(payload: object) -> web.Response:
 async def messages(request: web.Request) -> web.StreamResponse:
     gateway = request.app[GATEWAY]
     ctx = call_context(request)
-    ctx.interface = "anthropic"
+    ctx.speaking("anthropic")
     principal = await gateway.authenticate(presented_key(request))
     body = await read_json(request)
     canonical = anthropic_request_to_openai(body)
-    ctx.passthrough = _passthrough(request, body)
+    ctx.speaking("anthropic", _passthrough(request, body))
     if canonical.get("stream"):
         # message_delta must carry the usage, whatever the route's vendor
         canonical["stream_options"] = {"include_usage": True}
@@ -66,9 +66,9 @@ def _message_reply(response: ChatResponse) -> dict[str, Any]:
 async def count_tokens(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
     ctx = call_context(request)
-    ctx.interface = "anthropic"
+    ctx.speaking("anthropic")
     principal = await gateway.authenticate(presented_key(request))
     body = await read_json(request)
     canonical = anthropic_request_to_openai(body, require_max_tokens=False)
-    ctx.passthrough = _passthrough(request, body)
+    ctx.speaking("anthropic", _passthrough(request, body))
     return _json({"input_tokens": await gateway.count_tokens(principal, canonical, ctx)})

@@ -132,7 +132,7 @@ class McpHttpEndpoint:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         ctx = call_context(request)
-        ctx.interface = "mcp"
+        ctx.speaking("mcp")
         if not origin_allowed(request.headers.get("Origin"), self._allowed_origins):
             raise PermissionDenied(
                 f"Origin '{request.headers['Origin']}' may not use this MCP endpoint. "
@@ -145,7 +145,7 @@ class McpHttpEndpoint:
             refusal = error_response(exc)
             refusal.headers["WWW-Authenticate"] = 'Bearer realm="lowart"'
             return refusal
-        ctx.key_name = principal.name
+        ctx.attribute(principal.name)
         tag = self._session_tag(request.headers.get(MCP_SESSION_ID_HEADER))
         bridge = AsgiBridge(request, headers={"x-request-id": ctx.request_id})
         token = CURRENT_SESSION.set(tag)
