@@ -348,12 +348,14 @@ class Gateway:
             candidate: Route, _policy: Policy, _ticket: Ticket, hooks: VendorHooks | None
         ) -> None:
             adapter = self._image_adapter(candidate)
-            await engine.submit(job, candidate, adapter, params, hooks=hooks, listener=listener)
+            await engine.submit(
+                job, candidate, adapter, params, hooks=hooks, listener=listener, routing=trail.extra
+            )
 
         try:
             served, ticket, _ = await self.router.run(plan, ctx, trail, attempt)
         except GatewayError as exc:
-            await engine.fail(job, trail.last or route, exc)
+            await engine.fail(job, trail.last or route, exc, trail.extra)
             raise
         except asyncio.CancelledError:  # the caller left before any deployment took it
             await asyncio.shield(engine.cancel_by_id(job["id"]))

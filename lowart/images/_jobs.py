@@ -34,6 +34,8 @@ __all__ = ["ImageJobs", "JobEvent"]
 
 log = logging.getLogger("lowart.images")
 
+# What the routing of a job went through (attempts, fallbacks), for its usage record.
+RoutingNote = Callable[[], dict[str, Any] | None]
 # ("progress", Progress) while running, then ("done", (final job row, error or None)).
 JobEvent = tuple[str, Any]
 _PROGRESS_WRITE_SECONDS = 0.5
@@ -52,6 +54,7 @@ class _Live:
     last_write: float = 0.0
     last_node: str | None = None
     running: bool = False
+    routing: RoutingNote | None = None
 
 
 class ImageJobs:
@@ -96,6 +99,7 @@ class ImageJobs:
         *,
         hooks: VendorHooks | None = None,
         listener: asyncio.Queue[JobEvent] | None = None,
+        routing: RoutingNote | None = None,
     ) -> None:
         """One attempt to hand the job to `route`; returns once it was accepted.
 
@@ -115,6 +119,7 @@ class ImageJobs:
             route, workflow, prompt_id=job["prompt_id"], client_id=job["client_id"], hooks=hooks
         )
         live = self._watch(route, adapter, job, events, listener)
+        live.routing = routing
         try:
             await asyncio.shield(live.submitted)
         except asyncio.CancelledError:
@@ -123,9 +128,15 @@ class ImageJobs:
             await asyncio.shield(self._abandon(job, live))
             raise
 
-    async def fail(self, job: dict[str, Any], route: Route, error: GatewayError) -> None:
+    async def fail(
+        self,
+        job: dict[str, Any],
+        route: Route,
+        error: GatewayError,
+        routing: RoutingNote | None = None,
+    ) -> None:
         """No deployment took the job: it ends failed, with its one usage record."""
-        await self._finish(job, route, "failed", error=error)
+        await self._finish(job, route, "failed", error=error, routing=routing)
 
     async def _abandon(self, job: dict[str, Any], live: _Live) -> None:
         """Cancel a job once its prompt is on ComfyUI (cancelling earlier would miss it)."""
@@ -272,6 +283,7 @@ class ImageJobs:
         *,
         outputs: list[str] | None = None,
         error: GatewayError | None = None,
+        routing: RoutingNote | None = None,
     ) -> bool:
         """Write the final state once; the write that wins also emits the usage record."""
         finished_at = datetime.now(UTC)
@@ -289,7 +301,10 @@ class ImageJobs:
             error=error_json,
         )
         if won:
-            self._record(job, route, status, finished_at, len(outputs or ()), error)
+            if routing is None and (watching := self._live.get(job["id"])) is not None:
+                routing = watching.routing
+            note = routing() if routing is not None else None
+            self._record(job, route, status, finished_at, len(outputs or ()), error, note)
         final = await self.store.get(job["id"])
         live = self._live.get(job["id"])
         if live is not None:
@@ -306,6 +321,7 @@ class ImageJobs:
         finished_at: datetime,
         images: int,
         error: GatewayError | None,
+        routing: dict[str, Any] | None = None,
     ) -> None:
         duration_ms = max((finished_at - _aware(job["created_at"])).total_seconds() * 1000, 0.0)
         params = orjson.loads(job["params"]) if job.get("params") else {}
@@ -325,6 +341,7 @@ class ImageJobs:
                 latency_ms=duration_ms,
                 stream=bool(params.get("stream")),
                 extra={
+                    **(routing or {}),
                     "kind": "image_generation",
                     "job_id": job["id"],
                     "images": images,

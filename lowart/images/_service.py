@@ -22,7 +22,7 @@ from lowart.adapters import ImageAdapter
 from lowart.errors import GatewayError, JobCancelled, NotFound, UpstreamError
 from lowart.images._chat import ImageChatStream
 from lowart.images._generation import GenerationResult, ImageGeneration, ImageOutput
-from lowart.images._jobs import ImageJobs, JobEvent, _aware
+from lowart.images._jobs import ImageJobs, JobEvent, RoutingNote, _aware
 from lowart.images._params import ImageParams, binding_values
 from lowart.images._public import chat_completion, file_url, images_markdown, job_object, unix
 from lowart.images._results import AcceptedJob, GeneratedImages
@@ -70,6 +70,7 @@ class ImageService:
         *,
         hooks: VendorHooks | None,
         listener: asyncio.Queue[JobEvent] | None = None,
+        routing: RoutingNote | None = None,
     ) -> None:
         """One attempt on one deployment: its workflow, its input image, its queue."""
         values = binding_values(params, adapter.bindings(route), route.name)
@@ -77,10 +78,18 @@ class ImageService:
             image = params.image
             values["image"] = await adapter.upload(route, image.data, image.content_type)
         workflow = adapter.build_workflow(route, values)
-        await self.jobs.submit(job, route, adapter, workflow, hooks=hooks, listener=listener)
+        await self.jobs.submit(
+            job, route, adapter, workflow, hooks=hooks, listener=listener, routing=routing
+        )
 
-    async def fail(self, job: dict[str, Any], route: Route, error: GatewayError) -> None:
-        await self.jobs.fail(job, route, error)
+    async def fail(
+        self,
+        job: dict[str, Any],
+        route: Route,
+        error: GatewayError,
+        routing: RoutingNote | None = None,
+    ) -> None:
+        await self.jobs.fail(job, route, error, routing)
 
     # ---- what a started job becomes for each kind of caller ----------------------------
 

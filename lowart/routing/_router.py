@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from lowart.adapters import Adapter
 from lowart.errors import (
     GatewayError,
+    ProviderKeyMissing,
     TransformFailed,
     UpstreamError,
     UpstreamTimeout,
@@ -51,6 +52,8 @@ def classify(exc: GatewayError) -> str:
         return _RETRY
     if isinstance(exc, TransformFailed):
         return _IGNORE
+    if isinstance(exc, ProviderKeyMissing):  # like a 401: another deployment may have a key
+        return _FALL_BACK
     if isinstance(exc, UpstreamError):
         status = exc.upstream_status
         if status is None or status == 429 or status >= 500:

@@ -8,6 +8,7 @@ import sys
 import uuid
 
 import openai
+import orjson
 import pytest
 
 MESSAGE = (
@@ -43,6 +44,32 @@ def test_a_request_names_the_unset_variable(gateway, fake_openai, unset_variable
     assert caught.value.status_code == 502
     assert MESSAGE.format(var=unset_variable) in str(caught.value)
     assert len(fake_openai.requests) == sent_before  # nothing went upstream without a key
+
+
+def test_a_deployment_with_its_key_takes_over_at_once(gateway, fake_openai, unset_variable):
+    """A missing key is like a 401: no retries against it, the next deployment answers."""
+    gateway.add_model(
+        "envkey",
+        "openai",
+        base_url=fake_openai.base_url,
+        upstream_model="echo",
+        api_key_env=unset_variable,
+        options={"retries": 2, "retry_backoff": 0.5},
+    )
+    gateway.add_model(
+        "envkey", "openai", base_url=fake_openai.base_url, upstream_model="echo", api_key="sk-x"
+    )
+    api = openai.OpenAI(base_url=gateway.openai_base_url, api_key=gateway.admin_key, max_retries=0)
+    for _ in range(4):
+        reply = api.chat.completions.create(
+            model="envkey", messages=[{"role": "user", "content": "hi"}]
+        )
+        assert reply.choices[0].message.content == "echo: hi"
+    records = gateway.wait_for_records(4)
+    for record in records:
+        trail = (orjson.loads(record["extra"]) if record["extra"] else {}).get("trail") or []
+        missing = [a for a in trail if a["outcome"] == "provider_key_missing"]
+        assert len(missing) <= 1, trail  # never retried
 
 
 def test_cli_warns_when_the_variable_is_unset(tmp_path, unset_variable):

@@ -7,7 +7,13 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from lowart.adapters.base import parse_retry_after
-from lowart.errors import TransformFailed, UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from lowart.errors import (
+    ProviderKeyMissing,
+    TransformFailed,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from lowart.routing import Policy, backoff_delay, build_plan, classify, find_cycle, weighted_order
 from lowart.types import Route
 
@@ -51,6 +57,7 @@ def test_classification_of_failures():
     assert classify(UpstreamError("x", upstream_status=503)) == "retry"
     assert classify(UpstreamError("dropped")) == "retry"
     assert classify(UpstreamError("x", upstream_status=401)) == "fall_back"
+    assert classify(ProviderKeyMissing("m", "OPENAI_KEY")) == "fall_back"
     assert classify(UpstreamError("x", upstream_status=400)) == "fatal"
     assert classify(TransformFailed("x")) == "ignore"
 
