@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from lowart.errors import NotFound
 from lowart.frontends._web import ANTHROPIC, call_context, presented_key, read_json, speaks
 from lowart.frontends.http._anthropic_sse import relay_anthropic_stream
 from lowart.frontends.http._state import GATEWAY
@@ -72,3 +73,11 @@ async def count_tokens(request: web.Request) -> web.Response:
     canonical = anthropic_request_to_openai(body, require_max_tokens=False)
     ctx.speaking("anthropic", _passthrough(request, body))
     return _json({"input_tokens": await gateway.count_tokens(principal, canonical, ctx)})
+
+
+@routes.route("*", "/v1/messages/{rest:.+}")
+@speaks(ANTHROPIC)
+async def unknown_messages_path(request: web.Request) -> web.Response:
+    """Anthropic clients get Anthropic's envelope for paths lowart does not serve
+    (e.g. the Message Batches API), not OpenAI's."""
+    raise NotFound(f"Unknown path {request.path}.", code="unknown_url")

@@ -130,6 +130,14 @@ async def test_unknown_path_and_method(gateway):
             assert_openai_error(await resp.json(), "invalid_request_error", "method_not_allowed")
 
 
+async def test_unknown_anthropic_paths_answer_in_anthropics_envelope(gateway):
+    status, body, _ = await raw_post(gateway, "/v1/messages/batches", b"{}")
+    assert status == 404
+    assert body["type"] == "error"
+    assert body["error"]["type"] == "not_found_error"
+    assert "/v1/messages/batches" in body["error"]["message"]
+
+
 @pytest.mark.parametrize(
     ("upstream_status", "client_status", "error"),
     [
