@@ -58,6 +58,9 @@ class Settings:
     public_url: str | None = None
     mcp_enabled: bool = True
     mcp_allowed_origins: tuple[str, ...] = ()
+    mcp_session_idle_seconds: float = 600.0  # a session nobody used for this long ends
+    mcp_max_sessions: int = 2_000  # open MCP sessions in one process, all keys together
+    mcp_max_sessions_per_key: int = 32  # so one key cannot take them all
     redis_url: str | None = field(default=None, repr=False)
     """Shared limit counters for several gateway processes; unset = in-process limits."""
     redis_prefix: str = "lowart"
@@ -103,6 +106,9 @@ class Settings:
             public_url=os.environ.get("LOWART_PUBLIC_URL") or None,
             mcp_enabled=os.environ.get("LOWART_MCP", "on").lower() not in _OFF,
             mcp_allowed_origins=_env_list("LOWART_MCP_ALLOWED_ORIGINS"),
+            mcp_session_idle_seconds=_env_float("LOWART_MCP_SESSION_IDLE_SECONDS", 600.0),
+            mcp_max_sessions=_env_int("LOWART_MCP_MAX_SESSIONS", 2_000),
+            mcp_max_sessions_per_key=_env_int("LOWART_MCP_MAX_SESSIONS_PER_KEY", 32),
             redis_url=os.environ.get("LOWART_REDIS_URL") or None,
             redis_prefix=os.environ.get("LOWART_REDIS_PREFIX") or "lowart",
             lua_max_instructions=_env_int("LOWART_LUA_MAX_INSTRUCTIONS", 5_000_000),

@@ -5,7 +5,11 @@ Order of checks for every request, before the MCP layer sees it:
    specification's DNS-rebinding defence); extra origins can be allowed in
    settings (`LOWART_MCP_ALLOWED_ORIGINS`, `*` for any).
 2. The bearer key, exactly as on the HTTP API: 401 with a JSON error body.
-3. The SDK's session manager: sessions (`Mcp-Session-Id`, bound to the key
+3. Sessions a key may still open: at most `LOWART_MCP_MAX_SESSIONS_PER_KEY`
+   at once (429 beyond), so one key cannot take the process-wide cap
+   (`LOWART_MCP_MAX_SESSIONS`, the SDK's 503) from every other key; a session
+   nobody used for `LOWART_MCP_SESSION_IDLE_SECONDS` ends by itself.
+4. The SDK's session manager: sessions (`Mcp-Session-Id`, bound to the key
    that created them, so another key gets 404), SSE streams, resumability
    (`Last-Event-ID`, replayed from an in-memory per-session store) and the
    2026 single-exchange wire.
@@ -35,7 +39,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 
 from lowart.admin import Admin
 from lowart.config import Settings
-from lowart.errors import AuthenticationFailed, PermissionDenied
+from lowart.errors import AuthenticationFailed, PermissionDenied, RateLimited
 from lowart.frontends._web import call_context, error_response, presented_key
 from lowart.frontends.mcp._asgi import AsgiBridge
 from lowart.frontends.mcp._events import CURRENT_SESSION, MemoryEventStore, SessionTag
@@ -95,7 +99,12 @@ class McpHttpEndpoint:
             # reached under any name); the SDK still checks Content-Type.
             security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
             max_request_body_size=settings.max_body_bytes,
+            session_idle_timeout=settings.mcp_session_idle_seconds,
+            max_sessions=settings.mcp_max_sessions,
         )
+        self._idle_seconds = settings.mcp_session_idle_seconds
+        self._per_key = settings.mcp_max_sessions_per_key
+        self._by_key: dict[int, set[str]] = {}
         self._allowed_origins = settings.mcp_allowed_origins
         self._sessions: OrderedDict[str, SessionTag] = OrderedDict()
         self._streams: set[AsgiBridge] = set()
@@ -146,7 +155,10 @@ class McpHttpEndpoint:
             refusal.headers["WWW-Authenticate"] = 'Bearer realm="lowart"'
             return refusal
         ctx.attribute(principal.name)
-        tag = self._session_tag(request.headers.get(MCP_SESSION_ID_HEADER))
+        presented_session = request.headers.get(MCP_SESSION_ID_HEADER)
+        if presented_session is None and request.method == "POST":
+            self._admit_session(principal)
+        tag = self._session_tag(presented_session)
         bridge = AsgiBridge(request, headers={"x-request-id": ctx.request_id})
         token = CURRENT_SESSION.set(tag)
         if request.method == "GET":
@@ -157,24 +169,56 @@ class McpHttpEndpoint:
         finally:
             CURRENT_SESSION.reset(token)
             self._streams.discard(bridge)
-        self._track_session(tag, request.method, response)
+        self._track_session(tag, request.method, response, principal.key_id)
         return response
+
+    def _admit_session(self, principal: Principal) -> None:
+        """Refuse a key one session more than it may hold (a 429 its client can act on)."""
+        owned = self._by_key.get(principal.key_id)
+        if not owned:
+            return
+        live = self._live_session_ids()
+        owned.intersection_update(live)  # sessions the SDK ended (idle, closed) are free again
+        if len(owned) >= self._per_key:
+            raise RateLimited(
+                f"This key already has {len(owned)} open MCP sessions, the most one key may "
+                "hold. End one (DELETE /mcp with its Mcp-Session-Id) or let idle ones expire "
+                f"(after {self._idle_seconds:.0f} s without use).",
+                code="too_many_sessions",
+                retry_after=min(self._idle_seconds, 60.0),
+            )
+
+    def _live_session_ids(self) -> set[str]:
+        """Sessions the SDK still holds. It offers no public view, so this reads its
+        registry; if a release renames it, nothing is pruned and the cap still holds
+        until sessions are deleted (a test pins the behaviour)."""
+        instances = getattr(self.manager, "_server_instances", None)
+        return set(instances) if isinstance(instances, dict) else set()
 
     def _session_tag(self, session_id: str | None) -> SessionTag:
         if session_id is None:
             return SessionTag()  # an opening request: the server names the session
         return self._sessions.get(session_id) or SessionTag(session_id)
 
-    def _track_session(self, tag: SessionTag, method: str, response: web.StreamResponse) -> None:
-        """Learn a new session's id from its opening response; forget ended ones."""
+    def _track_session(
+        self, tag: SessionTag, method: str, response: web.StreamResponse, key_id: int
+    ) -> None:
+        """Learn a new session's id (and its key) from its opening response; forget
+        ended ones."""
         session_id = response.headers.get(MCP_SESSION_ID_HEADER)
         if tag.session_id is None and session_id and response.status < 400:
             tag.session_id = session_id
             self._sessions[session_id] = tag
+            self._by_key.setdefault(key_id, set()).add(session_id)
             while len(self._sessions) > _MAX_TRACKED_SESSIONS:
                 self._sessions.popitem(last=False)
         elif tag.session_id and (response.status == 404 or method == "DELETE"):
             self._sessions.pop(tag.session_id, None)
+            owned = self._by_key.get(key_id)
+            if owned is not None:
+                owned.discard(tag.session_id)
+                if not owned:
+                    del self._by_key[key_id]
 
 
 def _scope_for(principal: Principal) -> dict[str, Any]:
