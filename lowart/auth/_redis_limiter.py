@@ -8,6 +8,9 @@ leases: a process that dies without settling frees its slots after
 
 If Redis cannot be reached, limited keys are refused (503) rather than let
 through unlimited: a limit that silently stops holding is worse than an error.
+A settle that cannot reach Redis is retried with backoff until it lands (or
+the lease would have freed the slot anyway), so a blip of a second or two
+frees a key's slots seconds after Redis is back, not when the leases expire.
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ from lowart.types import Principal
 __all__ = ["RedisLimiter", "connect_redis"]
 
 log = logging.getLogger("lowart.limits")
+
+_SETTLE_FIRST_WAIT = 0.1  # seconds before the first retry of a settle Redis refused
+_SETTLE_MAX_WAIT = 5.0  # the longest wait between two retries
+_DRAIN_SECONDS = 5.0  # how long shutdown waits for settles still retrying
 
 _ADMITTED, _RPM, _TPM, _CONCURRENCY, _QUOTA, _NEED_BASELINE = range(6)
 
@@ -169,15 +176,29 @@ class RedisLimiter:
         task.add_done_callback(self._pending.discard)
 
     async def _run_settle(self, keys: list[str], args: list[str]) -> None:
-        for attempt in range(3):
+        """Settle, retrying while Redis is unreachable: until it lands, the request keeps
+        its concurrency slot and its token reservation. Past the lease there is no
+        point (Redis frees the slot itself), so it gives up then, with one log line."""
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self._lease_ms / 1000
+        wait = _SETTLE_FIRST_WAIT
+        failures = 0
+        while True:
             try:
                 await self._settle(keys=keys, args=args)
-                return
             except RedisError as exc:
-                if attempt == 2:
-                    log.error("settling a request's limits in Redis failed: %s", exc)
+                failures += 1
+                if failures == 1:
+                    log.warning("settling a request's limits in Redis failed, retrying: %s", exc)
+                if loop.time() + wait > give_up_at:
+                    log.error("settling a request's limits in Redis failed for good: %s", exc)
                     return
-                await asyncio.sleep(0.1 * (attempt + 1))
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, _SETTLE_MAX_WAIT)
+            else:
+                if failures:
+                    log.info("settled a request's limits in Redis after %d retries", failures)
+                return
 
     async def drain(self) -> None:
         """Wait for queued settles (tests, and shutdown before closing the client)."""
@@ -185,7 +206,17 @@ class RedisLimiter:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
 
     async def close(self) -> None:
-        await self.drain()
+        """Shutdown: settles still retrying after a while are abandoned (their leases
+        expire in Redis), so a Redis outage cannot hold the process."""
+        try:
+            async with asyncio.timeout(_DRAIN_SECONDS):
+                await self.drain()
+        except TimeoutError:
+            pending = list(self._pending)
+            log.warning("%d settles could not reach Redis before shutdown", len(pending))
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
 
 def connect_redis(url: str, max_connections: int = 64) -> aioredis.Redis:

@@ -310,3 +310,79 @@ def test_unreachable_redis_fails_the_start_and_refuses_limited_keys(loop_thread)
             await client.aclose()
 
     loop_thread.run(later())
+
+
+class _PausableProxy:
+    """A TCP proxy in front of Redis that can drop every connection and refuse new ones
+    for a while: a Redis blip, as the gateway sees it."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self._target = (target_host, target_port)
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self.port = 0
+
+    async def start(self, port: int = 0) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def drop(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._writers):
+            writer.transport.abort()
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self._target)
+        self._writers.update((writer, up_writer))
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                dst.transport.abort()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self._writers.difference_update((writer, up_writer))
+
+
+def test_a_redis_blip_frees_concurrency_slots_when_redis_is_back(redis_service, loop_thread):
+    """A settle that cannot reach Redis for a second is retried, so the key's slot is free
+    again seconds after Redis returns (not when its 15-minute lease expires)."""
+    from urllib.parse import urlsplit
+
+    target = urlsplit(redis_service.url)
+    key = Principal(key_id=4, name="k", max_concurrency=1)
+    zset = f"{redis_service.prefix}:{{k4}}:concurrency"
+
+    async def scenario() -> tuple[int, int]:
+        proxy = _PausableProxy(target.hostname or "127.0.0.1", target.port or 6379)
+        await proxy.start()
+        client = connect_redis(f"redis://127.0.0.1:{proxy.port}/0", max_connections=4)
+        limiter = RedisLimiter(client, prefix=redis_service.prefix)
+        direct = connect_redis(redis_service.url)
+        try:
+            admission = await limiter.acquire(key, 0)
+            await proxy.drop()  # Redis is gone ...
+            admission.settle(0)  # ... when the request ends
+            await asyncio.sleep(1.0)
+            held_during = await direct.zcard(zset)
+            await proxy.start(proxy.port)  # ... and back after a second
+            for _ in range(100):
+                if await direct.zcard(zset) == 0:
+                    break
+                await asyncio.sleep(0.1)
+            return held_during, await direct.zcard(zset)
+        finally:
+            await limiter.close()
+            await client.aclose()
+            await direct.aclose()
+
+    held_during, held_after = loop_thread.run(scenario())
+    assert held_during == 1  # the slot is still taken while Redis cannot be told
+    assert held_after == 0  # and freed once Redis is back
