@@ -192,6 +192,13 @@ class Runtime:
         await applied.start()
         if background:
             await jobs.resume()  # image jobs a previous process left running on ComfyUI
+            runtime._spawn(stack, jobs.keep_leases(), "lowart-job-leases")
+            if settings.file_retention_days:
+                runtime._spawn(
+                    stack,
+                    _prune_files(jobs.files, settings.file_retention_days),
+                    "lowart-file-retention",
+                )
             runtime._spawn(stack, runtime._watch_config(), "lowart-config-watch")
             if settings.usage_retention_days:
                 runtime._spawn(stack, runtime._prune_usage(), "lowart-usage-retention")
@@ -264,6 +271,18 @@ class Runtime:
         key, _ = await self.admin.create_key("admin", admin=True)
         self.bootstrap_key = key
         return key
+
+
+async def _prune_files(files: FileStore, days: int) -> None:
+    """Result files older than `days` (and their rows) go, checked hourly."""
+    while True:
+        try:
+            removed = await files.prune(datetime.now(UTC) - timedelta(days=days))
+            if removed:
+                log.info("file retention removed %d result files older than %d days", removed, days)
+        except Exception:
+            log.exception("file retention failed")
+        await asyncio.sleep(3600)
 
 
 class _Applier:

@@ -67,9 +67,16 @@ class ImageAdapter(Adapter):
 
     @abstractmethod
     def follow(
-        self, route: Route, workflow: dict[str, Any] | None, *, prompt_id: str, client_id: str
+        self,
+        route: Route,
+        workflow: dict[str, Any] | None,
+        *,
+        prompt_id: str,
+        client_id: str,
+        resume_from: ImageProgress | None = None,
     ) -> AsyncIterator[ImageProgress | ImageFinished]:
-        """Pick up a prompt submitted earlier (after a gateway restart)."""
+        """Pick up a prompt submitted earlier (after a gateway restart); `resume_from` is
+        the last progress stored before it, so the numbering goes on."""
 
     @abstractmethod
     async def fetch(self, route: Route, image: ImageRef) -> tuple[bytes, str]:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -39,6 +41,7 @@ RoutingNote = Callable[[], dict[str, Any] | None]
 # ("progress", Progress) while running, then ("done", (final job row, error or None)).
 JobEvent = tuple[str, Any]
 _PROGRESS_WRITE_SECONDS = 0.5
+LEASE_SECONDS = 60.0  # a job's lease; renewed every third of it while its process lives
 _MEDIA = ("image", "video", "audio")
 
 
@@ -64,10 +67,15 @@ class ImageJobs:
         files: FileStore,
         image_route: Callable[[str], tuple[Route, ImageAdapter]],
         usage: UsageWriter,
+        *,
+        lease_seconds: float = LEASE_SECONDS,
     ) -> None:
         self.store = store
         self.files = files
         self._image_route = image_route
+        self._lease_seconds = lease_seconds
+        # Who follows a job, in the job's row: unique per process, even on one host.
+        self.owner = f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(6)}"
         self._usage = usage
         self._live: dict[str, _Live] = {}
 
@@ -76,8 +84,10 @@ class ImageJobs:
     async def create(
         self, principal: Principal, route: Route, params: ImageParams, ctx: CallContext
     ) -> dict[str, Any]:
-        """The job's row, before any attempt to submit it."""
+        """The job's row, before any attempt to submit it (this process holds its lease)."""
         return await self.store.create(
+            lease_owner=self.owner,
+            lease_until=self._lease_end(),
             id="job_" + secrets.token_hex(12),
             key_id=principal.key_id,
             key_name=principal.name,
@@ -147,11 +157,14 @@ class ImageJobs:
             await self.cancel(current)
 
     async def resume(self) -> int:
-        """Watch again every job a previous process left unfinished."""
+        """Watch again every unfinished job no live process follows (one a previous
+        process left, or one whose process stopped renewing its lease)."""
         resumed = 0
         for job in await self.store.unfinished():
             if job["id"] in self._live:
                 continue
+            if not await self.store.claim(job["id"], self.owner, self._lease_end()):
+                continue  # another gateway process follows it
             try:
                 route, adapter = self._image_route(job["route"])
             except GatewayError as exc:
@@ -159,7 +172,11 @@ class ImageJobs:
                 continue
             workflow = orjson.loads(job["workflow"]) if job["workflow"] else None
             events = adapter.follow(
-                route, workflow, prompt_id=job["prompt_id"], client_id=job["client_id"]
+                route,
+                workflow,
+                prompt_id=job["prompt_id"],
+                client_id=job["client_id"],
+                resume_from=_stored_progress(job.get("progress")),
             )
             self._watch(route, adapter, job, events, None)
             resumed += 1
@@ -176,7 +193,11 @@ class ImageJobs:
         listener: asyncio.Queue[JobEvent] | None,
     ) -> _Live:
         loop = asyncio.get_running_loop()
-        live = _Live(submitted=loop.create_future(), done=loop.create_future())
+        live = _Live(
+            submitted=loop.create_future(),
+            done=loop.create_future(),
+            running=job.get("status") == "running",  # resumed: its start is already written
+        )
         if listener is not None:
             live.listeners.append(listener)
         self._live[job["id"]] = live
@@ -412,8 +433,23 @@ class ImageJobs:
                 del self._live[job["id"]]
         return await self.store.get(job["id"]) or job
 
+    def _lease_end(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self._lease_seconds)
+
+    async def keep_leases(self) -> None:
+        """Renew this process's leases, and pick up jobs whose process stopped renewing
+        theirs (it died), every third of a lease; runs until cancelled."""
+        while True:
+            await asyncio.sleep(self._lease_seconds / 3)
+            try:
+                await self.store.renew(self.owner, self._lease_end())
+                await self.resume()
+            except Exception:
+                log.exception("renewing image job leases failed")
+
     async def close(self) -> None:
-        """Stop watching (shutdown); unfinished jobs stay unfinished and resume next start."""
+        """Stop watching (shutdown); unfinished jobs stay unfinished, their leases are
+        given up, and the next process to start resumes them."""
         tasks = [live.task for live in self._live.values() if live.task is not None]
         for task in tasks:
             task.cancel()
@@ -421,6 +457,10 @@ class ImageJobs:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._live.clear()
+        try:
+            await self.store.release(self.owner)
+        except Exception:
+            log.exception("giving up image job leases failed (they expire by themselves)")
 
 
 def _usage_record(
@@ -458,6 +498,23 @@ def _usage_record(
         usage_source="none",
         extra=extra,
     )
+
+
+def _stored_progress(raw: str | None) -> ImageProgress | None:
+    """The progress a job's row last recorded (JSON of `ImageProgress.as_dict`)."""
+    if not raw:
+        return None
+    try:
+        stored = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(stored, dict) or not isinstance(stored.get("state"), str):
+        return None
+    known = {f.name for f in fields(ImageProgress)}
+    try:
+        return ImageProgress(**{k: v for k, v in stored.items() if k in known})
+    except TypeError:
+        return None
 
 
 def _resolve(future: asyncio.Future[Any], value: Any = None) -> None:

@@ -70,6 +70,30 @@ class FileStore:
         async with self._engine.connect() as conn:
             return [dict(row._mapping) for row in await conn.execute(query)]
 
+    async def prune(self, older_than: datetime, batch: int = 500) -> int:
+        """Delete the files created before `older_than`, rows first (so none is served
+        half-gone), then the bytes off the event loop; how many went."""
+        removed = 0
+        while True:
+            query = (
+                sa.select(files.c.id, files.c.path)
+                .where(files.c.created_at < older_than)
+                .order_by(files.c.created_at)
+                .limit(batch)
+            )
+            async with self._engine.begin() as conn:
+                rows = (await conn.execute(query)).all()
+                if not rows:
+                    return removed
+                await conn.execute(sa.delete(files).where(files.c.id.in_([r.id for r in rows])))
+            await asyncio.to_thread(_unlink_all, [self._root / r.path for r in rows])
+            removed += len(rows)
+
+
+def _unlink_all(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
 
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -56,3 +56,48 @@ class JobStore:
         query = sa.select(image_jobs).where(image_jobs.c.status.in_(UNFINISHED))
         async with self._engine.connect() as conn:
             return [dict(row._mapping) for row in await conn.execute(query)]
+
+    # ---- leases: one gateway process follows each unfinished job ----------------------
+
+    async def claim(self, job_id: str, owner: str, until: datetime) -> bool:
+        """Take the lease of an unfinished job nobody holds (or whose holder stopped
+        renewing it); False when another live process follows it."""
+        now = datetime.now(UTC)
+        query = (
+            sa.update(image_jobs)
+            .where(
+                image_jobs.c.id == job_id,
+                image_jobs.c.status.in_(UNFINISHED),
+                sa.or_(
+                    image_jobs.c.lease_owner.is_(None),
+                    image_jobs.c.lease_owner == owner,
+                    image_jobs.c.lease_until.is_(None),
+                    image_jobs.c.lease_until < now,
+                ),
+            )
+            .values(lease_owner=owner, lease_until=until)
+        )
+        async with self._engine.begin() as conn:
+            result = await conn.execute(query)
+        return result.rowcount > 0
+
+    async def renew(self, owner: str, until: datetime) -> int:
+        """Extend every lease `owner` holds on unfinished jobs; how many it holds."""
+        query = (
+            sa.update(image_jobs)
+            .where(image_jobs.c.lease_owner == owner, image_jobs.c.status.in_(UNFINISHED))
+            .values(lease_until=until)
+        )
+        async with self._engine.begin() as conn:
+            result = await conn.execute(query)
+        return int(result.rowcount)
+
+    async def release(self, owner: str) -> None:
+        """Give up `owner`'s leases (shutdown), so the next process resumes them at once."""
+        query = (
+            sa.update(image_jobs)
+            .where(image_jobs.c.lease_owner == owner, image_jobs.c.status.in_(UNFINISHED))
+            .values(lease_owner=None, lease_until=None)
+        )
+        async with self._engine.begin() as conn:
+            await conn.execute(query)

@@ -163,6 +163,10 @@ image_jobs = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("started_at", sa.DateTime(timezone=True)),
     sa.Column("finished_at", sa.DateTime(timezone=True)),
+    # The gateway process following an unfinished job, until when (renewed while it
+    # lives): several processes on one database never follow the same job twice.
+    sa.Column("lease_owner", sa.String(64)),
+    sa.Column("lease_until", sa.DateTime(timezone=True)),
     sa.Index("ix_image_jobs_key_created", "key_id", "created_at"),
     sa.Index("ix_image_jobs_status", "status"),
 )

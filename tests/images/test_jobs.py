@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import orjson
 
 from tests.images._client import HttpClient, http, png_size, wait_for_job, wait_until
@@ -153,12 +155,17 @@ def test_job_survives_a_gateway_restart(loop_thread, tmp_path, comfy):
     key = first.admin_key
     with http(first) as client:
         job = _held_running_job(first, comfy, client)
+        started_at = client.get(f"/v1/jobs/{job['id']}").json()["started_at"]
     stop_gateway(first)
     assert comfy.running_prompt_id == comfy.prompts[-1]["prompt_id"]  # ComfyUI kept going
+    time.sleep(1.1)  # a resume that rewrote the start would now show a later second
     second = start_gateway(loop_thread, settings, admin_key_name="test-admin-2")
     try:
+        # the first gateway gave up its lease when it stopped: the second resumes at once
         wait_until(lambda: len(comfy.ws_connects) == 2, what="the new gateway to reconnect")
         assert comfy.ws_connects[1] == comfy.ws_connects[0]  # same client id: same frames
+        with http(second, key) as client:
+            assert client.get(f"/v1/jobs/{job['id']}").json()["started_at"] == started_at
         comfy.resume()
         with http(second, key) as client:
             done = wait_for_job(client, job["id"], "succeeded")

@@ -117,11 +117,20 @@ class ComfyUIAdapter(ImageAdapter):
             yield event
 
     async def follow(
-        self, route: Route, workflow: dict[str, Any] | None, *, prompt_id: str, client_id: str
+        self,
+        route: Route,
+        workflow: dict[str, Any] | None,
+        *,
+        prompt_id: str,
+        client_id: str,
+        resume_from: Progress | None = None,
     ) -> AsyncIterator[GenerationEvent]:
         """Pick up a prompt submitted earlier (after a gateway restart)."""
         ws = await self._connect(route, client_id)
-        async for event in self._follow(route, workflow, prompt_id, ws, check_first=True):
+        events = self._follow(
+            route, workflow, prompt_id, ws, check_first=True, resume_from=resume_from
+        )
+        async for event in events:
             yield event
 
     async def upload(self, route: Route, data: bytes, content_type: str) -> str:
@@ -227,10 +236,11 @@ class ComfyUIAdapter(ImageAdapter):
         ws: aiohttp.ClientWebSocketResponse | None,
         *,
         check_first: bool,
+        resume_from: Progress | None = None,
     ) -> AsyncIterator[GenerationEvent]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + float(route.options.get("timeout") or self._generation_timeout)
-        tracker = PromptTracker(prompt_id, workflow)
+        tracker = PromptTracker(prompt_id, workflow, resume_from)
         try:
             if ws is not None:
                 if check_first:

@@ -20,13 +20,25 @@ __all__ = ["Finished", "ImageRef", "Progress", "PromptTracker"]
 class PromptTracker:
     """Folds one prompt's frames into progress; `done` once ComfyUI is through with it."""
 
-    def __init__(self, prompt_id: str, workflow: dict[str, Any] | None) -> None:
+    def __init__(
+        self,
+        prompt_id: str,
+        workflow: dict[str, Any] | None,
+        resume_from: Progress | None = None,
+    ) -> None:
+        """`resume_from`: the last progress seen before a restart, so the numbering goes
+        on ("node 8 of 14") instead of starting again at 1."""
         self.prompt_id = prompt_id
         self._workflow = workflow or {}
         self._node_count = len(self._workflow)
         self._node_index = 0
         self._node: str | None = None
         self.done = False
+        if resume_from is not None and resume_from.state == "running":
+            self._node_index = resume_from.node_index
+            self._node = resume_from.node
+            if resume_from.node_count:
+                self._node_count = resume_from.node_count
 
     def feed(self, kind: str, data: Any) -> Progress | None:
         if not isinstance(data, dict) or data.get("prompt_id") != self.prompt_id:
