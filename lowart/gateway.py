@@ -23,7 +23,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lowart._validate import validate_chat_request
-from lowart.accounting import StreamMeter, UsageWriter, count_prompt_tokens, ensure_loaded
+from lowart.accounting import (
+    StreamMeter,
+    UsageWriter,
+    count_prompt_tokens_off_loop,
+    ensure_loaded,
+)
 from lowart.adapters import Adapter, ImageAdapter
 from lowart.auth import Admission, Authenticator, Limiter
 from lowart.errors import (
@@ -62,9 +67,6 @@ from lowart.types import (
 __all__ = ["ChatStream", "Gateway"]
 
 log = logging.getLogger("lowart.gateway")
-
-# Tokens assumed for the completion when a limited key sends no max_tokens.
-DEFAULT_COMPLETION_ESTIMATE = 512
 
 HooksFactory = Callable[[Route, CallContext], VendorHooks | None]
 
@@ -169,6 +171,8 @@ class Gateway:
         ctx.attribute(principal.name)
         route = self.route_for(principal, request["model"])
         ctx.attribute(principal.name, route.name)
+        # A count is a request: it spends the key's request rate (refused before any work).
+        (await self._limiter.acquire(principal, 0)).settle(0)
         await ensure_loaded(route.upstream_model)
         return await self.adapter_for(route).count_tokens(route, request, ctx)
 
@@ -185,14 +189,18 @@ class Gateway:
         plan = self.router.plan(route.name)
         for candidate in plan:  # any of them may have to count tokens
             await ensure_loaded(candidate.upstream_model)
-        estimate = 0
+        # Rate, concurrency and a quota already spent refuse a caller before any counting.
+        admission = await self._limiter.acquire(principal, 0)
         if self._limiter.needs_estimate(principal):
-            limit = request.get("max_completion_tokens") or request.get("max_tokens")
-            estimate = count_prompt_tokens(request, route.upstream_model) + (
-                limit or DEFAULT_COMPLETION_ESTIMATE
-            )
-        # Last: nothing after admission may raise, or its slot would never be settled.
-        admission = await self._limiter.acquire(principal, estimate)
+            try:
+                prompt = await count_prompt_tokens_off_loop(request, route.upstream_model)
+                limit = request.get("max_completion_tokens") or request.get("max_tokens")
+                # Without a limit it reserves all that remains of the key's TPM and quota.
+                await admission.reserve(prompt, limit if isinstance(limit, int) else None)
+            except BaseException:
+                admission.settle(0)
+                raise
+        # Nothing after this may raise before `_Call` owns the admission's settle.
         return _Call(self._usage, principal, route, plan, request, ctx, admission)
 
     async def complete(self, principal: Principal, body: Any, ctx: CallContext) -> ChatResponse:

@@ -4,6 +4,7 @@ from lowart.accounting._meter import StreamMeter
 from lowart.accounting._tokens import (
     count_completion_tokens,
     count_prompt_tokens,
+    count_prompt_tokens_off_loop,
     count_text,
     encoding_for_model,
     ensure_loaded,
@@ -16,6 +17,7 @@ __all__ = [
     "UsageWriter",
     "count_completion_tokens",
     "count_prompt_tokens",
+    "count_prompt_tokens_off_loop",
     "count_text",
     "encoding_for_model",
     "ensure_loaded",

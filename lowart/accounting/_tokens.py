@@ -28,7 +28,7 @@ import functools
 import hashlib
 import json
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -270,10 +270,74 @@ IMAGE_TILE_TOKENS = 170
 IMAGE_DEFAULT_TILES = 4  # size unknown without fetching the image: assume a 512x512-tile 2x2 grid
 
 
+_CHUNK_CHARS = 64 * 1024  # a long text is encoded in pieces about this long
+INLINE_COUNT_CHARS = 256 * 1024  # more text than this is counted off the event loop
+
+
 def _encode_len(enc: tiktoken.Encoding, text: str) -> int:
     # disallowed_special=() : user text that spells "<|endoftext|>" is counted as
     # plain text instead of raising ValueError.
-    return len(enc.encode(text, disallowed_special=())) if text else 0
+    if len(text) <= _CHUNK_CHARS:
+        return len(enc.encode(text, disallowed_special=())) if text else 0
+    return sum(len(enc.encode(piece, disallowed_special=())) for piece in _pieces(text))
+
+
+def _pieces(text: str) -> Iterator[str]:
+    """A long text in pieces of about `_CHUNK_CHARS`, cut only before a single space
+    between two non-space characters: the tokenizers' pre-split always starts a new
+    word there, so the pieces encode to exactly the whole text's tokens. Pieces keep
+    each encode call (and the GIL it holds to build its token list) short, which is
+    what lets a counting thread leave the event loop alone."""
+    start = 0
+    size = len(text)
+    while size - start > _CHUNK_CHARS:
+        cut = text.find(" ", start + _CHUNK_CHARS)
+        while cut != -1 and not _word_boundary(text, cut):
+            cut = text.find(" ", cut + 1)
+        if cut == -1:
+            break
+        yield text[start:cut]
+        start = cut
+    yield text[start:]
+
+
+def _word_boundary(text: str, index: int) -> bool:
+    """A single space with a non-space character on each side."""
+    return index + 1 < len(text) and not text[index - 1].isspace() and not text[index + 1].isspace()
+
+
+def prompt_chars(request: Mapping[str, Any]) -> int:
+    """How much text a request carries, roughly and cheaply (no tokenizing): what
+    decides whether counting it may run on the event loop."""
+    total = 0
+    messages = request.get("messages")
+    if isinstance(messages, list | tuple):
+        for message in messages:
+            if not isinstance(message, Mapping):
+                continue
+            content = message.get("content")
+            if isinstance(content, str):
+                total += len(content)
+            elif isinstance(content, list | tuple):
+                for part in content:
+                    if isinstance(part, str):
+                        total += len(part)
+                    elif isinstance(part, Mapping) and isinstance(part.get("text"), str):
+                        total += len(part["text"])
+                    else:
+                        total += 64
+    tools = request.get("tools")
+    if isinstance(tools, list | tuple):
+        total += 256 * len(tools)
+    return total
+
+
+async def count_prompt_tokens_off_loop(request: Mapping[str, Any], model: str) -> int:
+    """`count_prompt_tokens`, in a worker thread when the request carries a lot of text
+    (tokenizing runs at roughly 1 MiB per second, which would stall every caller)."""
+    if prompt_chars(request) <= INLINE_COUNT_CHARS:
+        return count_prompt_tokens(request, model)
+    return await asyncio.to_thread(count_prompt_tokens, request, model)
 
 
 def _json_text(value: Any) -> str:

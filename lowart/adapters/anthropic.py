@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from lowart.accounting import count_prompt_tokens
+from lowart.accounting import count_prompt_tokens_off_loop
 from lowart.adapters.base import (
     Adapter,
     EventDecoder,
@@ -138,9 +138,9 @@ class AnthropicAdapter(Adapter):
         try:
             status, reply, _ = await self._post(route, ctx, "/v1/messages/count_tokens", payload)
         except GatewayError:  # unreachable or timed out: the local tokenizer still answers
-            return count_prompt_tokens(request, route.upstream_model)
+            return await count_prompt_tokens_off_loop(request, route.upstream_model)
         if status in (404, 405):  # an Anthropic-compatible server without the endpoint
-            return count_prompt_tokens(request, route.upstream_model)
+            return await count_prompt_tokens_off_loop(request, route.upstream_model)
         if status >= 400:
             raise _upstream_error(route, status, reply)
         tokens = _parse_object(route, reply).get("input_tokens")

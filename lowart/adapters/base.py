@@ -29,7 +29,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from lowart.accounting import count_prompt_tokens
+from lowart.accounting import count_prompt_tokens_off_loop
 from lowart.errors import GatewayError, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route, VendorHooks
 from lowart.upstream import (
@@ -151,7 +151,7 @@ class Adapter(ABC):
 
     async def count_tokens(self, route: Route, request: ChatRequest, ctx: CallContext) -> int:
         """Prompt tokens of a request; the gateway's tokenizer unless the vendor can count."""
-        return count_prompt_tokens(request, route.upstream_model)
+        return await count_prompt_tokens_off_loop(request, route.upstream_model)
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release vendor-specific resources (the shared HTTP session is not the adapter's)."""

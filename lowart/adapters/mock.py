@@ -15,7 +15,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from lowart.accounting import count_prompt_tokens, count_text
+from lowart.accounting import count_prompt_tokens_off_loop, count_text
 from lowart.adapters.base import Adapter, EventDecoder
 from lowart.types import CallContext, ChatChunk, ChatRequest, Route
 
@@ -43,7 +43,7 @@ def _reply_words(route: Route, request: dict[str, Any]) -> tuple[list[str], str]
     """The words of the answer and the finish reason, after max_tokens truncation."""
     text = route.options.get("reply")
     if not text:
-        said = " ".join(_last_user_text(request).split())[:400]
+        said = " ".join(_last_user_text(request)[:4000].split())[:400]
         text = (
             f"This is the lowart mock model. You said: {said}"
             if said
@@ -56,8 +56,9 @@ def _reply_words(route: Route, request: dict[str, Any]) -> tuple[list[str], str]
     return words, "stop"
 
 
-def _usage(route: Route, request: dict[str, Any], text: str) -> dict[str, int]:
-    prompt = count_prompt_tokens(request, route.upstream_model)
+async def _usage(route: Route, request: dict[str, Any], text: str) -> dict[str, int]:
+    """Exact usage, like a real upstream reports; a huge prompt is counted off the loop."""
+    prompt = await count_prompt_tokens_off_loop(request, route.upstream_model)
     completion = count_text(text, route.upstream_model)
     return {
         "prompt_tokens": prompt,
@@ -76,8 +77,12 @@ class MockAdapter(Adapter):
 
     async def send(self, route: Route, payload: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
         """The mock's "upstream": the answer to the (transformed) payload."""
+        latency = float(route.options.get("latency", 0))
+        if latency:  # an upstream that takes a while to answer
+            await asyncio.sleep(latency)
         words, finish = _reply_words(route, payload)
         text = "".join(words)
+        usage = await _usage(route, payload, text)
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex}",
             "object": "chat.completion",
@@ -91,7 +96,7 @@ class MockAdapter(Adapter):
                     "finish_reason": finish,
                 }
             ],
-            "usage": _usage(route, payload, text),
+            "usage": usage,
         }
 
     async def send_stream(
@@ -127,7 +132,8 @@ class MockAdapter(Adapter):
             else:
                 for chunk in decode(event):
                     yield chunk
-        event = {**base, "choices": [], "usage": _usage(route, payload, "".join(words))}
+        usage = await _usage(route, payload, "".join(words))
+        event = {**base, "choices": [], "usage": usage}
         if decode is None:
             yield event
         else:

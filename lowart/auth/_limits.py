@@ -1,11 +1,16 @@
 """Per-key limits: requests and tokens per minute, concurrency and a token quota.
 
-Token limits admit a request on an estimate and settle to the real usage when
-it ends, so a burst of concurrent requests cannot overshoot by more than one
-request's estimate. `InProcessLimiter` keeps the counters in this process;
+Admission is two steps, so a refused caller costs nothing: `acquire` first
+counts the request against the requests-per-minute and concurrency limits and
+refuses a key whose quota is already gone, before anything is tokenized; then
+`Admission.reserve(prompt, completion)` reserves its tokens against the TPM and
+the quota. A request without a completion limit reserves all that remains of
+them, so concurrent requests of a token-limited key cannot overshoot by more
+than one request (set max_tokens to run several at once). `settle` replaces
+the reservation with the real usage when the request ends, exactly once on
+every way it ends. `InProcessLimiter` keeps the counters in this process;
 `RedisLimiter` (in `_redis_limiter.py`) keeps them in Redis so several gateway
-processes share them. Both have the same interface: `admit` -> `Admission`,
-and `Admission.settle(actual)` exactly once on every way a request ends.
+processes share them.
 """
 
 from __future__ import annotations
@@ -92,12 +97,16 @@ class Admission:
 
     __slots__ = ()
 
+    async def reserve(self, prompt: int, completion: int | None) -> None:
+        """Reserve `prompt` + `completion` tokens (None: all that remains of the key's
+        TPM and quota), or raise RateLimited / QuotaExceeded. Nothing is limited here."""
+
     def settle(self, actual_tokens: int) -> None:
         """Nothing was counted, so nothing to settle."""
 
 
 class _LocalAdmission(Admission):
-    __slots__ = ("_entry", "_estimate", "_quota", "_settled", "_state")
+    __slots__ = ("_entry", "_estimate", "_principal", "_quota", "_settled", "_state", "_window")
 
     def __init__(
         self,
@@ -105,12 +114,50 @@ class _LocalAdmission(Admission):
         entry: list[float] | None,
         estimate: int,
         quota: list[int] | None = None,
+        principal: Principal | None = None,
+        window: QuotaWindow | None = None,
     ) -> None:
         self._state = state
         self._entry = entry
         self._estimate = estimate
         self._quota = quota
+        self._principal = principal
+        self._window = window
         self._settled = False
+
+    async def reserve(self, prompt: int, completion: int | None) -> None:
+        self.reserve_now(prompt, completion)
+
+    def reserve_now(self, prompt: int, completion: int | None) -> None:
+        """Check and reserve in one synchronous step (nothing can interleave)."""
+        principal, state, quota, entry = self._principal, self._state, self._quota, self._entry
+        if principal is None or self._settled:
+            return
+        now = time.monotonic()
+        state.expire(now)
+        remaining: float | None = None
+        if quota is not None and principal.quota_tokens is not None:
+            remaining = principal.quota_tokens - quota[0] - prompt
+        if principal.tpm is not None:
+            left = principal.tpm - state.tokens_in_window - prompt
+            remaining = left if remaining is None else min(remaining, left)
+        if completion is not None:
+            extra = prompt + completion
+        else:
+            extra = prompt + max(int(remaining or 0), 0)
+        if quota is not None and self._window is not None and principal.quota_tokens is not None:
+            if quota[0] + extra > principal.quota_tokens:
+                raise quota_exceeded(principal, self._window, quota[0])
+        if principal.tpm is not None and entry is not None and entry[0] >= 0:
+            others = len(state.tokens) - 1
+            if others > 0 and state.tokens_in_window + extra > principal.tpm:
+                raise too_many_tokens(principal, max(0.0, state.tokens[0][0] + _WINDOW - now))
+        if entry is not None and entry[0] >= 0:
+            entry[1] += extra
+            state.tokens_in_window += extra
+        if quota is not None:
+            quota[0] += extra
+        self._estimate += extra
 
     def settle(self, actual_tokens: int) -> None:
         if self._settled:
@@ -227,4 +274,4 @@ class InProcessLimiter:
         if quota is not None:
             quota[0] += estimate
         state.in_flight += 1
-        return _LocalAdmission(state, entry, estimate, quota)
+        return _LocalAdmission(state, entry, estimate, quota, principal, window)

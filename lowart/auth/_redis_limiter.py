@@ -53,22 +53,69 @@ def _script(name: str) -> str:
 
 
 class _RedisAdmission(Admission):
-    __slots__ = ("_args", "_keys", "_limiter", "_settled")
+    __slots__ = (
+        "_args",
+        "_keys",
+        "_limiter",
+        "_principal",
+        "_reserve_keys",
+        "_reserving",
+        "_settled",
+        "_window",
+    )
 
-    def __init__(self, limiter: RedisLimiter, keys: list[str], args: list[str]) -> None:
+    def __init__(
+        self,
+        limiter: RedisLimiter,
+        keys: list[str],
+        args: list[str],
+        principal: Principal,
+        reserve_keys: list[str],
+        window: QuotaWindow,
+    ) -> None:
         self._limiter = limiter
         self._keys = keys
         self._args = args
+        self._principal = principal
+        self._reserve_keys = reserve_keys
+        self._window = window
+        self._reserving: asyncio.Task[tuple[int, int, int]] | None = None
         self._settled = False
+
+    async def reserve(self, prompt: int, completion: int | None) -> None:
+        principal = self._principal
+        if self._settled or not needs_estimate(principal):
+            return
+        args: list[str | int] = [
+            self._args[0],
+            prompt,
+            -1 if completion is None else completion,
+            principal.tpm or 0,
+            principal.quota_tokens or 0,
+        ]
+        task = asyncio.ensure_future(self._limiter._run_reserve(self._reserve_keys, args))
+        task.add_done_callback(self._count_reserved)  # also when our caller is cancelled
+        self._reserving = task
+        code, retry_ms, value = await asyncio.shield(task)
+        if code == _QUOTA:
+            raise quota_exceeded(principal, self._window, value)
+        if code == _TPM:
+            raise too_many_tokens(principal, max(0.0, retry_ms / 1000))
+
+    def _count_reserved(self, done: asyncio.Task[tuple[int, int, int]]) -> None:
+        """The estimate a settle corrects includes what Redis reserved."""
+        if done.cancelled() or done.exception() is not None:
+            return
+        code, _, value = done.result()
+        if code == _ADMITTED:
+            self._args[1] = str(int(self._args[1]) + value)
 
     def settle(self, actual_tokens: int) -> None:
         """Queued on the loop: the request path never waits on Redis to finish."""
         if self._settled:
             return
         self._settled = True
-        args = list(self._args)
-        args[2] = str(int(actual_tokens))
-        self._limiter._settle_later(self._keys, args)
+        self._limiter._settle_later(self._keys, self._args, actual_tokens, self._reserving)
 
 
 class RedisLimiter:
@@ -86,6 +133,7 @@ class RedisLimiter:
         self._lease_ms = int(lease_seconds * 1000)
         self._admit = client.register_script(_script("admit.lua"))
         self._settle = client.register_script(_script("settle.lua"))
+        self._reserve = client.register_script(_script("reserve.lua"))
         self._pending: set[asyncio.Task[None]] = set()
 
     needs_estimate = staticmethod(needs_estimate)
@@ -126,7 +174,14 @@ class RedisLimiter:
             "1" if principal.max_concurrency else "0",
             "1" if principal.quota_tokens else "0",
         ]
-        admission = _RedisAdmission(self, settle_keys, [member, str(estimate), "0", *flags])
+        admission = _RedisAdmission(
+            self,
+            settle_keys,
+            [member, str(estimate), "0", *flags],
+            principal,
+            [keys[1], keys[2], keys[3], keys[5]],
+            window,
+        )
         code, retry_ms, used = await self._admit_once(keys, args, admission)
         if code == _NEED_BASELINE:
             args[6] = await self._baseline(principal.key_id, window.start) if self._baseline else 0
@@ -170,8 +225,31 @@ class RedisLimiter:
             ) from exc
         return int(code), int(retry_ms), int(used)
 
-    def _settle_later(self, keys: list[str], args: list[str]) -> None:
-        task = asyncio.get_running_loop().create_task(self._run_settle(keys, args))
+    async def _run_reserve(self, keys: list[str], args: list[str | int]) -> tuple[int, int, int]:
+        try:
+            code, retry_ms, value = await self._reserve(keys=keys, args=args)
+        except RedisError as exc:
+            log.error("Redis token reservation failed: %s", exc)
+            raise LimitsUnavailable(
+                "Rate limits cannot be checked right now; try again shortly.", retry_after=1.0
+            ) from exc
+        return int(code), int(retry_ms), int(value)
+
+    def _settle_later(
+        self,
+        keys: list[str],
+        args: list[str],
+        actual_tokens: int,
+        reserving: asyncio.Task[tuple[int, int, int]] | None,
+    ) -> None:
+        async def settle() -> None:
+            if reserving is not None:  # its reservation is part of what the settle corrects
+                await asyncio.gather(reserving, return_exceptions=True)
+            settled = list(args)
+            settled[2] = str(int(actual_tokens))
+            await self._run_settle(keys, settled)
+
+        task = asyncio.get_running_loop().create_task(settle())
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 

@@ -112,6 +112,68 @@ def test_quota_never_overshoots_and_reports_insufficient_quota(limited_gateway):
     assert 1 <= int(retry) <= 86400  # until the next UTC day
 
 
+@pytest.mark.parametrize("limit", [{"quota": 3000, "quota_period": "day"}, {"tpm": 3000}])
+def test_without_max_tokens_a_burst_overshoots_by_at_most_one_request(limited_gateway, limit):
+    """A request without max_tokens reserves all that remains, so 20 concurrent ones whose
+    real answers are far longer than any guess cannot run the key 8x over (issue 18)."""
+    gateway = limited_gateway
+    reply = " ".join(["word"] * 1000)
+    gateway.add_model("long", "mock", options={"reply": reply, "latency": 0.3})  # all overlap
+    key = gateway.create_key("nomax", **limit)
+    results = post_many(gateway, key, 20, model="long")
+    assert {status for status, _, _ in results} <= {200, 429}
+    admitted = sum(status == 200 for status, _, _ in results)
+    records = gateway.wait_for_records(admitted)
+    one_request = max(r["total_tokens"] for r in records)
+    assert one_request > 1000  # the answers are long ...
+    used = sum(r["total_tokens"] for r in records)
+    assert used <= 3000 + one_request  # ... yet the burst stays within one request of the limit
+
+
+def test_a_refused_key_is_refused_before_its_prompt_is_counted(limited_gateway):
+    """count_tokens spends the request rate, and a key over its rate gets its 429 without
+    the gateway tokenizing megabytes first: /health stays responsive meanwhile."""
+    gateway = limited_gateway
+    key = gateway.create_key("rpm1", rpm=1, tpm=10**9)
+    big = {
+        "model": "words",
+        "max_tokens": 16,
+        "messages": [{"role": "user", "content": "lorem ipsum dolor sit amet " * 150_000}],
+    }
+    headers = {"Authorization": f"Bearer {key}", "anthropic-version": "2023-06-01"}
+
+    async def scenario() -> tuple[list[int], float]:
+        async with aiohttp.ClientSession() as session:
+            count_url = gateway.base_url + "/v1/messages/count_tokens"
+            async with session.post(count_url, json=big, headers=headers) as first:
+                assert first.status == 200  # the one request this minute allows
+            worst = 0.0
+
+            async def probe() -> None:
+                nonlocal worst
+                for _ in range(15):
+                    started = asyncio.get_running_loop().time()
+                    async with session.get(gateway.base_url + "/health") as health:
+                        assert health.status == 200
+                    worst = max(worst, asyncio.get_running_loop().time() - started)
+                    await asyncio.sleep(0.02)
+
+            async def refused(url: str) -> int:
+                async with session.post(url, json=big, headers=headers) as resp:
+                    return resp.status
+
+            statuses = await asyncio.gather(
+                refused(count_url),
+                refused(gateway.openai_base_url + "/chat/completions"),
+                probe(),
+            )
+            return [s for s in statuses if s is not None], worst
+
+    statuses, worst = asyncio.run(scenario())
+    assert statuses == [429, 429]
+    assert worst < 1.0  # tokenizing ~4 MiB on the event loop took seconds
+
+
 def test_concurrency_slots_are_released_on_every_exit(limited_gateway):
     gateway = limited_gateway
     key = gateway.create_key("conc", concurrency=2)
