@@ -52,6 +52,7 @@ from lowart.store import (
     ModelStore,
     SecretBox,
     UsageStore,
+    is_data_error,
     migrate,
     open_engine,
     read_version,
@@ -133,6 +134,7 @@ class Runtime:
             usage_store.write_batch,
             flush_seconds=settings.usage_flush_seconds,
             batch_size=settings.usage_batch_size,
+            is_data_error=is_data_error,
         )
         writer.start()
         stack.push_async_callback(writer.close)

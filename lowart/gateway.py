@@ -24,8 +24,11 @@ from typing import Any, Literal
 
 from lowart._validate import validate_chat_request
 from lowart.accounting import (
+    CheckedUsage,
+    MalformedReply,
     StreamMeter,
     UsageWriter,
+    checked_usage,
     count_prompt_tokens_off_loop,
     ensure_loaded,
 )
@@ -37,6 +40,7 @@ from lowart.errors import (
     NotFound,
     PermissionDenied,
     TransformFailed,
+    UpstreamError,
     UpstreamTimeout,
 )
 from lowart.images import (
@@ -216,22 +220,15 @@ class Gateway:
             call.fail(exc)
             raise
         call.serve(route)
-        usage = response.get("usage")
-        if usage:
-            prompt = int(usage.get("prompt_tokens") or 0)
-            completion = int(usage.get("completion_tokens") or 0)
-            call.finish(prompt, completion, "upstream", usage)
-        else:
-            meter = StreamMeter(call.request, call.route.upstream_model)
-            for choice in response.get("choices") or ():
-                meter.observe({"choices": [{"delta": choice.get("message") or {}}]})
-            prompt, completion, source, _ = meter.usage()
-            response["usage"] = {
-                "prompt_tokens": prompt,
-                "completion_tokens": completion,
-                "total_tokens": prompt + completion,
-            }
-            call.finish(prompt, completion, source, None)
+        try:
+            prompt, completion, source, usage = _reply_usage(call, response)
+        except MalformedReply as exc:
+            error = UpstreamError(
+                f"Upstream for model '{call.route.name}' sent a bad reply: {exc}."
+            )
+            call.fail(error, reported=checked_usage(response.get("usage")))
+            raise error from exc
+        call.finish(prompt, completion, source, usage)
         response["model"] = call.route.name
         return response
 
@@ -422,7 +419,7 @@ class _Call:
         prompt: int,
         completion: int,
         source: str,
-        upstream_usage: Mapping[str, Any] | None,
+        usage: CheckedUsage | None,
         *,
         status: str = "ok",
         http_status: int = 200,
@@ -436,12 +433,9 @@ class _Call:
         now = time.perf_counter()
         ctx = self.ctx
         ctx.report(status, prompt, completion)
-        cache_read = 0
-        cache_creation = 0
-        if upstream_usage:
-            details = upstream_usage.get("prompt_tokens_details") or {}
-            cache_read = int(details.get("cached_tokens") or 0)
-            cache_creation = int(upstream_usage.get("cache_creation_input_tokens") or 0)
+        cache_read = cache_creation = 0
+        if usage is not None:
+            cache_read, cache_creation = usage.cache_read, usage.cache_creation
         self.admission.settle(prompt + completion)
         self.usage_writer.submit(
             UsageRecord(
@@ -467,8 +461,14 @@ class _Call:
             )
         )
 
-    def fail(self, exc: BaseException, meter: StreamMeter | None = None) -> None:
-        """Record a failed or cancelled call, with the tokens it produced so far."""
+    def fail(
+        self,
+        exc: BaseException,
+        meter: StreamMeter | None = None,
+        reported: CheckedUsage | None = None,
+    ) -> None:
+        """Record a failed or cancelled call, with the tokens it produced so far
+        (or those the upstream `reported` for a reply that could not be used)."""
         if isinstance(exc, GatewayError):
             status, http_status, code = "error", exc.status, exc.code
         elif isinstance(exc, asyncio.CancelledError | GeneratorExit):
@@ -478,6 +478,8 @@ class _Call:
             status, http_status, code = "error", 500, "internal_error"
         if meter is not None and (meter.upstream_usage or self.first_chunk_at):
             prompt, completion, source, usage = meter.usage()
+        elif reported is not None:
+            prompt, completion, source, usage = *reported[:2], "upstream", reported
         else:
             prompt, completion, source, usage = 0, 0, "none", None
         self.finish(
@@ -561,7 +563,12 @@ class ChatStream:
         try:
             chunk = self._first
             while chunk is not None:
-                meter.observe(chunk)
+                try:
+                    meter.observe(chunk)
+                except MalformedReply as exc:
+                    raise UpstreamError(
+                        f"Upstream for model '{call.route.name}' sent a bad stream chunk: {exc}."
+                    ) from exc
                 chunk["model"] = name
                 last = chunk
                 if include_usage:
@@ -586,6 +593,27 @@ class ChatStream:
             raise
         finally:
             await close_quietly(self._upstream)
+
+
+def _reply_usage(call: _Call, response: ChatResponse) -> tuple[int, int, str, CheckedUsage | None]:
+    """A reply's usage, checked: the upstream's safe counts, or counted from its text.
+    The reply carries the same numbers on to the client. Raises MalformedReply."""
+    choices: Any = response.get("choices")
+    if type(choices) is not list:
+        raise MalformedReply("'choices' is not a list")
+    if not all(type(choice) is dict for choice in choices):
+        raise MalformedReply("a choice is not an object")
+    reported = response.get("usage")
+    usage = checked_usage(reported)
+    if usage is not None:
+        response["usage"] = usage.as_openai(reported)
+        return usage.prompt, usage.completion, "upstream", usage
+    meter = StreamMeter(call.request, call.route.upstream_model)
+    for choice in choices:
+        meter.observe({"choices": [{"delta": choice.get("message") or {}}]})
+    prompt, completion, source, _ = meter.usage()
+    response["usage"] = CheckedUsage(prompt, completion).as_openai()
+    return prompt, completion, source, None
 
 
 def _usage_chunk(last: ChatChunk | None, model: str, prompt: int, completion: int) -> ChatChunk:

@@ -1,6 +1,6 @@
 """Token counting and usage metering."""
 
-from lowart.accounting._meter import StreamMeter
+from lowart.accounting._meter import MalformedReply, StreamMeter
 from lowart.accounting._tokens import (
     count_completion_tokens,
     count_prompt_tokens,
@@ -10,11 +10,16 @@ from lowart.accounting._tokens import (
     ensure_loaded,
     warm_up,
 )
+from lowart.accounting._usage import MAX_TOKENS, CheckedUsage, checked_usage
 from lowart.accounting._writer import UsageWriter
 
 __all__ = [
+    "MAX_TOKENS",
+    "CheckedUsage",
+    "MalformedReply",
     "StreamMeter",
     "UsageWriter",
+    "checked_usage",
     "count_completion_tokens",
     "count_prompt_tokens",
     "count_prompt_tokens_off_loop",

@@ -1,8 +1,13 @@
 """Usage records are queued on the request path and written in batches off it.
 
-A failed write keeps its batch and retries with backoff, and `close` flushes
-everything still queued, so a record that was submitted is never lost while
-the process shuts down cleanly.
+A write that fails for the database (down, restarting) keeps its batch and
+retries with backoff, and `close` flushes everything still queued, so a record
+that was submitted is never lost while the process shuts down cleanly.
+
+A write that fails for its rows (`is_data_error`: a value a column cannot hold)
+is split in halves until the rows the database rejects on their own are found;
+those are quarantined (logged and counted in `quarantined`) and every other row
+is written. One bad row never holds back everyone else's usage.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict
 
 from lowart.types import UsageRecord
 
@@ -26,8 +32,10 @@ class UsageWriter:
         *,
         flush_seconds: float = 0.2,
         batch_size: int = 500,
+        is_data_error: Callable[[BaseException], bool] = lambda exc: False,
     ) -> None:
         self._write_batch = write_batch
+        self._is_data_error = is_data_error
         self._flush_seconds = flush_seconds
         self._batch_size = batch_size
         self._pending: list[UsageRecord] = []
@@ -37,6 +45,7 @@ class UsageWriter:
         self._listeners: list[Callable[[UsageRecord], None]] = []
         self._lock = asyncio.Lock()  # one writer at a time, or a batch could be written twice
         self.written = 0
+        self.quarantined = 0  # records the store rejected on their own (never written)
 
     def add_listener(self, listener: Callable[[UsageRecord], None]) -> None:
         """Called synchronously per submitted record (limits settle, metrics)."""
@@ -83,16 +92,48 @@ class UsageWriter:
         while owed > 0:
             batch = self._pending[: min(owed, self._batch_size)]
             try:
-                await self._write_batch(batch)
+                await self._write_isolating(batch)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("writing %d usage records failed; will retry", len(batch))
+                log.exception("writing usage records failed; will retry")
                 return False
-            del self._pending[: len(batch)]
             owed -= len(batch)
-            self.written += len(batch)
         return True
+
+    async def _write_isolating(self, batch: list[UsageRecord]) -> None:
+        """Write `batch`, splitting it around rows the store rejects.
+
+        Pieces are written front to back, and each one written or quarantined leaves
+        the queue at once, so a transient failure midway (raised) retries only the rest.
+        """
+        pieces = [batch]
+        while pieces:
+            piece = pieces.pop()
+            try:
+                await self._write_batch(piece)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not self._is_data_error(exc):
+                    raise
+                if len(piece) > 1:
+                    middle = len(piece) // 2
+                    pieces += (piece[middle:], piece[:middle])  # the front half next
+                    continue
+                self._quarantine(piece[0], exc)
+            else:
+                self.written += len(piece)
+            del self._pending[: len(piece)]
+
+    def _quarantine(self, record: UsageRecord, exc: Exception) -> None:
+        self.quarantined += 1
+        log.error(
+            "usage record %s rejected by the store, dropped: %s; record: %r",
+            record.request_id[:200],
+            str(exc).split("\n", 1)[0],  # the driver's message, without the SQL
+            asdict(record),
+        )
 
     async def flush(self) -> None:
         await self._flush_once()

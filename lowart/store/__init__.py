@@ -10,9 +10,12 @@ from lowart.store._files import FileStore
 from lowart.store._health import HealthStore
 from lowart.store._jobs import JobStore
 from lowart.store._models import ModelStore
-from lowart.store._usage import UsageStore
+from lowart.store._tables import REQUEST_ID_MAX_LENGTH, TOKEN_COLUMN_MAX
+from lowart.store._usage import UsageStore, is_data_error
 
 __all__ = [
+    "REQUEST_ID_MAX_LENGTH",
+    "TOKEN_COLUMN_MAX",
     "DuplicateName",
     "FallbackStore",
     "FileStore",
@@ -23,6 +26,7 @@ __all__ = [
     "SecretBox",
     "SecretBoxError",
     "UsageStore",
+    "is_data_error",
     "migrate",
     "open_engine",
     "read_version",

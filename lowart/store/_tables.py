@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 __all__ = [
+    "REQUEST_ID_MAX_LENGTH",
+    "TOKEN_COLUMN_MAX",
     "api_keys",
     "config_state",
     "deployment_health",
@@ -18,6 +20,11 @@ __all__ = [
 ]
 
 metadata = sa.MetaData()
+
+# The longest request id a usage row holds; the edge bounds the ids it accepts by it.
+REQUEST_ID_MAX_LENGTH = 100
+# The largest count an INTEGER token column holds (PostgreSQL's int4; SQLite's is wider).
+TOKEN_COLUMN_MAX = 2**31 - 1
 
 api_keys = sa.Table(
     "api_keys",
@@ -99,7 +106,7 @@ usage_records = sa.Table(
     metadata,
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("request_id", sa.String(100), nullable=False),
+    sa.Column("request_id", sa.String(REQUEST_ID_MAX_LENGTH), nullable=False),
     sa.Column("key_id", sa.Integer),
     sa.Column("key_name", sa.String(200)),
     sa.Column("route", sa.String(200), nullable=False),
@@ -151,7 +158,7 @@ image_jobs = sa.Table(
     sa.Column("key_name", sa.String(200)),
     sa.Column("route", sa.String(200), nullable=False),
     sa.Column("interface", sa.String(20), nullable=False),
-    sa.Column("request_id", sa.String(100), nullable=False),
+    sa.Column("request_id", sa.String(REQUEST_ID_MAX_LENGTH), nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("params", sa.Text, nullable=False),
     sa.Column("workflow", sa.Text),

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -17,7 +18,35 @@ from lowart.store._rows import as_dict
 from lowart.store._tables import api_keys, usage_daily, usage_records
 from lowart.types import UsageRecord
 
-__all__ = ["UsageStore"]
+__all__ = ["UsageStore", "is_data_error"]
+
+# SQLSTATE classes that say "the database, not the data": connection exceptions,
+# transaction rollbacks (serialization, deadlock), insufficient resources, operator
+# intervention (shutdown), system errors. A batch failing with one of these is retried.
+_TRANSIENT_SQLSTATE_CLASSES = frozenset({"08", "40", "53", "57", "58"})
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """Whether a failed usage write was rejected for its rows (a value the columns
+    cannot hold) rather than for the database (down, restarting, out of connections).
+
+    Rows are at fault for SQLAlchemy's DataError, IntegrityError and other statement
+    errors, and for the values a driver refuses to bind (SQLite raises OverflowError
+    for an integer past 64 bits). Connection errors (OperationalError, InterfaceError,
+    OSError, pool timeouts, an invalidated connection) and anything unknown are not:
+    those batches are retried whole, so nothing is lost while the database is away.
+    """
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.DisconnectionError):
+        return False
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:
+            return False
+        state = getattr(exc.orig, "sqlstate", None)
+        return not (isinstance(state, str) and state[:2] in _TRANSIENT_SQLSTATE_CLASSES)
+    if isinstance(exc, OSError | sa_exc.TimeoutError):
+        return False
+    return isinstance(exc, sa_exc.StatementError | ValueError | TypeError | ArithmeticError)
+
 
 _GROUPS = {
     "model": (usage_daily.c.route,),

@@ -78,11 +78,25 @@ def finish_reason_to_anthropic(reason: str | None) -> str | None:
     return _FINISH_TO_STOP.get(reason, "end_turn")
 
 
-def anthropic_usage_to_openai(usage: dict[str, Any]) -> dict[str, Any]:
-    read = int(usage.get("cache_read_input_tokens") or 0)
-    creation = int(usage.get("cache_creation_input_tokens") or 0)
-    prompt = int(usage.get("input_tokens") or 0) + read + creation
-    completion = int(usage.get("output_tokens") or 0)
+def anthropic_usage_to_openai(usage: object) -> dict[str, Any]:
+    """Anthropic's usage in the canonical shape; `{}` (no usage: the gateway counts
+    the tokens itself) when it is not an object of integers. Ranges are the
+    gateway's to check (lowart.accounting.checked_usage)."""
+    if not isinstance(usage, dict):
+        return {}
+    counts = [
+        usage.get(name) or 0
+        for name in (
+            "cache_read_input_tokens",
+            "cache_creation_input_tokens",
+            "input_tokens",
+            "output_tokens",
+        )
+    ]
+    if not all(type(count) is int for count in counts):
+        return {}
+    read, creation, given, completion = counts
+    prompt = given + read + creation
     out: dict[str, Any] = {
         "prompt_tokens": prompt,
         "completion_tokens": completion,

@@ -90,3 +90,52 @@ async def test_records_submitted_during_the_final_flush_are_written():
     writer.submit(_record(1))
     await writer.close()
     assert written == ["r1", "r99"]
+
+
+class _Rejected(ValueError):
+    """What a store raises for a row its columns cannot hold."""
+
+
+async def test_a_rejected_row_is_quarantined_and_every_other_row_written():
+    written: list[str] = []
+
+    async def write(batch):
+        if any(r.request_id == "bad" for r in batch):
+            raise _Rejected("value too long")
+        written.extend(r.request_id for r in batch)
+
+    writer = UsageWriter(
+        write, flush_seconds=0.01, batch_size=8, is_data_error=lambda e: isinstance(e, _Rejected)
+    )
+    writer.start()
+    for i in range(11):
+        writer.submit(_record(i) if i != 5 else make_record("bad"))
+    await writer.flush()
+    writer.submit(_record(99))  # later records are not held back by the bad one
+    await writer.close()
+    assert sorted(written) == sorted([f"r{i}" for i in range(11) if i != 5] + ["r99"])
+    assert writer.written == 11 and writer.quarantined == 1
+
+
+async def test_a_transient_failure_while_isolating_loses_nothing():
+    written: list[str] = []
+    down = {"after": 2}  # the database goes away after two pieces were tried
+
+    async def write(batch):
+        if down["after"] == 0:
+            down["after"] = -1
+            raise ConnectionError("database went away")
+        down["after"] -= 1
+        if any(r.request_id == "bad" for r in batch):
+            raise _Rejected("integer out of range")
+        written.extend(r.request_id for r in batch)
+
+    writer = UsageWriter(
+        write, flush_seconds=0.01, batch_size=8, is_data_error=lambda e: isinstance(e, _Rejected)
+    )
+    writer.start()
+    for i in range(8):
+        writer.submit(_record(i) if i != 1 else make_record("bad"))
+    await writer.close()
+    assert sorted(written) == sorted(f"r{i}" for i in range(8) if i != 1)
+    assert len(written) == 7 and writer.quarantined == 1

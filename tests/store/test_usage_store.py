@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from lowart.store import UsageStore, migrate, open_engine
+from lowart.accounting import UsageWriter
+from lowart.store import UsageStore, is_data_error, migrate, open_engine
 from tests.support.records import make_record
 
 
@@ -80,3 +81,47 @@ def test_driver_rows_equal_core_rows_on_postgres(postgres_url, loop_thread):
     via_driver, via_core = loop_thread.run(_rows_both_ways(postgres_url))
     assert via_driver.pop("id") != via_core.pop("id")
     assert via_driver == via_core
+
+
+async def _poisoned_batch_is_isolated(url: str) -> None:
+    """One row the columns cannot hold (an over-long id, a count past 64 bits) is
+    quarantined; the rest of its batch and everything after it are written."""
+    engine = open_engine(url)
+    await migrate(engine)
+    store = UsageStore(engine)
+    writer = UsageWriter(store.write_batch, batch_size=50, is_data_error=is_data_error)
+    for i in range(20):
+        writer.submit(_record(i))
+    writer.submit(make_record("x" * 150))  # longer than a PostgreSQL VARCHAR(100)
+    writer.submit(make_record("huge", prompt_tokens=2**63))  # past any INTEGER column
+    for i in range(20, 30):
+        writer.submit(_record(i))
+    await writer.flush()
+    writer.submit(_record(30))
+    await writer.close()
+    ids = {r["request_id"] for r in await store.records(limit=100)}
+    assert {f"r{i}" for i in range(31)} <= ids
+    assert "huge" not in ids
+    assert writer.quarantined == (1 if "sqlite" in url else 2)
+    assert writer.written == 31 + (1 if "sqlite" in url else 0)
+    await engine.dispose()
+
+
+async def test_a_poisoned_row_does_not_wedge_usage_on_sqlite(tmp_path):
+    await _poisoned_batch_is_isolated(f"sqlite+aiosqlite:///{tmp_path / 'u.db'}")
+
+
+def test_a_poisoned_row_does_not_wedge_usage_on_postgres(postgres_url, loop_thread):
+    loop_thread.run(_poisoned_batch_is_isolated(postgres_url))
+
+
+def test_data_errors_are_told_from_connection_errors():
+    from sqlalchemy import exc as sa_exc
+
+    assert is_data_error(OverflowError("Python int too large to convert to SQLite INTEGER"))
+    assert is_data_error(sa_exc.DataError("INSERT", {}, Exception("value too long")))
+    assert is_data_error(sa_exc.IntegrityError("INSERT", {}, Exception("not null")))
+    assert not is_data_error(sa_exc.OperationalError("INSERT", {}, Exception("gone")))
+    assert not is_data_error(sa_exc.InterfaceError("INSERT", {}, Exception("closed")))
+    assert not is_data_error(ConnectionRefusedError())
+    assert not is_data_error(RuntimeError("unknown: retried, never dropped"))

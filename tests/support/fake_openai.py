@@ -5,6 +5,10 @@ Behaviour is chosen per request, so one server serves every test:
   `slow` (waits `fake_delay` before answering), `drop` (stream dies midway),
   `utf8` (multi-byte characters split across network writes), `tools` (one
   call; streamed: some text, then STREAMED_TOOL_CALLS as parallel calls);
+- untrusted replies: `usage-huge`, `usage-negative`, `usage-string`,
+  `usage-not-object` report that usage (BAD_USAGE), replied or streamed;
+  `choices-string`, `choices-null` send those choices (BAD_CHOICES) in the reply,
+  or in the second chunk of a stream;
 - unknown request fields (they reach us only if the gateway passes them through):
   `fake_words` (stream length), `fake_delay` (seconds per streamed word).
 It records every request body and header set, and counts streams that ended
@@ -27,6 +31,14 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+
+BAD_USAGE: dict[str, Any] = {
+    "usage-huge": {"prompt_tokens": 2**63, "completion_tokens": 2**63, "total_tokens": 2**64 - 1},
+    "usage-negative": {"prompt_tokens": -1000, "completion_tokens": -5, "total_tokens": -1005},
+    "usage-string": {"prompt_tokens": "abc", "completion_tokens": 7, "total_tokens": 7},
+    "usage-not-object": "x",
+}
+BAD_CHOICES: dict[str, Any] = {"choices-string": "xyz", "choices-null": [None]}
 
 
 @dataclass
@@ -113,6 +125,10 @@ class FakeOpenAI:
         }
         if model != "no-usage":
             reply["usage"] = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+        if model in BAD_USAGE:
+            reply["usage"] = BAD_USAGE[model]
+        if model in BAD_CHOICES:
+            reply["choices"] = BAD_CHOICES[model]
         return web.Response(body=orjson.dumps(reply), content_type="application/json")
 
     async def _stream(self, request: web.Request, body: dict, model: str) -> web.StreamResponse:
@@ -147,6 +163,8 @@ class FakeOpenAI:
                     }
                     if include_usage:
                         chunk["usage"] = None
+                    if index == 1 and model in BAD_CHOICES:
+                        chunk["choices"] = BAD_CHOICES[model]
                     await response.write(b"data: " + orjson.dumps(chunk) + b"\n\n")
                     if delay:
                         await asyncio.sleep(delay)
@@ -162,6 +180,8 @@ class FakeOpenAI:
                         "total_tokens": 11 + words,
                     },
                 }
+                if model in BAD_USAGE:
+                    usage["usage"] = BAD_USAGE[model]
                 await response.write(b"data: " + orjson.dumps(usage) + b"\n\n")
             await response.write(b"data: [DONE]\n\n")
             await asyncio.sleep(

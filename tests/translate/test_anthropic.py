@@ -366,6 +366,13 @@ def test_usage_round_trip_with_cache_tokens():
     assert openai_usage_to_anthropic(openai) == usage
 
 
+@pytest.mark.parametrize(
+    "usage", ["x", None, {"input_tokens": "abc", "output_tokens": 2}, {"output_tokens": [1]}]
+)
+def test_malformed_anthropic_usage_is_left_for_the_gateway_to_count(usage):
+    assert anthropic_usage_to_openai(usage) == {}
+
+
 ANTHROPIC_REPLY = {
     "id": "msg_1",
     "type": "message",
