@@ -177,6 +177,7 @@ class Runtime:
             changed=applied.apply,
             flush_usage=writer.flush,
             live_circuit=breakers.live_state,
+            reset_circuit=breakers.reset,
         )
         runtime = cls(
             settings=settings,

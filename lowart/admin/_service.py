@@ -68,6 +68,7 @@ class Admin:
         changed: Callable[[], Awaitable[None]] = _nothing,
         flush_usage: Callable[[], Awaitable[None]] = _nothing,
         live_circuit: Callable[[int], str | None] | None = None,
+        reset_circuit: Callable[[int], bool] | None = None,
     ) -> None:
         self.keys = keys
         self.models = models
@@ -76,6 +77,8 @@ class Admin:
         self._changed = changed
         self._flush_usage = flush_usage
         self._live_circuit = live_circuit
+        self._reset_circuit = reset_circuit
+        self._health = health
         self.routing = RoutingAdmin(models, fallbacks, health, changed)
         self._script_limits = script_limits
 
@@ -206,6 +209,24 @@ class Admin:
                 if live is not None:
                     row["circuit"] = live
         return rows
+
+    async def reset_circuit(self, name: str, deployment: int | None = None) -> list[dict[str, Any]]:
+        """Close the circuit of one deployment (or of every deployment of `name`): this
+        process's breaker and the state published for the others. Another serving
+        process keeps its own breaker until its cool-down ends or it is reset there."""
+        rows = (
+            [await self.routing.deployment(name, deployment)]
+            if deployment is not None
+            else await self.models.deployments(name)
+        )
+        if not rows:
+            raise NotFound(f"No model named '{name}'.")
+        for row in rows:
+            reset_here = self._reset_circuit is not None and self._reset_circuit(row["id"])
+            if not reset_here and self._health is not None:
+                await self._health.publish(row["id"], "closed", 0, 0, None)
+        ids = {row["id"] for row in rows}
+        return [m for m in await self.list_models() if m["id"] in ids]
 
     def _model_values(
         self, fields: dict[str, Any], *, creating: bool, vendor: str | None = None

@@ -142,6 +142,16 @@ class CircuitBreaker:
         ):
             self._open()
 
+    def reset(self) -> None:
+        """An operator's word that the deployment is fine: closed, with a clean window."""
+        self._outcomes.clear()
+        self._failures = 0
+        self._probes_out = 0
+        self._probe_successes = 0
+        if self.state == CLOSED and self._on_change is not None:
+            self._on_change(self.snapshot())  # published anyway: other views catch up
+        self._to(CLOSED)
+
     def _release(self, ticket: Ticket) -> None:
         if ticket.probe:
             self._probes_out = max(0, self._probes_out - 1)
@@ -201,6 +211,14 @@ class Breakers:
     def snapshot(self, route_id: int) -> BreakerSnapshot | None:
         breaker = self._by_id.get(route_id)
         return breaker.snapshot() if breaker is not None else None
+
+    def reset(self, route_id: int) -> bool:
+        """Close this process's breaker of a deployment; False if it never used one."""
+        breaker = self._by_id.get(route_id)
+        if breaker is None:
+            return False
+        breaker.reset()
+        return True
 
     def live_state(self, route_id: int) -> str | None:
         """This process's circuit state for a deployment, None if it has not used it.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -249,6 +250,12 @@ class Router:
                     trail.note(route, "ok")
                     trail.served_by = route
                     return route, ticket, result
+                if isinstance(error, UpstreamTimeout) and _caller_deadline_passed(ctx):
+                    # The caller's own deadline ran out, not the deployment's patience: it
+                    # says nothing about the deployment's health, and nobody waits any more.
+                    trail.note(route, "caller_deadline")
+                    ticket.release()
+                    raise error
                 kind = classify(error)
                 trail.note(route, error.code or "error")
                 last = error
@@ -282,6 +289,11 @@ class Router:
             code="circuit_open",
             retry_after=retry_after,
         )
+
+
+def _caller_deadline_passed(ctx: CallContext) -> bool:
+    """Whether the deadline the caller set (a gRPC deadline) is what ended the call."""
+    return ctx.timeout is not None and time.perf_counter() - ctx.started >= ctx.timeout * 0.98
 
 
 def _min(a: float | None, b: float | None) -> float | None:

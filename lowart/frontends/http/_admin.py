@@ -120,6 +120,14 @@ async def remove_model(request: web.Request) -> web.Response:
     return _json({"name": request.match_info["name"], "removed": True})
 
 
+@routes.post("/admin/models/{name}/circuit/reset")
+async def reset_circuit(request: web.Request) -> web.Response:
+    """Close a deployment's circuit now (e.g. after fixing its credentials)."""
+    admin = await _admin(request)
+    rows = await admin.reset_circuit(request.match_info["name"], _deployment(request))
+    return _json({"data": rows})
+
+
 @routes.get("/admin/fallbacks")
 async def list_fallbacks(request: web.Request) -> web.Response:
     admin = await _admin(request)
