@@ -209,7 +209,8 @@ class ProviderKeyMissing(UpstreamError):
     def __init__(self, model: str, variable: str) -> None:
         super().__init__(
             f"Model '{model}' takes its API key from the environment variable {variable},"
-            " which is not set in the gateway's environment."
+            " which is not set in the gateway's environment"
+            " (or not allowed by LOWART_API_KEY_ENV_ALLOW)."
         )
 
 

@@ -12,7 +12,7 @@ queued before it (`flush_usage`), so it sees every request that finished.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -31,6 +31,7 @@ from lowart.admin._checks import (
 from lowart.admin._public import public_key, public_model
 from lowart.admin._routing import RoutingAdmin, check_weight
 from lowart.auth import generate_key, hash_key, key_display_prefix
+from lowart.config import DEFAULT_API_KEY_ENV_ALLOW, api_key_env_refusal
 from lowart.errors import InvalidRequest, NotFound, PermissionDenied
 from lowart.routing import validate_policy_options
 from lowart.store import (
@@ -65,6 +66,7 @@ class Admin:
         fallbacks: FallbackStore | None = None,
         health: HealthStore | None = None,
         script_limits: ScriptLimits | None = None,
+        api_key_env_allow: Sequence[str] = DEFAULT_API_KEY_ENV_ALLOW,
         changed: Callable[[], Awaitable[None]] = _nothing,
         flush_usage: Callable[[], Awaitable[None]] = _nothing,
         live_circuit: Callable[[int], str | None] | None = None,
@@ -78,6 +80,7 @@ class Admin:
         self._live_circuit = live_circuit
         self.routing = RoutingAdmin(models, fallbacks, health, changed)
         self._script_limits = script_limits
+        self._api_key_env_allow = tuple(api_key_env_allow)
 
     @staticmethod
     def require_admin(principal: Principal) -> None:
@@ -227,6 +230,10 @@ class Admin:
                 if not isinstance(fields[name], str):
                     raise InvalidRequest(f"'{name}' must be a string.", param=name)
                 values[name] = fields[name]
+        if values.get("api_key_env"):
+            refusal = api_key_env_refusal(values["api_key_env"], self._api_key_env_allow)
+            if refusal is not None:
+                raise InvalidRequest(refusal, param="api_key_env")
         base_url = values.get("base_url")
         if base_url and not re.match(r"^https?://[^\s/]+", base_url):
             raise InvalidRequest("'base_url' must be an http(s) URL.", param="base_url")

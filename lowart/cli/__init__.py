@@ -45,6 +45,7 @@ async def _with_admin(settings: Settings, action: Callable[[Admin], Awaitable[An
             fallbacks=FallbackStore(engine),
             health=HealthStore(engine),
             script_limits=ScriptLimits.from_settings(settings),
+            api_key_env_allow=settings.api_key_env_allow,
         )
         return await action(admin)
     finally:
