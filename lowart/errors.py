@@ -23,6 +23,7 @@ __all__ = [
     "ProviderKeyMissing",
     "QuotaExceeded",
     "RateLimited",
+    "ServiceUnavailable",
     "TransformFailed",
     "UpstreamError",
     "UpstreamTimeout",
@@ -155,6 +156,14 @@ class LimitsUnavailable(GatewayError):
     status = 503
     grpc_code = "UNAVAILABLE"
     default_code = "limits_unavailable"
+
+
+class ServiceUnavailable(GatewayError):
+    """The gateway's own database cannot be reached: try again later (not the caller's fault)."""
+
+    status = 503
+    grpc_code = "UNAVAILABLE"
+    default_code = "service_unavailable"
 
 
 class UpstreamError(GatewayError):

@@ -22,10 +22,12 @@ from lowart.adapters.comfyui import check_comfyui_options
 from lowart.admin._checks import (
     KEY_LIMITS,
     MODEL_FIELDS,
+    check_flag,
     check_limit,
     check_models,
     check_name,
     check_period,
+    check_text,
     parse_since,
 )
 from lowart.admin._public import public_key, public_model
@@ -92,7 +94,7 @@ class Admin:
         self,
         name: object,
         *,
-        admin: bool = False,
+        admin: object = False,
         rpm: object = None,
         tpm: object = None,
         quota: object = None,
@@ -111,7 +113,7 @@ class Admin:
                 name=name,
                 key_hash=hash_key(key),
                 key_prefix=key_display_prefix(key),
-                is_admin=bool(admin),
+                is_admin=check_flag("admin", admin),
                 rpm=check_limit("rpm", rpm),
                 tpm=check_limit("tpm", tpm),
                 quota_tokens=check_limit("quota", quota),
@@ -227,9 +229,7 @@ class Admin:
             values["vendor"] = fields["vendor"]
         for name in ("base_url", "upstream_model", "api_key_env"):
             if name in fields and fields[name] is not None:
-                if not isinstance(fields[name], str):
-                    raise InvalidRequest(f"'{name}' must be a string.", param=name)
-                values[name] = fields[name]
+                values[name] = check_text(name, fields[name])
         if values.get("api_key_env"):
             refusal = api_key_env_refusal(values["api_key_env"], self._api_key_env_allow)
             if refusal is not None:
@@ -238,9 +238,9 @@ class Admin:
         if base_url and not re.match(r"^https?://[^\s/]+", base_url):
             raise InvalidRequest("'base_url' must be an http(s) URL.", param="base_url")
         if fields.get("api_key") is not None:
-            if not isinstance(fields["api_key"], str):
-                raise InvalidRequest("'api_key' must be a string.", param="api_key")
-            values["api_key_encrypted"] = self._secrets.encrypt(fields["api_key"])
+            values["api_key_encrypted"] = self._secrets.encrypt(
+                check_text("api_key", fields["api_key"])
+            )
             values["api_key_env"] = None
         elif values.get("api_key_env"):
             values["api_key_encrypted"] = None
@@ -251,7 +251,7 @@ class Admin:
         if fields.get("options") is not None:
             validate_policy_options(fields["options"])
         if fields.get("enabled") is not None:
-            values["enabled"] = bool(fields["enabled"])
+            values["enabled"] = check_flag("enabled", fields["enabled"])
         if fields.get("weight") is not None:
             values["weight"] = check_weight(fields["weight"])
         if "script" in fields:  # null removes the script
