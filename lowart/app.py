@@ -107,7 +107,9 @@ class Runtime:
         )
         fallback_store, health_store = FallbackStore(engine), HealthStore(engine)
         authenticator = Authenticator(key_store)
-        models = ModelManager(model_store, secrets, fallback_store)
+        models = ModelManager(
+            model_store, secrets, fallback_store, api_key_env_allow=settings.api_key_env_allow
+        )
         await models.refresh()
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, enable_cleanup_closed=True),
@@ -174,6 +176,7 @@ class Runtime:
             fallbacks=fallback_store,
             health=health_store,
             script_limits=ScriptLimits.from_settings(settings),
+            api_key_env_allow=settings.api_key_env_allow,
             changed=applied.apply,
             flush_usage=writer.flush,
             live_circuit=breakers.live_state,

@@ -7,13 +7,39 @@ settings it needs, which keeps tests free to run several gateways in one process
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_DATABASE_URL", "Settings"]
+__all__ = ["DEFAULT_API_KEY_ENV_ALLOW", "DEFAULT_DATABASE_URL", "Settings", "api_key_env_refusal"]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./lowart.db"
+DEFAULT_API_KEY_ENV_ALLOW = ("*_API_KEY", "*_API_TOKEN")
+"""Environment variables a route may take its provider key from, unless the operator
+sets LOWART_API_KEY_ENV_ALLOW: provider-key names such as OPENAI_API_KEY."""
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,199}$")
+
+
+def api_key_env_refusal(name: str, allow: Sequence[str]) -> str | None:
+    """Why the gateway may not send variable `name` upstream as a provider key, or None.
+
+    The gateway's own settings (LOWART_*) never qualify, whatever the allow-list says;
+    other names must match one of the operator's patterns (shell-style, case-sensitive).
+    """
+    if not _ENV_NAME.match(name):
+        return f"{name!r} is not an environment variable name."
+    if name.upper().startswith("LOWART"):
+        return f"The gateway's own settings ({name}) cannot be used as a provider key."
+    if not any(fnmatchcase(name, pattern) for pattern in allow):
+        return (
+            f"The environment variable {name} is not allowed as a provider key; "
+            f"LOWART_API_KEY_ENV_ALLOW allows {', '.join(allow) or 'none'}."
+        )
+    return None
 
 
 def _env_float(name: str, default: float) -> float:
@@ -68,6 +94,8 @@ class Settings:
     lua_max_instructions: int = 5_000_000
     lua_max_memory_mb: int = 64
     lua_timeout: float = 0.25
+    api_key_env_allow: tuple[str, ...] = DEFAULT_API_KEY_ENV_ALLOW
+    """Patterns of environment variables a route's `api_key_env` may name."""
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -116,6 +144,7 @@ class Settings:
             lua_max_instructions=_env_int("LOWART_LUA_MAX_INSTRUCTIONS", 5_000_000),
             lua_max_memory_mb=_env_int("LOWART_LUA_MAX_MEMORY_MB", 64),
             lua_timeout=_env_float("LOWART_LUA_TIMEOUT", 0.25),
+            api_key_env_allow=_env_list("LOWART_API_KEY_ENV_ALLOW") or DEFAULT_API_KEY_ENV_ALLOW,
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean)

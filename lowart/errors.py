@@ -23,6 +23,7 @@ __all__ = [
     "ProviderKeyMissing",
     "QuotaExceeded",
     "RateLimited",
+    "ServiceUnavailable",
     "TransformFailed",
     "UpstreamError",
     "UpstreamTimeout",
@@ -157,6 +158,14 @@ class LimitsUnavailable(GatewayError):
     default_code = "limits_unavailable"
 
 
+class ServiceUnavailable(GatewayError):
+    """The gateway's own database cannot be reached: try again later (not the caller's fault)."""
+
+    status = 503
+    grpc_code = "UNAVAILABLE"
+    default_code = "service_unavailable"
+
+
 class UpstreamError(GatewayError):
     """The vendor answered with an error; its status (4xx) and message are passed on."""
 
@@ -209,7 +218,8 @@ class ProviderKeyMissing(UpstreamError):
     def __init__(self, model: str, variable: str) -> None:
         super().__init__(
             f"Model '{model}' takes its API key from the environment variable {variable},"
-            " which is not set in the gateway's environment."
+            " which is not set in the gateway's environment"
+            " (or not allowed by LOWART_API_KEY_ENV_ALLOW)."
         )
 
 

@@ -116,6 +116,16 @@ class Gateway:
             raise PermissionDenied(f"This key may not use the model '{route.name}'.", param="model")
         return route
 
+    def _plan_for(self, principal: Principal, route: Route) -> list[Route]:
+        """What a call to `route` may try for this key: the name's deployments, and only
+        the fallbacks the key could call directly (a fallback answers as its own model,
+        so a key limited to `route` must not get another model's answer through it)."""
+        plan = self.router.plan(route.name)
+        allowed = principal.allowed_models
+        if allowed is None:
+            return plan
+        return [c for c in plan if c.name == route.name or c.name in allowed]
+
     def adapter_for(self, route: Route) -> Adapter:
         adapter = self._adapters.get(route.vendor)
         if adapter is None:
@@ -190,7 +200,7 @@ class Gateway:
         else:
             route = self._permitted(principal, named)
         ctx.attribute(principal.name, route.name)
-        plan = self.router.plan(route.name)
+        plan = self._plan_for(principal, route)
         for candidate in plan:  # any of them may have to count tokens
             await ensure_loaded(candidate.upstream_model)
         # Rate, concurrency and a quota already spent refuse a caller before any counting.
@@ -342,7 +352,7 @@ class Gateway:
         route = self.route_for(principal, params.model)
         ctx.attribute(principal.name, route.name)
         adapter = self._image_adapter(route)
-        plan = self.router.plan(route.name)
+        plan = self._plan_for(principal, route)
         # Image calls count no tokens: the key's request rate is what they spend.
         (await self._limiter.acquire(principal, 0)).settle(0)
         engine.check(principal, route, adapter, params, ctx)

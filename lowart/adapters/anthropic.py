@@ -31,6 +31,7 @@ from lowart.adapters.base import (
     timeout_for,
     translate_transport_error,
     upstream_error_from_body,
+    upstream_text,
 )
 from lowart.errors import GatewayError, ProviderKeyMissing, UpstreamError
 from lowart.translate import (
@@ -265,7 +266,8 @@ def _stream_error(route: Route, event: dict[str, Any]) -> UpstreamError:
     message = error.get("message") or error_type or "unknown error"
     return _keep_type(
         UpstreamError(
-            f"Upstream for model '{route.name}' failed mid-stream: {message}",
+            f"Upstream for model '{route.name}' failed mid-stream: "
+            + upstream_text(route, str(message)),
             upstream_status=anthropic_error_status(error_type),
         ),
         error_type,

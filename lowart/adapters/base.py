@@ -30,6 +30,7 @@ import aiohttp
 import orjson
 
 from lowart.accounting import count_prompt_tokens_off_loop
+from lowart.adapters._redact import redact
 from lowart.errors import GatewayError, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route, VendorHooks
 from lowart.upstream import (
@@ -47,6 +48,7 @@ __all__ = [
     "timeout_for",
     "translate_transport_error",
     "upstream_error_from_body",
+    "upstream_text",
 ]
 
 EventDecoder = Callable[[dict[str, Any]], Iterable[ChatChunk]]
@@ -219,12 +221,19 @@ def upstream_error_from_body(
     `retry_after` is the vendor's Retry-After header: retries wait for it and a
     client that finally gets this error sees it too.
     """
-    message = _message_from_body(body) or f"HTTP {status}"
+    message = upstream_text(route, _message_from_body(body)) or f"HTTP {status}"
     return UpstreamError(
         f"Upstream for model '{route.name}' answered {status}: {message}",
         upstream_status=status,
         retry_after=parse_retry_after(retry_after),
     )
+
+
+def upstream_text(route: Route, text: str) -> str:
+    """Text from an upstream, fit to pass on: without the route's key (whole or in
+    part) or anything else that looks like a credential. Every vendor message a
+    caller may see goes through here."""
+    return redact(text, (route.api_key,))
 
 
 def parse_retry_after(value: str | None) -> float | None:

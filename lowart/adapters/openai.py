@@ -18,6 +18,7 @@ from lowart.adapters.base import (
     timeout_for,
     translate_transport_error,
     upstream_error_from_body,
+    upstream_text,
 )
 from lowart.errors import GatewayError, ProviderKeyMissing, UpstreamError
 from lowart.types import CallContext, ChatChunk, ChatRequest, Route
@@ -140,5 +141,8 @@ def _parse_chunk(route: Route, data: bytes) -> dict[str, Any]:
     if "error" in chunk and not chunk.get("choices"):
         error = chunk["error"]
         message = error.get("message") if isinstance(error, dict) else str(error)
-        raise UpstreamError(f"Upstream for model '{route.name}' failed mid-stream: {message}")
+        raise UpstreamError(
+            f"Upstream for model '{route.name}' failed mid-stream: "
+            + upstream_text(route, str(message))
+        )
     return chunk

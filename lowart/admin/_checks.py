@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime
 
 import orjson
@@ -13,10 +14,12 @@ from lowart.errors import InvalidRequest
 __all__ = [
     "KEY_LIMITS",
     "MODEL_FIELDS",
+    "check_flag",
     "check_limit",
     "check_models",
     "check_name",
     "check_period",
+    "check_text",
     "parse_since",
 ]
 
@@ -47,6 +50,25 @@ def check_name(kind: str, name: object) -> str:
             param="name",
         )
     return name
+
+
+def check_flag(name: str, value: object) -> bool:
+    """A JSON boolean, nothing truthy: the string "false" must not make an admin key."""
+    if not isinstance(value, bool):
+        raise InvalidRequest(f"'{name}' must be true or false.", param=name)
+    return value
+
+
+def check_text(name: str, value: object) -> str:
+    """A string without line breaks or other control characters (they would split a
+    header, a log line or a URL sent upstream)."""
+    if not isinstance(value, str):
+        raise InvalidRequest(f"'{name}' must be a string.", param=name)
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise InvalidRequest(
+            f"'{name}' must not contain line breaks or other control characters.", param=name
+        )
+    return value
 
 
 def check_limit(name: str, value: object) -> int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 
@@ -39,7 +40,7 @@ def public_model(row: dict[str, Any]) -> dict[str, Any]:
         "name": row["name"],
         "weight": int(row.get("weight", 1)),
         "vendor": row["vendor"],
-        "base_url": row["base_url"],
+        "base_url": _without_credentials(row["base_url"]),
         "upstream_model": row["upstream_model"],
         "api_key": api_key,
         "options": orjson.loads(row["options"] or "{}"),
@@ -49,6 +50,20 @@ def public_model(row: dict[str, Any]) -> dict[str, Any]:
         "created_at": _iso(row["created_at"]),
         "updated_at": _iso(row["updated_at"]),
     }
+
+
+def _without_credentials(url: str | None) -> str | None:
+    """A base URL as shown: `user:pass@` (credentials in the URL) becomes `***@`."""
+    if not url or "@" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(unparsable URL hidden)"
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"***@{host}"))
 
 
 def _iso(value: datetime | None) -> str | None:

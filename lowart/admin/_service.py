@@ -12,7 +12,7 @@ queued before it (`flush_usage`), so it sees every request that finished.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -22,15 +22,18 @@ from lowart.adapters.comfyui import check_comfyui_options
 from lowart.admin._checks import (
     KEY_LIMITS,
     MODEL_FIELDS,
+    check_flag,
     check_limit,
     check_models,
     check_name,
     check_period,
+    check_text,
     parse_since,
 )
 from lowart.admin._public import public_key, public_model
 from lowart.admin._routing import RoutingAdmin, check_weight
 from lowart.auth import generate_key, hash_key, key_display_prefix
+from lowart.config import DEFAULT_API_KEY_ENV_ALLOW, api_key_env_refusal
 from lowart.errors import InvalidRequest, NotFound, PermissionDenied
 from lowart.routing import validate_policy_options
 from lowart.store import (
@@ -65,6 +68,7 @@ class Admin:
         fallbacks: FallbackStore | None = None,
         health: HealthStore | None = None,
         script_limits: ScriptLimits | None = None,
+        api_key_env_allow: Sequence[str] = DEFAULT_API_KEY_ENV_ALLOW,
         changed: Callable[[], Awaitable[None]] = _nothing,
         flush_usage: Callable[[], Awaitable[None]] = _nothing,
         live_circuit: Callable[[int], str | None] | None = None,
@@ -81,6 +85,7 @@ class Admin:
         self._health = health
         self.routing = RoutingAdmin(models, fallbacks, health, changed)
         self._script_limits = script_limits
+        self._api_key_env_allow = tuple(api_key_env_allow)
 
     @staticmethod
     def require_admin(principal: Principal) -> None:
@@ -92,7 +97,7 @@ class Admin:
         self,
         name: object,
         *,
-        admin: bool = False,
+        admin: object = False,
         rpm: object = None,
         tpm: object = None,
         quota: object = None,
@@ -111,7 +116,7 @@ class Admin:
                 name=name,
                 key_hash=hash_key(key),
                 key_prefix=key_display_prefix(key),
-                is_admin=bool(admin),
+                is_admin=check_flag("admin", admin),
                 rpm=check_limit("rpm", rpm),
                 tpm=check_limit("tpm", tpm),
                 quota_tokens=check_limit("quota", quota),
@@ -245,16 +250,18 @@ class Admin:
             values["vendor"] = fields["vendor"]
         for name in ("base_url", "upstream_model", "api_key_env"):
             if name in fields and fields[name] is not None:
-                if not isinstance(fields[name], str):
-                    raise InvalidRequest(f"'{name}' must be a string.", param=name)
-                values[name] = fields[name]
+                values[name] = check_text(name, fields[name])
+        if values.get("api_key_env"):
+            refusal = api_key_env_refusal(values["api_key_env"], self._api_key_env_allow)
+            if refusal is not None:
+                raise InvalidRequest(refusal, param="api_key_env")
         base_url = values.get("base_url")
         if base_url and not re.match(r"^https?://[^\s/]+", base_url):
             raise InvalidRequest("'base_url' must be an http(s) URL.", param="base_url")
         if fields.get("api_key") is not None:
-            if not isinstance(fields["api_key"], str):
-                raise InvalidRequest("'api_key' must be a string.", param="api_key")
-            values["api_key_encrypted"] = self._secrets.encrypt(fields["api_key"])
+            values["api_key_encrypted"] = self._secrets.encrypt(
+                check_text("api_key", fields["api_key"])
+            )
             values["api_key_env"] = None
         elif values.get("api_key_env"):
             values["api_key_encrypted"] = None
@@ -265,7 +272,7 @@ class Admin:
         if fields.get("options") is not None:
             validate_policy_options(fields["options"])
         if fields.get("enabled") is not None:
-            values["enabled"] = bool(fields["enabled"])
+            values["enabled"] = check_flag("enabled", fields["enabled"])
         if fields.get("weight") is not None:
             values["weight"] = check_weight(fields["weight"])
         if "script" in fields:  # null removes the script

@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import SQLAlchemyError
 
 from lowart.auth._key_material import hash_key
-from lowart.errors import AuthenticationFailed
+from lowart.errors import AuthenticationFailed, ServiceUnavailable
 from lowart.store import KeyStore
 from lowart.types import Principal
 
@@ -77,7 +78,13 @@ class Authenticator:
 
     async def _load(self, key_hash: str) -> Principal | None:
         generation = self._generation
-        row = await self._keys.find_active_by_hash(key_hash)
+        try:
+            row = await self._keys.find_active_by_hash(key_hash)
+        except (SQLAlchemyError, OSError) as exc:  # not cached: the next request asks again
+            raise ServiceUnavailable(
+                "The gateway cannot check API keys right now (its database is unavailable);"
+                " try again shortly."
+            ) from exc
         principal = principal_from_row(row) if row else None
         if generation != self._generation:
             return principal  # read before an invalidation: good for this request only

@@ -9,6 +9,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
 from lowart._logging import configure_logging
 from lowart.admin import Admin
 from lowart.auth import QUOTA_PERIODS
@@ -45,6 +47,7 @@ async def _with_admin(settings: Settings, action: Callable[[Admin], Awaitable[An
             fallbacks=FallbackStore(engine),
             health=HealthStore(engine),
             script_limits=ScriptLimits.from_settings(settings),
+            api_key_env_allow=settings.api_key_env_allow,
         )
         return await action(admin)
     finally:
@@ -595,3 +598,16 @@ def main(argv: list[str] | None = None) -> int:
     except NotSetUp as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except SQLAlchemyError as exc:  # start-up: the database cannot be opened or read
+        reason = _first_line(exc.orig if isinstance(exc, DBAPIError) and exc.orig else exc)
+        print(f"error: the database cannot be used: {reason}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # start-up: a socket, a file or a directory
+        print(f"error: {_first_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception in one line: its first, without SQLAlchemy's background links."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

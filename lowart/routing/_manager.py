@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 
+from lowart.config import DEFAULT_API_KEY_ENV_ALLOW, api_key_env_refusal
 from lowart.errors import InvalidRequest, ModelNotFound
 from lowart.routing._policy import Policy, policy_from_options
 from lowart.store import FallbackStore, ModelStore, SecretBox, SecretBoxError
@@ -24,8 +25,17 @@ __all__ = ["ModelManager", "route_from_row"]
 log = logging.getLogger("lowart.routing")
 
 
-def route_from_row(row: Mapping[str, Any], secrets: SecretBox) -> Route:
-    """Build a Route; the provider key is decrypted here and only kept in memory."""
+def route_from_row(
+    row: Mapping[str, Any],
+    secrets: SecretBox,
+    api_key_env_allow: Sequence[str] = DEFAULT_API_KEY_ENV_ALLOW,
+) -> Route:
+    """Build a Route; the provider key is decrypted here and only kept in memory.
+
+    A key from the environment is read only from a variable the operator allows
+    (checked again here: a row stored before the allow-list changed must not leak
+    the gateway's own settings upstream); a refused one is treated as unset.
+    """
     api_key = None
     api_key_env = None
     if row.get("api_key_encrypted"):
@@ -37,7 +47,11 @@ def route_from_row(row: Mapping[str, Any], secrets: SecretBox) -> Route:
             )
     elif row.get("api_key_env"):
         api_key_env = row["api_key_env"]
-        api_key = os.environ.get(api_key_env)
+        refusal = api_key_env_refusal(api_key_env, api_key_env_allow)
+        if refusal is None:
+            api_key = os.environ.get(api_key_env)
+        else:
+            log.error("model %r: provider key not read: %s", row["name"], refusal)
     return Route(
         id=row["id"],
         name=row["name"],
@@ -58,9 +72,15 @@ class ModelManager:
     """Deployments per public name, fallback edges and parsed policies, all in memory."""
 
     def __init__(
-        self, store: ModelStore, secrets: SecretBox, fallbacks: FallbackStore | None = None
+        self,
+        store: ModelStore,
+        secrets: SecretBox,
+        fallbacks: FallbackStore | None = None,
+        *,
+        api_key_env_allow: Sequence[str] = DEFAULT_API_KEY_ENV_ALLOW,
     ) -> None:
         self._store = store
+        self._api_key_env_allow = tuple(api_key_env_allow)
         self._secrets = secrets
         self._fallback_store = fallbacks
         self._deployments: dict[str, list[Route]] = {}
@@ -72,7 +92,7 @@ class ModelManager:
         deployments: dict[str, list[Route]] = {}
         policies: dict[int, Policy] = {}
         for row in rows:
-            route = route_from_row(row, self._secrets)
+            route = route_from_row(row, self._secrets, self._api_key_env_allow)
             deployments.setdefault(route.name, []).append(route)
             policies[route.id] = _policy_or_default(route)
         fallbacks: dict[str, list[str]] = {}

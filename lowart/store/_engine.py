@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +36,7 @@ def migrations_dir() -> Path:
 def open_engine(url: str) -> AsyncEngine:
     """An async engine; SQLite gets WAL and a busy timeout so readers never block the writer."""
     if url.startswith("sqlite"):
+        _create_private(sa.engine.make_url(url).database)
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -49,6 +51,21 @@ def open_engine(url: str) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _create_private(database: str | None) -> None:
+    """Create a new SQLite file 0600, like the key file: it holds key hashes, encrypted
+    provider keys and usage. SQLite gives its -wal and -shm files the same mode. An
+    existing file keeps the mode its operator gave it."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # a missing directory and the like: connecting reports it
+    os.close(fd)
 
 
 def _alembic_config(connection: sa.Connection) -> Config:

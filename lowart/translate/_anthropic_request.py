@@ -434,7 +434,12 @@ def _part_to_openai(block: dict[str, Any]) -> dict[str, Any]:
     if kind == "text":
         return _text_part(block)
     if kind == "image":
-        source = block.get("source") or {}
+        source = block.get("source")
+        if not isinstance(source, dict) or not isinstance(source.get("type"), str):
+            raise InvalidRequest(
+                "messages: image.source: must be an object with a 'type' ('base64' or 'url')",
+                param="messages",
+            )
         if source.get("type") == "base64":
             url = f"data:{source.get('media_type')};base64,{source.get('data')}"
             return {"type": "image_url", "image_url": {"url": url}}

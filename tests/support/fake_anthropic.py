@@ -105,8 +105,8 @@ class FakeAnthropic:
     def _check(
         self, request: web.Request, body: Any, *, count: bool = False
     ) -> web.Response | None:
-        if request.headers.get("x-api-key") != API_KEY:
-            return _error(401, "invalid x-api-key")
+        if request.headers.get("x-api-key") != API_KEY:  # echoed, as some vendors do
+            return _error(401, f"invalid x-api-key: {request.headers.get('x-api-key')}")
         if request.headers.get("anthropic-version") != "2023-06-01":
             return _error(400, "anthropic-version: header is required")
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):

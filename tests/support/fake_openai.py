@@ -2,6 +2,7 @@
 
 Behaviour is chosen per request, so one server serves every test:
 - the upstream model name: `echo` (default), `no-usage`, `fail-<status>`,
+  `reject-key` (401 whose message echoes the key sent, whole and masked, as vendors do),
   `slow` (waits `fake_delay` before answering), `drop` (stream dies midway),
   `utf8` (multi-byte characters split across network writes), `tools` (one
   call; streamed: some text, then STREAMED_TOOL_CALLS as parallel calls);
@@ -103,6 +104,8 @@ class FakeOpenAI:
                 },
                 status=status,
             )
+        if model == "reject-key":
+            return _key_rejected(request.headers.get("Authorization", ""))
         if model == "slow":
             await asyncio.sleep(float(body.get("fake_delay", 5)))
         if body.get("stream"):
@@ -193,6 +196,20 @@ class FakeOpenAI:
             self.streams_cancelled += 1
             raise
         return response
+
+
+def _key_rejected(authorization: str) -> web.Response:
+    """OpenAI's 401, which names the key it got (here both whole and masked)."""
+    key = authorization.removeprefix("Bearer ")
+    masked = key[:6] + "*" * 20 + key[-4:]
+    message = (
+        f"Incorrect API key provided: {masked}. Header sent: {authorization}. "
+        "You can find your API key at https://platform.openai.com/account/api-keys."
+    )
+    return web.json_response(
+        {"error": {"message": message, "type": "invalid_request_error", "code": "invalid_api_key"}},
+        status=401,
+    )
 
 
 def _reply_text(body: dict) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from lowart.adapters.base import upstream_text
 from lowart.errors import UpstreamError
 from lowart.types import Route
 
@@ -65,7 +66,8 @@ def rejected_prompt(route: Route, status: int, body: bytes) -> UpstreamError:
     elif details:
         parts.append(str(details))
     return UpstreamError(
-        f"ComfyUI rejected the workflow of model '{route.name}': {': '.join(parts)}.",
+        f"ComfyUI rejected the workflow of model '{route.name}': "
+        f"{upstream_text(route, ': '.join(parts))}.",
         upstream_status=status,
         code="workflow_invalid",
     )
@@ -76,13 +78,15 @@ def execution_failure(route: Route, messages: list[Any]) -> UpstreamError:
     for kind, data in reversed(messages or []):
         if not isinstance(data, dict):
             continue
-        node = f"node {data.get('node_id')} ({data.get('node_type')})"
+        node = upstream_text(route, f"node {data.get('node_id')} ({data.get('node_type')})")
         if kind == "execution_interrupted":
             return PromptInterrupted(
                 f"ComfyUI interrupted the generation for model '{route.name}' at {node}."
             )
         if kind == "execution_error":
-            reason = f"{data.get('exception_type', 'Error')}: {data.get('exception_message', '')}"
+            reason = upstream_text(
+                route, f"{data.get('exception_type', 'Error')}: {data.get('exception_message', '')}"
+            )
             return UpstreamError(
                 f"ComfyUI failed at {node} for model '{route.name}': {reason.strip()}",
                 code="execution_error",

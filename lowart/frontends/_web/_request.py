@@ -9,7 +9,12 @@ from aiohttp import web
 
 from lowart.errors import InvalidRequest, PayloadTooLarge
 
-__all__ = ["presented_key", "read_json"]
+__all__ = ["MAX_JSON_DEPTH", "presented_key", "read_json"]
+
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of arrays and objects a request body may have. Parsing allows
+far more, but writing it out again (usage records, upstream payloads) does not,
+and no API request needs more than a few levels."""
 
 
 def presented_key(request: web.Request) -> str | None:
@@ -33,6 +38,26 @@ async def read_json(request: web.Request) -> Any:
     if not raw:
         raise InvalidRequest("The request body is empty; send a JSON object.")
     try:
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidRequest(f"The request body is not valid JSON: {exc.msg}.") from exc
+    # Cheap first: fewer brackets than the limit cannot nest deeper than it.
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and _too_deep(body):
+        raise InvalidRequest(
+            f"The request body nests arrays and objects more than {MAX_JSON_DEPTH} levels deep."
+        )
+    return body
+
+
+def _too_deep(value: Any) -> bool:
+    """True when `value` nests containers deeper than MAX_JSON_DEPTH (no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, (dict, list)))
+    return False

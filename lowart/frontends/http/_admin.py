@@ -51,7 +51,7 @@ async def create_key(request: web.Request) -> web.Response:
     body = await _object_body(request)
     key, info = await admin.create_key(
         body.get("name"),
-        admin=bool(body.get("admin", False)),
+        admin=body.get("admin", False),
         rpm=body.get("rpm"),
         tpm=body.get("tpm"),
         quota=body.get("quota"),
