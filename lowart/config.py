@@ -47,6 +47,8 @@ class Settings:
     max_body_bytes: int = 32 * 1024 * 1024
     connect_timeout: float = 10.0
     read_timeout: float = 600.0
+    upstream_max_event_bytes: int = 8 * 1024 * 1024
+    """One upstream stream event larger than this fails the call (502 / in-band error)."""
     shutdown_grace: float = 15.0
     config_poll_seconds: float = 1.0
     usage_flush_seconds: float = 0.2
@@ -95,6 +97,7 @@ class Settings:
             max_body_bytes=_env_int("LOWART_MAX_BODY_BYTES", 32 * 1024 * 1024),
             connect_timeout=_env_float("LOWART_CONNECT_TIMEOUT", 10.0),
             read_timeout=_env_float("LOWART_READ_TIMEOUT", 600.0),
+            upstream_max_event_bytes=_env_int("LOWART_UPSTREAM_MAX_EVENT_BYTES", 8 * 1024 * 1024),
             shutdown_grace=_env_float("LOWART_SHUTDOWN_GRACE", 15.0),
             config_poll_seconds=_env_float("LOWART_CONFIG_POLL_SECONDS", 1.0),
             usage_retention_days=int(retention) if retention else None,
