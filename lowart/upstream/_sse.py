@@ -9,10 +9,11 @@ behind for the event loop to finalise, at the cost of a thread-safe wake-up
 per stream.
 
 Work is linear in the bytes fed: each chunk's CRLFs are normalised once as it
-arrives, an event spanning reads grows in place, and the search for its blank
-line resumes where the last one stopped. One event may not outgrow
-`max_event_bytes`: an upstream that never ends its event would otherwise hold
-memory (and, once, the event loop) for as long as it keeps sending.
+arrives, and an event spanning reads is kept as its pieces, each searched for
+the blank line once (plus the seam with the previous one) and joined when it
+ends. One event may not outgrow `max_event_bytes`: an upstream that never ends
+its event would otherwise hold memory (and, once, the event loop) for as long
+as it keeps sending.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ Event = tuple[str, bytes]
 
 
 class SSEParser:
-    __slots__ = ("_cr", "_limit", "_pending", "_scanned")
+    __slots__ = ("_cr", "_head", "_limit", "_size", "_tail")
 
     def __init__(self, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
         self._limit = max_event_bytes
-        self._pending = bytearray()  # the start of an event whose blank line has not come yet
-        self._scanned = 0  # no blank line starts before this offset of `_pending`
+        self._head = b""  # the start of an event whose blank line has not come yet
+        self._tail: list[bytes] = []  # its further reads, joined once when it completes
+        self._size = 0  # len(_head) + the lengths in _tail
         self._cr = False  # the last chunk ended with a CR that may still meet its LF
 
     def feed(self, chunk: bytes) -> list[Event]:
@@ -42,19 +44,19 @@ class SSEParser:
         """
         if self._cr or b"\r" in chunk:
             chunk = self._normalise(chunk)
-        pending = self._pending
-        if pending:  # an event spans reads: grow it, search only the new bytes
-            pending += chunk
-            end = pending.find(b"\n\n", self._scanned)
-            if end < 0:
-                self._scanned = len(pending) - 1
-                if len(pending) > self._limit:
+        head = self._head
+        if head:  # an event spans reads: look for its end in the new bytes only
+            tail = self._tail
+            seam = (tail[-1] if tail else head).endswith(b"\n") and chunk.startswith(b"\n")
+            if not seam and b"\n\n" not in chunk:
+                self._size += len(chunk)
+                if self._size > self._limit:
                     raise EventTooLarge(self._limit)
+                if chunk:
+                    tail.append(chunk)
                 return []
-            if end > self._limit:
-                raise EventTooLarge(self._limit)
-            buf = bytes(pending)  # once per completed event, not per read
-            self._pending = bytearray()
+            buf = head + chunk if not tail else b"".join([head, *tail, chunk])
+            self._head, self._tail = b"", []
         else:
             buf = chunk
         events: list[Event] = []
@@ -72,11 +74,10 @@ class SSEParser:
                 if event is not None:
                     events.append(event)
         if start < len(buf):
-            rest = memoryview(buf)[start:]
+            rest = buf[start:]
             if len(rest) > self._limit:
                 raise EventTooLarge(self._limit)
-            self._pending += rest
-            self._scanned = max(len(rest) - 1, 0)
+            self._head, self._size = rest, len(rest)
         return events
 
     def _normalise(self, chunk: bytes) -> bytes:
@@ -90,8 +91,8 @@ class SSEParser:
 
     def close(self) -> list[Event]:
         """The last event if the stream ended without its blank line."""
-        block = bytes(self._pending).strip(b"\r\n")
-        self._pending, self._scanned, self._cr = bytearray(), 0, False
+        block = b"".join([self._head, *self._tail]).strip(b"\r\n")
+        self._head, self._tail, self._size, self._cr = b"", [], 0, False
         event = _parse_block(block) if block else None
         return [event] if event is not None else []
 
