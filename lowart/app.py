@@ -122,6 +122,7 @@ class Runtime:
         upstream = UpstreamClient(
             timeouts=Timeouts(connect=settings.connect_timeout, read=settings.read_timeout),
             user_agent=f"lowart/{__version__}",
+            max_event_bytes=settings.upstream_max_event_bytes,
         )
         stack.push_async_callback(upstream.close)
         adapters: dict[str, Adapter] = {

@@ -71,8 +71,14 @@ class Settings:
     secret_key: str | None = field(default=None, repr=False)
     secret_key_file: Path = Path("./lowart.key")
     max_body_bytes: int = 32 * 1024 * 1024
+    http_head_timeout: float = 10.0
+    """Seconds a new HTTP connection gets to send its first request head (0: no limit)."""
+    http_keepalive_timeout: float = 75.0
+    """Seconds an HTTP connection may sit idle between requests."""
     connect_timeout: float = 10.0
     read_timeout: float = 600.0
+    upstream_max_event_bytes: int = 8 * 1024 * 1024
+    """One upstream stream event larger than this fails the call (502 / in-band error)."""
     shutdown_grace: float = 15.0
     config_poll_seconds: float = 1.0
     usage_flush_seconds: float = 0.2
@@ -125,8 +131,11 @@ class Settings:
             secret_key=os.environ.get("LOWART_SECRET_KEY") or None,
             secret_key_file=Path(os.environ.get("LOWART_SECRET_KEY_FILE", "./lowart.key")),
             max_body_bytes=_env_int("LOWART_MAX_BODY_BYTES", 32 * 1024 * 1024),
+            http_head_timeout=_env_float("LOWART_HTTP_HEAD_TIMEOUT", 10.0),
+            http_keepalive_timeout=_env_float("LOWART_HTTP_KEEPALIVE_TIMEOUT", 75.0),
             connect_timeout=_env_float("LOWART_CONNECT_TIMEOUT", 10.0),
             read_timeout=_env_float("LOWART_READ_TIMEOUT", 600.0),
+            upstream_max_event_bytes=_env_int("LOWART_UPSTREAM_MAX_EVENT_BYTES", 8 * 1024 * 1024),
             shutdown_grace=_env_float("LOWART_SHUTDOWN_GRACE", 15.0),
             config_poll_seconds=_env_float("LOWART_CONFIG_POLL_SECONDS", 1.0),
             usage_retention_days=int(retention) if retention else None,

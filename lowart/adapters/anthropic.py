@@ -112,7 +112,7 @@ class AnthropicAdapter(Adapter):
                     raise _upstream_error(
                         route, resp.status, await resp.read(), resp.header("retry-after")
                     )
-                parser = SSEParser()
+                parser = SSEParser(self._client.max_event_bytes)
                 while True:  # events are handled as each network read completes them
                     raw = await resp.next_chunk()
                     for _name, data in parser.feed(raw) if raw is not None else parser.close():

@@ -36,6 +36,7 @@ from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Rout
 from lowart.upstream import (
     ConnectFailed,
     ConnectionDropped,
+    EventTooLarge,
     InvalidRequestHeader,
     Timeouts,
     TransportError,
@@ -275,6 +276,11 @@ def _from_transport_error(route: Route, exc: TransportError) -> GatewayError:
         return UpstreamUnavailable(f"Upstream for model '{route.name}' is unreachable.")
     if isinstance(exc, ConnectionDropped):
         return UpstreamError(f"Upstream for model '{route.name}' dropped the connection.")
+    if isinstance(exc, EventTooLarge):
+        return UpstreamError(
+            f"Upstream for model '{route.name}' sent a stream event larger than "
+            f"{exc.limit} bytes (LOWART_UPSTREAM_MAX_EVENT_BYTES)."
+        )
     if isinstance(exc, InvalidRequestHeader):
         return GatewayError(
             f"Model '{route.name}' is configured with a header value that cannot be sent "

@@ -108,7 +108,7 @@ class OpenAIAdapter(Adapter):
                     raise upstream_error_from_body(
                         route, resp.status, await resp.read(), resp.header("Retry-After")
                     )
-                parser = SSEParser()
+                parser = SSEParser(self._client.max_event_bytes)
                 while True:  # events are handled as each network read completes them
                     raw = await resp.next_chunk()
                     for _event, data in parser.feed(raw) if raw is not None else parser.close():

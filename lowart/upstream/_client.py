@@ -25,6 +25,7 @@ from lowart.upstream._errors import (
     TransportError,
 )
 from lowart.upstream._response import UpstreamResponse
+from lowart.upstream._sse import MAX_EVENT_BYTES
 from lowart.upstream._target import Target, target_for
 
 __all__ = ["Timeouts", "UpstreamClient"]
@@ -56,8 +57,10 @@ class UpstreamClient:
         max_idle_per_origin: int = 256,
         ssl_context: ssl.SSLContext | None = None,
         user_agent: str = "lowart",
+        max_event_bytes: int = MAX_EVENT_BYTES,
     ) -> None:
         self.timeouts = timeouts or Timeouts()
+        self.max_event_bytes = max_event_bytes  # for the SSE parsers of streamed replies
         self._keepalive = keepalive
         self._max_idle = max_idle_per_origin
         self._ssl_context = ssl_context

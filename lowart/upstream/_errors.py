@@ -11,6 +11,7 @@ __all__ = [
     "ConnectFailed",
     "ConnectTimeout",
     "ConnectionDropped",
+    "EventTooLarge",
     "InvalidRequestHeader",
     "InvalidResponse",
     "ReadTimeout",
@@ -44,3 +45,11 @@ class InvalidResponse(TransportError):
 
 class InvalidRequestHeader(TransportError, ValueError):
     """A header we were asked to send would break the request (CR/LF, non-Latin-1)."""
+
+
+class EventTooLarge(InvalidResponse):
+    """One server-sent event outgrew the limit before its blank line came."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"a stream event is larger than {limit} bytes")
+        self.limit = limit

@@ -7,34 +7,64 @@ reassembled intact and nothing is decoded twice. It is not an async
 generator on purpose: a stream abandoned at its end marker would leave one
 behind for the event loop to finalise, at the cost of a thread-safe wake-up
 per stream.
+
+Work is linear in the bytes fed: each chunk's CRLFs are normalised once as it
+arrives, and an event spanning reads is kept as its pieces, each searched for
+the blank line once (plus the seam with the previous one) and joined when it
+ends. One event may not outgrow `max_event_bytes`: an upstream that never ends
+its event would otherwise hold memory (and, once, the event loop) for as long
+as it keeps sending.
 """
 
 from __future__ import annotations
 
-__all__ = ["SSEParser"]
+from lowart.upstream._errors import EventTooLarge
+
+__all__ = ["MAX_EVENT_BYTES", "SSEParser"]
+
+MAX_EVENT_BYTES = 8 * 1024 * 1024  # base64 images in events fit; a runaway upstream does not
 
 Event = tuple[str, bytes]
 
 
 class SSEParser:
-    __slots__ = ("_pending",)
+    __slots__ = ("_cr", "_head", "_limit", "_size", "_tail")
 
-    def __init__(self) -> None:
-        self._pending = b""
+    def __init__(self, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
+        self._limit = max_event_bytes
+        self._head = b""  # the start of an event whose blank line has not come yet
+        self._tail: list[bytes] = []  # its further reads, joined once when it completes
+        self._size = 0  # len(_head) + the lengths in _tail
+        self._cr = False  # the last chunk ended with a CR that may still meet its LF
 
     def feed(self, chunk: bytes) -> list[Event]:
-        """Events completed by `chunk` ((name, data); name is "message" when none is given)."""
-        buf = self._pending + chunk if self._pending else chunk
-        if b"\r" in buf:  # CRLF line ends; a CR at the very end may still meet its LF
-            keep_cr = buf.endswith(b"\r")
-            buf = buf.replace(b"\r\n", b"\n")
-            if keep_cr:
-                buf = buf[:-1]
+        """Events completed by `chunk` ((name, data); name is "message" when none is given).
+
+        Raises EventTooLarge when an event outgrows `max_event_bytes`.
+        """
+        if self._cr or b"\r" in chunk:
+            chunk = self._normalise(chunk)
+        head = self._head
+        if head:  # an event spans reads: look for its end in the new bytes only
+            tail = self._tail
+            seam = (tail[-1] if tail else head).endswith(b"\n") and chunk.startswith(b"\n")
+            if not seam and b"\n\n" not in chunk:
+                self._size += len(chunk)
+                if self._size > self._limit:
+                    raise EventTooLarge(self._limit)
+                if chunk:
+                    tail.append(chunk)
+                return []
+            buf = head + chunk if not tail else b"".join([head, *tail, chunk])
+            self._head, self._tail = b"", []
         else:
-            keep_cr = False
+            buf = chunk
         events: list[Event] = []
         start = 0
+        big = len(buf) > self._limit  # only then can an event in it be too large
         while (end := buf.find(b"\n\n", start)) >= 0:
+            if big and end - start > self._limit:
+                raise EventTooLarge(self._limit)
             block = buf[start:end]
             start = end + 2
             if block.startswith(b"data: ") and b"\n" not in block:  # the usual one-line event
@@ -43,13 +73,26 @@ class SSEParser:
                 event = _parse_block(block)
                 if event is not None:
                     events.append(event)
-        rest = buf[start:]
-        self._pending = rest + b"\r" if keep_cr else rest
+        if start < len(buf):
+            rest = buf[start:]
+            if len(rest) > self._limit:
+                raise EventTooLarge(self._limit)
+            self._head, self._size = rest, len(rest)
         return events
+
+    def _normalise(self, chunk: bytes) -> bytes:
+        """CRLF to LF in this chunk, holding back a final CR until the next one comes."""
+        if self._cr:
+            chunk = b"\r" + chunk
+        self._cr = chunk.endswith(b"\r")
+        if self._cr:
+            chunk = chunk[:-1]
+        return chunk.replace(b"\r\n", b"\n")
 
     def close(self) -> list[Event]:
         """The last event if the stream ended without its blank line."""
-        block, self._pending = self._pending.replace(b"\r\n", b"\n").strip(b"\r\n"), b""
+        block = b"".join([self._head, *self._tail]).strip(b"\r\n")
+        self._head, self._tail, self._size, self._cr = b"", [], 0, False
         event = _parse_block(block) if block else None
         return [event] if event is not None else []
 

@@ -5,7 +5,10 @@ Behaviour is chosen per request, so one server serves every test:
   `reject-key` (401 whose message echoes the key sent, whole and masked, as vendors do),
   `slow` (waits `fake_delay` before answering), `drop` (stream dies midway),
   `utf8` (multi-byte characters split across network writes), `tools` (one
-  call; streamed: some text, then STREAMED_TOOL_CALLS as parallel calls);
+  call; streamed: some text, then STREAMED_TOOL_CALLS as parallel calls),
+  `huge-event` (streamed: one event that never ends, `fake_event_bytes` of it,
+  64 MiB by default, then the connection is cut; `huge_event_sent` counts the
+  bytes written before the reader gave up);
 - untrusted replies: `usage-huge`, `usage-negative`, `usage-string`,
   `usage-not-object` report that usage (BAD_USAGE), replied or streamed;
   `choices-string`, `choices-null` send those choices (BAD_CHOICES) in the reply,
@@ -50,6 +53,7 @@ class FakeOpenAI:
     streams_started: int = 0
     streams_cancelled: int = 0
     streams_finished: int = 0
+    huge_event_sent: int = 0
     port: int = 0
     failures: deque[tuple[int, str | None]] = field(default_factory=deque)
     _runner: web.AppRunner | None = None
@@ -148,6 +152,11 @@ class FakeOpenAI:
         }
         include_usage = (body.get("stream_options") or {}).get("include_usage")
         try:
+            if model == "huge-event":
+                await self._write_huge_event(
+                    request, response, int(body.get("fake_event_bytes", 1 << 26))
+                )
+                return response
             if model == "utf8":
                 await _write_split_utf8(response, base)
             elif model == "tools":
@@ -196,6 +205,21 @@ class FakeOpenAI:
             self.streams_cancelled += 1
             raise
         return response
+
+    async def _write_huge_event(
+        self, request: web.Request, response: web.StreamResponse, size: int
+    ) -> None:
+        piece = b"x" * 65536
+        self.huge_event_sent = 0
+        try:
+            await response.write(b'data: {"choices": [{"delta": {"content": "')
+            while self.huge_event_sent < size:
+                await response.write(piece)
+                self.huge_event_sent += len(piece)
+        except (ConnectionResetError, ConnectionError):
+            return  # the gateway gave up on us: what we measure
+        assert request.transport is not None
+        request.transport.close()
 
 
 def _key_rejected(authorization: str) -> web.Response:

@@ -32,8 +32,23 @@ SERVICE_NAMES = (
 
 
 def server_options(settings: Settings) -> list[tuple[str, int]]:
-    """Message sizes follow the HTTP body limit; keepalive finds dead peers of long streams."""
+    """Message sizes follow the HTTP body limit; keepalive finds dead peers of long streams.
+
+    Connections are bounded like HTTP ones: a new connection has the request-head
+    timeout to finish its handshake (the client's HTTP/2 preface and SETTINGS), and
+    one with no call in progress is closed after a few idle minutes.
+    """
+    handshake_ms = int(settings.http_head_timeout * 1000) if settings.http_head_timeout > 0 else 0
     return [
+        # A client that opens a connection and never completes the HTTP/2 handshake
+        # (slow-loris) is dropped after the head timeout instead of grpc's 120 s.
+        *([("grpc.server_handshake_timeout_ms", handshake_ms)] if handshake_ms else []),
+        # A connection with no call for 5 minutes gets a GOAWAY and is closed (grpc's
+        # default: never). Streams in progress are calls, so they are never idle;
+        # clients reconnect transparently. No max_connection_age: its grace would
+        # either cut long streams or, unbounded, not close anything; dead peers of
+        # long streams are found by the keepalive pings below.
+        ("grpc.max_connection_idle_ms", 300_000),
         ("grpc.max_receive_message_length", settings.max_body_bytes),
         ("grpc.max_send_message_length", settings.max_body_bytes),
         # Ping an idle connection every 60 s and drop it if no answer within 20 s,

@@ -19,6 +19,7 @@ from lowart.config import Settings
 from lowart.frontends._sockets import prepare_unix_socket_path
 from lowart.frontends.http import _admin, _anthropic, _images, _openai
 from lowart.frontends.http._errors import request_middleware
+from lowart.frontends.http._head_timeout import limit_request_heads
 from lowart.frontends.http._state import ADMIN, GATEWAY
 from lowart.gateway import Gateway
 
@@ -80,8 +81,13 @@ class HttpListener:
             access_log=None,
             handle_signals=False,
             shutdown_timeout=settings.shutdown_grace,
+            # An idle kept-alive connection (or one whose later request head never
+            # completes) is closed after this; a request in progress is never cut.
+            keepalive_timeout=settings.http_keepalive_timeout,
         )
         await self._runner.setup()
+        assert self._runner.server is not None
+        limit_request_heads(self._runner.server, settings.http_head_timeout)
         if settings.port is not None:
             site = web.TCPSite(self._runner, settings.host, settings.port, reuse_address=True)
             await site.start()

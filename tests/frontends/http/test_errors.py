@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+import urllib.request
+
 import aiohttp
 import openai
 import pytest
@@ -212,3 +216,48 @@ def test_upstream_drop_mid_stream_ends_with_error_event(gateway):
     assert record["status"] == "error"
     assert record["usage_source"] == "counted"
     assert record["completion_tokens"] > 0
+
+
+def test_an_upstream_event_that_never_ends_fails_the_stream_and_spares_the_gateway(gateway):
+    """An event with no blank line is cut at the limit (8 MiB) instead of buffered forever.
+
+    Buffering it re-copied the tail on every read: the loop stalled for seconds
+    at a time (/health too) for as long as the upstream kept sending.
+    """
+    fake = gateway.extra["fake"]
+    gateway.add_model("huge", "openai", base_url=fake.base_url, upstream_model="huge-event")
+    health: list[float] = []
+    done = threading.Event()
+
+    def poll_health() -> None:
+        while not done.is_set():
+            health.append(_timed_health(gateway))
+            time.sleep(0.01)
+
+    poller = threading.Thread(target=poll_health)
+    poller.start()
+    try:
+        with pytest.raises(openai.APIError) as info:  # a 502: nothing was streamed yet
+            stream = client(gateway, timeout=30).chat.completions.create(
+                model="huge", messages=[{"role": "user", "content": "x"}], stream=True
+            )
+            for _chunk in stream:
+                pass
+    finally:
+        done.set()
+        poller.join(30)
+    assert isinstance(info.value, openai.InternalServerError)
+    assert info.value.status_code == 502
+    assert "stream event larger than 8388608 bytes" in str(info.value)
+    assert fake.huge_event_sent < 32 * 1024 * 1024  # read no further than the limit
+    record = gateway.wait_for_records(1)[-1]
+    assert (record["route"], record["status"]) == ("huge", "error")
+    health.append(_timed_health(gateway))
+    assert max(health) < 1.0, health
+
+
+def _timed_health(gateway) -> float:
+    started = time.monotonic()
+    with urllib.request.urlopen(gateway.base_url + "/health", timeout=30) as reply:
+        assert reply.status == 200
+    return time.monotonic() - started
