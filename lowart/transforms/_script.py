@@ -27,6 +27,7 @@ log = logging.getLogger("lowart.transforms")
 
 PHASES = ("request", "response", "chunk")
 _ARRAYS_AS_ARGUMENTS = 64
+_COUNT_PIECE = 8192  # characters: a few ms of tokenizer at worst
 SKIPPED = object()  # the script does not define the phase: the payload passes unchanged
 _LOG_LEVELS = {
     "debug": logging.DEBUG,
@@ -101,6 +102,7 @@ class CompiledScript:
             self._count,
             self._log,
             EMPTY_ARRAY,
+            limits.memory_bytes,
         )
         self._make_ctx = exports["make_ctx"]
         self._table_from = runtime.table_from
@@ -180,10 +182,32 @@ class CompiledScript:
         except ConversionError as exc:
             return False, f"json.decode: {exc}"
 
-    def _count(self, text: str | bytes) -> int:
+    def _count(self, text: str | bytes, deadline: float) -> int | None:
+        """Tokens in `text`; None once `deadline` passes.
+
+        The tokenizer is one uninterruptible call whose cost grows faster than
+        the text (a long run without spaces is its worst case), so long text is
+        counted in pieces of at most _COUNT_PIECE characters, cut before a space
+        where there is one (exact for ordinary text), with the clock checked
+        between pieces.
+        """
         if isinstance(text, bytes):
             text = text.decode("utf-8", "replace")
-        return count_text(text, self._model)
+        if len(text) <= _COUNT_PIECE:
+            return count_text(text, self._model)
+        total, start, end = 0, 0, len(text)
+        while start < end:
+            if time.perf_counter() > deadline:
+                return None
+            stop = start + _COUNT_PIECE
+            if stop < end:
+                space = text.rfind(" ", start + _COUNT_PIECE // 2, stop)
+                stop = space if space > start else stop
+            else:
+                stop = end
+            total += count_text(text[start:stop], self._model)
+            start = stop
+        return total
 
     def _log(self, level: str, message: str) -> None:
         allowed, suppressed = self._log_limiter.allow()

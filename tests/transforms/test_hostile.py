@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 
 import openai
@@ -186,3 +187,133 @@ def test_a_hostile_stream_script_ends_only_its_own_stream(hostile_gateway):
             pass
     assert "instruction limit exceeded" in caught.value.message
     assert ask(hostile_gateway, "mock", "next").endswith("next")
+
+
+# Work inside one C call, where the instruction hook never runs: each must end
+# at the wall-time limit (or earlier, refused by size), not when the C call does.
+C_CALL_ATTACKS = {
+    "table_move_huge_range": ("table.move({}, 1, 4e8, 2)", "time limit exceeded"),
+    "table_concat_huge_range": (
+        'local t = setmetatable({}, {__index = function() return "x" end}) '
+        "table.concat(t, '', 1, 1e8)",
+        "time limit exceeded",
+    ),
+    "table_unpack_huge_range": ("table.unpack({}, 1, 9e5) table.unpack({}, 1, 9e5)", "limit"),
+    "table_insert_quadratic": (
+        "local t = {} for i = 1, 2e5 do t[i] = i end for i = 1, 1e4 do table.insert(t, 1, i) end",
+        "time limit exceeded",
+    ),
+    "string_rep_empty_huge": ('string.rep("", 1e12)', "time limit exceeded"),
+    "string_rep_big": ('local s = string.rep("x", 6e7)', "time limit exceeded|memory limit"),
+    "string_rep_loop": (
+        'local s = ("x"):rep(4e6) while true do local t = s:upper() end',
+        "time limit exceeded",
+    ),
+    "optional_backtracking_find": (
+        'string.find(("a"):rep(30), ("a?"):rep(26) .. ("a"):rep(30))',
+        "too complex|time limit exceeded",
+    ),
+    "optional_backtracking_match": (
+        '(("a"):rep(30)):match(("a?"):rep(30) .. ("a"):rep(30))',
+        "too complex|time limit exceeded",
+    ),
+    "optional_backtracking_gsub": (
+        '(("a"):rep(30)):gsub(("a?"):rep(26) .. ("a"):rep(30), "b")',
+        "too complex|time limit exceeded",
+    ),
+    "optional_backtracking_gmatch": (
+        'for m in (("a"):rep(30)):gmatch(("a?"):rep(26) .. ("a"):rep(30)) do end',
+        "too complex|time limit exceeded",
+    ),
+    "gsub_loop_on_long_text": (
+        'local s = ("ab "):rep(2e6) while true do s:gsub("b", "c") end',
+        "time limit exceeded",
+    ),
+    "format_of_long_strings": (
+        'local s = ("x"):rep(4e6) while true do local t = string.format("%q", s) end',
+        "time limit exceeded",
+    ),
+    "utf8_len_loop": (
+        'local s = ("x"):rep(4e6) while true do utf8.len(s) end',
+        "time limit exceeded",
+    ),
+    "count_tokens_loop": (
+        'local s = ("x"):rep(4 * 1024 * 1024) while true do count_tokens(s) end',
+        "time limit exceeded",
+    ),
+    "json_decode_loop": (
+        'local s = "[" .. ("1,"):rep(1e6) .. "1]" while true do json.decode(s) end',
+        "time limit exceeded",
+    ),
+    "load_huge_chunk": ('load(("x=1 "):rep(4e6))', "time limit exceeded"),
+}
+C_CALL_TIMEOUT = 0.1
+
+
+@pytest.mark.parametrize("name", sorted(C_CALL_ATTACKS))
+def test_work_inside_one_c_call_ends_at_the_time_limit(name):
+    from lowart.accounting import count_text
+    from lowart.transforms import ScriptLimits
+    from lowart.transforms._script import CompiledScript, ScriptError
+
+    count_text("warm up", "gpt-4o")  # the gateway loads the tokenizer at start
+    attack, expected = C_CALL_ATTACKS[name]
+    limits = ScriptLimits(instructions=10**9, seconds=C_CALL_TIMEOUT)
+    script = CompiledScript(triggered(attack), limits, label="hostile")
+    ctx = script.context({})
+    payload = {"messages": [{"role": "user", "content": "attack"}]}
+    started = time.perf_counter()
+    with pytest.raises(ScriptError) as caught:
+        script.call("request", payload, ctx)
+    elapsed = time.perf_counter() - started
+    assert re.search(expected, caught.value.message), caught.value.message
+    assert elapsed < C_CALL_TIMEOUT + 0.2, f"{name} ran {elapsed:.2f} s"
+
+
+def test_ordinary_uses_of_the_guarded_functions_still_work():
+    from lowart.accounting import count_text
+    from lowart.transforms import ScriptLimits
+    from lowart.transforms._script import CompiledScript
+
+    script = CompiledScript(
+        """
+        function request(p)
+          local t = {1, 2, 3}
+          table.move(t, 1, 3, 2)
+          table.insert(t, 1, 0)
+          local text = ("word "):rep(2000)
+          return {
+            rep = ("ab"):rep(3, "-"),
+            moved = table.concat(t, ","),
+            removed = table.remove(t, 1),
+            unpacked = select("#", table.unpack(t)),
+            optional = ("colour color"):gsub("colou?r", "c"),
+            words = select(2, text:gsub("%a+", "")),
+            first = text:match("^(%a+)"),
+            fmt = string.format("%5s|%-3d|%q", "x", 7, "a\\n"),
+            len = utf8.len("héllo"),
+            sub = text:sub(-5, -2),
+            tokens = count_tokens(("hello world "):rep(2000)),
+            json = json.decode(json.encode({a = {1, 2}})).a[2],
+            sorted = (function() local s = {3, 1, 2} table.sort(s) return s[1] end)(),
+          }
+        end
+        """,
+        ScriptLimits(),
+    )
+    result = script.call("request", {}, script.context({}))
+    assert result == {
+        "rep": "ab-ab-ab",
+        "moved": "0,1,1,2,3",
+        "removed": 0,
+        "unpacked": 4,
+        "optional": "c c",
+        "words": 2000,
+        "first": "word",
+        "fmt": '    x|7  |"a\\\n"',
+        "len": 5,
+        "sub": "word",
+        "tokens": count_text("hello world " * 2000, "gpt-4o"),  # long text, counted in pieces
+        "json": 2,
+        "sorted": 1,
+    }
