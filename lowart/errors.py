@@ -24,6 +24,7 @@ __all__ = [
     "QuotaExceeded",
     "RateLimited",
     "ServiceUnavailable",
+    "ShuttingDown",
     "TransformFailed",
     "UpstreamError",
     "UpstreamTimeout",
@@ -164,6 +165,12 @@ class ServiceUnavailable(GatewayError):
     status = 503
     grpc_code = "UNAVAILABLE"
     default_code = "service_unavailable"
+
+
+class ShuttingDown(ServiceUnavailable):
+    """The gateway stopped while this call was still running (its grace period ended)."""
+
+    default_code = "shutting_down"
 
 
 class UpstreamError(GatewayError):

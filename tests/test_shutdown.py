@@ -15,12 +15,12 @@ from pathlib import Path
 import openai
 
 
-def _start(tmp_path: Path) -> tuple[subprocess.Popen, str, str]:
+def _start(tmp_path: Path, grace: float = 10) -> tuple[subprocess.Popen, str, str]:
     env = {
         **os.environ,
         "LOWART_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'srv.db'}",
         "LOWART_SECRET_KEY": "shutdown-test",
-        "LOWART_SHUTDOWN_GRACE": "10",
+        "LOWART_SHUTDOWN_GRACE": str(grace),
     }
     subprocess.run(
         [sys.executable, "-m", "lowart", "db", "upgrade"],
@@ -87,6 +87,47 @@ def test_sigterm_drains_streams_and_flushes_usage(tmp_path):
         .fetchall()
     )
     assert rows == [("slow", "ok", rows[0][2])] and rows[0][2] > 0
+
+
+def test_the_grace_is_honoured_and_a_cut_stream_ends_in_band(tmp_path):
+    """A stream that outlives the grace is cut when it ends (not twice as late), and
+    its client reads an error event and [DONE], not a connection that just stops."""
+    import httpx2 as httpx
+
+    proc, key, url = _start(tmp_path, grace=2)
+    body = {  # the "slow" model streams a word every 0.1 s: 400 words outlive the grace
+        "model": "slow",
+        "stream": True,
+        "messages": [{"role": "user", "content": " ".join(["word"] * 400)}],
+    }
+    lines: list[str] = []
+    with (
+        httpx.Client(timeout=30) as client,
+        client.stream(
+            "POST",
+            url + "/v1/chat/completions",
+            json=body,
+            headers={"Authorization": f"Bearer {key}"},
+        ) as response,
+    ):
+        assert response.status_code == 200
+        for line in response.iter_lines():
+            lines.append(line)
+            if len(lines) == 4:
+                stopping = time.monotonic()
+                proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    took = time.monotonic() - stopping
+    assert 1.5 < took < 6  # the grace (2 s), then a prompt end: not 2 x grace or more
+    events = [line.removeprefix("data: ") for line in lines if line.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    assert '"shutting_down"' in events[-2]
+    rows = (
+        sqlite3.connect(tmp_path / "srv.db")
+        .execute("select status, completion_tokens from usage_records")
+        .fetchall()
+    )
+    assert rows == [("cancelled", rows[0][1])] and rows[0][1] > 0  # the tokens it sent
 
 
 def test_a_taken_port_is_one_clear_error_line(tmp_path):

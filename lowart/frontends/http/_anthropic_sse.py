@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from lowart.errors import GatewayError
+from lowart.errors import GatewayError, ShuttingDown
 from lowart.frontends.http._coalesce import CLIENT_GONE, EventSender
-from lowart.frontends.http._sse import event_stream_response
+from lowart.frontends.http._sse import end_cut_stream, event_stream_response
 from lowart.translate import OpenAIToAnthropicStream
 from lowart.types import ChunkStream
 
 __all__ = ["relay_anthropic_stream"]
+
+_CUT = ShuttingDown("The gateway is shutting down; this stream was cut before its end.")
 
 log = logging.getLogger("lowart.http")
 
@@ -70,6 +73,10 @@ async def relay_anthropic_stream(
         await sender.finish()
     except CLIENT_GONE:
         log.debug("client of %s went away mid-stream", request_id)
+    except asyncio.CancelledError:
+        if response.prepared:  # cut (the gateway stops): Anthropic's error event ends it
+            await end_cut_stream(sender, [_frame(_CUT.anthropic_body())])
+        raise
     finally:
         await stream.aclose()
     return response

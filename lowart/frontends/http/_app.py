@@ -20,10 +20,12 @@ from lowart.frontends._sockets import prepare_unix_socket_path
 from lowart.frontends.http import _admin, _anthropic, _images, _openai
 from lowart.frontends.http._errors import request_middleware
 from lowart.frontends.http._head_timeout import limit_request_heads
-from lowart.frontends.http._state import ADMIN, GATEWAY
+from lowart.frontends.http._state import ADMIN, GATEWAY, IN_FLIGHT
 from lowart.gateway import Gateway
 
 __all__ = ["AppExtension", "HttpListener", "create_app"]
+
+_CANCEL_WAIT = 0.5  # seconds a handler cancelled at shutdown gets to end its response
 
 AppExtension = Callable[[web.Application], None]
 """Adds routes and lifetime hooks to the application (e.g. MCP at /mcp)."""
@@ -38,6 +40,7 @@ def create_app(
     app = web.Application(middlewares=[request_middleware], client_max_size=settings.max_body_bytes)
     app[GATEWAY] = gateway
     app[ADMIN] = admin
+    app[IN_FLIGHT] = set()
     app.add_routes(_openai.routes)
     app.add_routes(_anthropic.routes)
     app.add_routes(_admin.routes)
@@ -80,7 +83,13 @@ class HttpListener:
             create_app(self._gateway, self._admin, settings, self._extensions),
             access_log=None,
             handle_signals=False,
-            shutdown_timeout=settings.shutdown_grace,
+            # `stop` drains for the grace itself; what still runs after it is cancelled
+            # (and ends in-band) within this.
+            shutdown_timeout=_CANCEL_WAIT,
+            # A client that disconnects cancels its handler at once: the upstream call,
+            # the ComfyUI prompt and its admission end with it (aiohttp's default only
+            # notices at the next write, and never for a non-streamed call).
+            handler_cancellation=True,
             # An idle kept-alive connection (or one whose later request head never
             # completes) is closed after this; a request in progress is never cut.
             keepalive_timeout=settings.http_keepalive_timeout,
@@ -106,11 +115,34 @@ class HttpListener:
         self._uds = path
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        """Stop accepting, let requests in flight finish within the shutdown grace,
+        then cancel what is left (a cut stream ends with an in-band error)."""
+        runner = self._runner
+        if runner is not None:
+            for site in list(runner.sites):
+                await site.stop()  # no new connections; open ones go on
+            if runner.server is not None:
+                runner.server.pre_shutdown()  # idle keep-alive connections close now
+            await runner.shutdown()  # on_shutdown: MCP ends its long-lived GET streams
+            in_flight = runner.app[IN_FLIGHT]
+            await self._drain(in_flight, self._settings.shutdown_grace)
+            # Cut what outlived the grace ourselves, with a moment to end its response
+            # in-band (aiohttp's own cancel closes the connection in the same breath).
+            for task in in_flight:
+                task.cancel()
+            if in_flight:
+                await asyncio.wait(set(in_flight), timeout=_CANCEL_WAIT)
+            await runner.cleanup()
         if self._uds:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._uds)
+
+    @staticmethod
+    async def _drain(in_flight: set[asyncio.Task[object]], grace: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while in_flight and (left := deadline - loop.time()) > 0:
+            await asyncio.wait(set(in_flight), timeout=left)
 
 
 def _bound_port(site: web.TCPSite) -> int:

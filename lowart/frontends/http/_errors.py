@@ -6,6 +6,7 @@ One middleware does all three, so every response, error or not, carries an
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
@@ -16,6 +17,7 @@ from lowart._logging import log_access
 from lowart._request_id import request_id as new_request_id
 from lowart.errors import GatewayError, InvalidRequest, NotFound, PayloadTooLarge
 from lowart.frontends._web import CTX, envelope_of, error_response
+from lowart.frontends.http._state import IN_FLIGHT
 from lowart.types import CallContext
 
 __all__ = ["request_middleware"]
@@ -63,18 +65,29 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
         base_url_from=_origin_of(request),
     )
     request[CTX] = ctx
+    in_flight = request.app[IN_FLIGHT]
+    task = asyncio.current_task()
+    if task is not None:
+        in_flight.add(task)
     try:
         response = await handler(request)
     except GatewayError as exc:
         response = error_response(exc, envelope_of(request))
     except web.HTTPException as exc:
         response = error_response(_from_http_exception(exc), envelope_of(request))
+    except asyncio.CancelledError:
+        # The client went away (or the gateway stopped): 499, as nginx logs it.
+        log_access(ctx, 499, method=request.method, path=request.path)
+        raise
     except Exception:
         log.exception("unhandled error in request %s", request_id)
         response = error_response(
             GatewayError(f"Internal error. Quote request id {request_id} when reporting it."),
             envelope_of(request),
         )
+    finally:
+        if task is not None:
+            in_flight.discard(task)
     if not response.prepared:
         response.headers["x-request-id"] = request_id
     log_access(ctx, response.status, method=request.method, path=request.path)

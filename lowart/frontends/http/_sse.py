@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import orjson
 from aiohttp import web
 
-from lowart.errors import GatewayError
+from lowart.errors import GatewayError, ShuttingDown
 from lowart.frontends.http._coalesce import CLIENT_GONE, EventSender
 from lowart.types import ChunkStream
 
-__all__ = ["event_stream_response", "relay_openai_stream"]
+__all__ = ["end_cut_stream", "event_stream_response", "relay_openai_stream"]
 
 log = logging.getLogger("lowart.http")
 
 _DONE = b"data: [DONE]\n\n"
+_CUT = ShuttingDown("The gateway is shutting down; this stream was cut before its end.")
+_CUT_WRITE_SECONDS = 0.2
 
 
 class _EventStreamResponse(web.StreamResponse):
@@ -68,9 +71,26 @@ async def relay_openai_stream(
         await sender.finish()
     except CLIENT_GONE:
         log.debug("client of %s went away mid-stream", request_id)
+    except asyncio.CancelledError:
+        if response.prepared:  # cut (the gateway stops): say so in-band, then [DONE]
+            await end_cut_stream(sender, [_event(_CUT.openai_body()), _DONE])
+        raise
     finally:
         await stream.aclose()
     return response
+
+
+async def end_cut_stream(sender: EventSender, frames: list[bytes]) -> None:
+    """A stream the gateway must cut still ends the way its protocol says (an error
+    event, then the end marker), if the client can take it within a moment; a client
+    that is gone already (the usual reason for a cancel) is simply left."""
+    try:
+        async with asyncio.timeout(_CUT_WRITE_SECONDS):
+            for frame in frames:
+                sender.add(frame)
+            await sender.finish()
+    except (TimeoutError, *CLIENT_GONE, RuntimeError):
+        pass
 
 
 def _event(payload: object) -> bytes:

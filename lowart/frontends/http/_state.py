@@ -1,13 +1,17 @@
-"""Typed application state: the two services every HTTP handler may use."""
+"""Typed application state: the two services every HTTP handler may use, and the
+requests in flight (what a graceful shutdown waits for)."""
 
 from __future__ import annotations
+
+import asyncio
 
 from aiohttp import web
 
 from lowart.admin import Admin
 from lowart.gateway import Gateway
 
-__all__ = ["ADMIN", "GATEWAY"]
+__all__ = ["ADMIN", "GATEWAY", "IN_FLIGHT"]
 
 GATEWAY: web.AppKey[Gateway] = web.AppKey("gateway", Gateway)
 ADMIN: web.AppKey[Admin] = web.AppKey("admin", Admin)
+IN_FLIGHT: web.AppKey[set[asyncio.Task[object]]] = web.AppKey("in_flight", set)
