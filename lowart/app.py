@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hashlib
 import logging
 import signal
 import sys
@@ -27,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lowart import __version__
 from lowart._logging import flush_access_log
-from lowart.accounting import UsageWriter
+from lowart.accounting import UsageJournal, UsageWriter
 from lowart.adapters import (
     Adapter,
     AnthropicAdapter,
@@ -133,12 +134,19 @@ class Runtime:
         }
         for adapter in adapters.values():
             stack.push_async_callback(adapter.close)
+        journal = None
+        if settings.usage_journal:  # one directory per database: never replayed into another
+            database = hashlib.sha256(settings.database_url.encode()).hexdigest()[:16]
+            journal = UsageJournal(settings.data_dir / "usage-journal" / database)
         writer = UsageWriter(
             usage_store.write_batch,
             flush_seconds=settings.usage_flush_seconds,
             batch_size=settings.usage_batch_size,
             is_data_error=is_data_error,
+            journal=journal,
         )
+        if background:
+            writer.recover()  # what a killed process had served but not yet written
         writer.start()
         stack.push_async_callback(writer.close)
         limiter = await open_limiter(

@@ -82,6 +82,7 @@ class Settings:
     shutdown_grace: float = 15.0
     config_poll_seconds: float = 1.0
     usage_flush_seconds: float = 0.2
+    usage_journal: bool = True  # usage records also in a file until written (kill -9 safe)
     usage_batch_size: int = 500
     usage_retention_days: int | None = None
     file_retention_days: int | None = None  # result files (and their rows) older than this go
@@ -139,6 +140,7 @@ class Settings:
             shutdown_grace=_env_float("LOWART_SHUTDOWN_GRACE", 15.0),
             config_poll_seconds=_env_float("LOWART_CONFIG_POLL_SECONDS", 1.0),
             usage_retention_days=int(retention) if retention else None,
+            usage_journal=os.environ.get("LOWART_USAGE_JOURNAL", "on").lower() not in _OFF,
             file_retention_days=_env_int("LOWART_FILE_RETENTION_DAYS", 0) or None,
             debug_bodies=os.environ.get("LOWART_DEBUG_BODIES", "") in ("1", "true", "yes"),
             data_dir=Path(os.environ.get("LOWART_DATA_DIR", "./lowart-data")),

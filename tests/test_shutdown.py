@@ -21,6 +21,7 @@ def _start(tmp_path: Path, grace: float = 10) -> tuple[subprocess.Popen, str, st
         "LOWART_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'srv.db'}",
         "LOWART_SECRET_KEY": "shutdown-test",
         "LOWART_SHUTDOWN_GRACE": str(grace),
+        "LOWART_DATA_DIR": str(tmp_path / "data"),
     }
     subprocess.run(
         [sys.executable, "-m", "lowart", "db", "upgrade"],
@@ -156,3 +157,75 @@ def test_a_taken_port_is_one_clear_error_line(tmp_path):
             assert result.returncode == 1, result.stderr
             assert "error: cannot start:" in result.stderr
             assert "Traceback" not in result.stderr
+
+
+def test_kill_9_loses_no_answered_request(tmp_path):
+    """Every request that got its answer is recorded, even when the process is killed
+    with SIGKILL right after: the next start replays the usage journal."""
+    import asyncio
+
+    import aiohttp
+
+    proc, key, url = _start(tmp_path)
+
+    async def burst() -> int:
+        body = {"model": "mock", "messages": [{"role": "user", "content": "hi"}]}
+        headers = {"Authorization": f"Bearer {key}"}
+        async with aiohttp.ClientSession() as session:
+
+            async def one() -> int:
+                async with session.post(
+                    url + "/v1/chat/completions", json=body, headers=headers
+                ) as resp:
+                    await resp.read()
+                    return resp.status
+
+            statuses = await asyncio.gather(*(one() for _ in range(600)))
+        proc.send_signal(signal.SIGKILL)  # the moment the last answer is in
+        return sum(status == 200 for status in statuses)
+
+    answered = asyncio.run(burst())
+    proc.wait(timeout=30)
+    assert answered == 600
+
+    def recorded() -> int:
+        with sqlite3.connect(tmp_path / "srv.db") as db:
+            return db.execute("select count(*) from usage_records").fetchone()[0]
+
+    lost_before_restart = answered - recorded()
+    restarted, _, _ = _start_again(tmp_path)  # replays the dead process's journal
+    try:
+        deadline = time.monotonic() + 15
+        while recorded() < answered and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        restarted.wait(timeout=30)
+    assert recorded() >= answered, f"{answered - recorded()} answered requests unrecorded"
+    assert recorded() <= answered + 500  # duplicates are bounded by one batch
+    print(f"unrecorded when killed: {lost_before_restart}, after the restart: 0")
+
+
+def _start_again(tmp_path: Path) -> tuple[subprocess.Popen, str, str]:
+    env = {
+        **os.environ,
+        "LOWART_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'srv.db'}",
+        "LOWART_SECRET_KEY": "shutdown-test",
+        "LOWART_DATA_DIR": str(tmp_path / "data"),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lowart", "serve", "--port", "0", "--no-grpc"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    url = None
+    while url is None and time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if found := re.search(r"serving on (http://[\d.:]+)", line):
+            url = found[1]
+    assert url, "server did not start again"
+    threading.Thread(target=proc.stderr.read, daemon=True).start()
+    return proc, "", url

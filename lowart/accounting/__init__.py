@@ -1,5 +1,6 @@
 """Token counting and usage metering."""
 
+from lowart.accounting._journal import UsageJournal
 from lowart.accounting._meter import MalformedReply, StreamMeter
 from lowart.accounting._tokens import (
     count_completion_tokens,
@@ -18,6 +19,7 @@ __all__ = [
     "CheckedUsage",
     "MalformedReply",
     "StreamMeter",
+    "UsageJournal",
     "UsageWriter",
     "checked_usage",
     "count_completion_tokens",

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 
+from lowart.accounting._journal import UsageJournal
 from lowart.types import UsageRecord
 
 __all__ = ["UsageWriter"]
@@ -33,8 +34,10 @@ class UsageWriter:
         flush_seconds: float = 0.2,
         batch_size: int = 500,
         is_data_error: Callable[[BaseException], bool] = lambda exc: False,
+        journal: UsageJournal | None = None,
     ) -> None:
         self._write_batch = write_batch
+        self._journal = journal
         self._is_data_error = is_data_error
         self._flush_seconds = flush_seconds
         self._batch_size = batch_size
@@ -57,6 +60,8 @@ class UsageWriter:
     def submit(self, record: UsageRecord) -> None:
         """Queue a record; never blocks and never raises on the request path."""
         self._pending.append(record)
+        if self._journal is not None:
+            self._journal.append(record)
         for listener in self._listeners:
             try:
                 listener(record)
@@ -64,6 +69,17 @@ class UsageWriter:
                 log.exception("usage listener failed")
         if len(self._pending) >= self._batch_size:
             self._wake.set()
+
+    def recover(self) -> int:
+        """Queue the records a killed process left in its journal (start-up); they were
+        admitted and settled by that process, so no listener sees them again."""
+        if self._journal is None:
+            return 0
+        records = self._journal.recover()
+        for record in records:
+            self._pending.append(record)
+            self._journal.append(record)
+        return len(records)
 
     async def _run(self) -> None:
         backoff = self._flush_seconds
@@ -125,6 +141,8 @@ class UsageWriter:
             else:
                 self.written += len(piece)
             del self._pending[: len(piece)]
+            if self._journal is not None:
+                self._journal.written(len(piece))
 
     def _quarantine(self, record: UsageRecord, exc: Exception) -> None:
         self.quarantined += 1
@@ -151,6 +169,12 @@ class UsageWriter:
                 continue
             failures += 1
             if failures >= attempts:
-                log.error("%d usage records could not be written at shutdown", len(self._pending))
-                return
+                log.error(
+                    "%d usage records could not be written at shutdown%s",
+                    len(self._pending),
+                    "; they stay in the journal for the next start" if self._journal else "",
+                )
+                break
             await asyncio.sleep(0.2 * failures)
+        if self._journal is not None:
+            self._journal.close(complete=not self._pending)
