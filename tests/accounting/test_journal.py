@@ -38,7 +38,7 @@ async def test_a_dead_process_journal_is_replayed_from_what_the_database_lacks(t
     dead.written(2)  # the database took r0 and r1
     dead.append(_record(5))
     await asyncio.sleep(0)
-    with open(dead.path, "ab") as handle:
+    with dead.path.open("ab") as handle:
         handle.write(b'{"request_id": "cut sh')  # the kill cut the last line short
     os.close(dead._fd)  # the process is gone: its lock with it
 

@@ -144,3 +144,21 @@ def test_untrusted_usage_is_clamped_or_counted(gateway, mode, stream):
         assert record["prompt_tokens"] == MAX_TOKENS
     assert _used_tokens(gateway, first["key_id"]) >= used_before  # never reduced
     _assert_later_requests_are_recorded(gateway, 2)
+
+
+def test_malformed_replies_give_back_their_concurrency_slots(gateway):
+    """Issue 18: after two malformed replies a --concurrency 2 key was refused until a
+    restart. Every admission is settled however the request ends."""
+    name = _route_to(gateway, "choices-string")
+    key = gateway.create_key("two-at-a-time", concurrency=2)
+    api = openai.OpenAI(base_url=gateway.openai_base_url, api_key=key, max_retries=0)
+    messages = [{"role": "user", "content": "hi"}]
+    for _ in range(3):
+        with pytest.raises(openai.APIStatusError) as failed:
+            api.chat.completions.create(model=name, messages=messages)
+        assert failed.value.status_code == 502
+        with pytest.raises(openai.APIError):
+            list(api.chat.completions.create(model=name, messages=messages, stream=True))
+    for _ in range(2):  # both slots are free again
+        reply = api.chat.completions.create(model="mock", messages=messages)
+        assert reply.choices[0].message.content
