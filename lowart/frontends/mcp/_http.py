@@ -108,6 +108,7 @@ class McpHttpEndpoint:
         self._allowed_origins = settings.mcp_allowed_origins
         self._sessions: OrderedDict[str, SessionTag] = OrderedDict()
         self._streams: set[AsgiBridge] = set()
+        self._running: set[asyncio.Future[web.StreamResponse]] = set()
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
 
@@ -165,7 +166,14 @@ class McpHttpEndpoint:
             self._streams.add(bridge)
         try:
             scope = {**_scope_for(principal), _BASE_URL: ctx.caller_base_url()}
-            response = await bridge.run(self.manager.handle_request, scope)
+            # Shielded: the HTTP listener cancels the handler of a client that hung up,
+            # but the SDK ends the whole session when the request carrying it is
+            # cancelled (an MCP client may close a POST's stream once it has its answer).
+            # MCP cancels calls in the protocol (notifications/cancelled) instead.
+            run = asyncio.ensure_future(bridge.run(self.manager.handle_request, scope))
+            self._running.add(run)
+            run.add_done_callback(self._running.discard)
+            response = await asyncio.shield(run)
         finally:
             CURRENT_SESSION.reset(token)
             self._streams.discard(bridge)
