@@ -21,6 +21,7 @@ import uuid
 from importlib import resources
 
 import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from lowart.auth._limits import (
@@ -216,24 +217,10 @@ class RedisLimiter:
             raise
 
     async def _run_admit(self, keys: list[str], args: list[str | int]) -> tuple[int, int, int]:
-        try:
-            code, retry_ms, used = await self._admit(keys=keys, args=args)
-        except RedisError as exc:
-            log.error("Redis limit check failed: %s", exc)
-            raise LimitsUnavailable(
-                "Rate limits cannot be checked right now; try again shortly.", retry_after=1.0
-            ) from exc
-        return int(code), int(retry_ms), int(used)
+        return await _checked(self._admit, keys, args, "limit check")
 
     async def _run_reserve(self, keys: list[str], args: list[str | int]) -> tuple[int, int, int]:
-        try:
-            code, retry_ms, value = await self._reserve(keys=keys, args=args)
-        except RedisError as exc:
-            log.error("Redis token reservation failed: %s", exc)
-            raise LimitsUnavailable(
-                "Rate limits cannot be checked right now; try again shortly.", retry_after=1.0
-            ) from exc
-        return int(code), int(retry_ms), int(value)
+        return await _checked(self._reserve, keys, args, "token reservation")
 
     def _settle_later(
         self,
@@ -295,6 +282,21 @@ class RedisLimiter:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def _checked(
+    script: AsyncScript, keys: list[str], args: list[str | int], what: str
+) -> tuple[int, int, int]:
+    """Run a limits script; Redis unreachable refuses the request (503), never lets it
+    through unlimited."""
+    try:
+        code, retry_ms, value = await script(keys=keys, args=args)
+    except RedisError as exc:
+        log.error("Redis %s failed: %s", what, exc)
+        raise LimitsUnavailable(
+            "Rate limits cannot be checked right now; try again shortly.", retry_after=1.0
+        ) from exc
+    return int(code), int(retry_ms), int(value)
 
 
 def connect_redis(url: str, max_connections: int = 64) -> aioredis.Redis:
