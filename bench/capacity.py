@@ -108,6 +108,26 @@ def listen_overflows() -> int | None:
     return None
 
 
+def core_times() -> dict[str, tuple[int, int]]:
+    """Per-core (total, idle + iowait) jiffies from ``/proc/stat``."""
+    out = {}
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *rest = line.split()
+        if name.startswith("cpu") and name != "cpu":
+            vals = [int(x) for x in rest]
+            out[name[3:]] = (sum(vals), vals[3] + vals[4])
+    return out
+
+
+def core_busy(before: dict[str, tuple[int, int]], core: str) -> float | None:
+    """Share of ``core`` busy since ``before`` (every process, ours and others')."""
+    now = core_times()
+    if core not in before or core not in now:
+        return None
+    total = now[core][0] - before[core][0]
+    return 100 * (1 - (now[core][1] - before[core][1]) / total) if total else None
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of ``pid`` so far."""
     try:
@@ -202,6 +222,8 @@ class Level:
     after_fds: int | None = None
     cpu_pct: float | None = None
     overflows: int | None = None
+    load_core_direct: float | None = None
+    load_core_lowart: float | None = None
 
 
 @dataclass
@@ -240,10 +262,11 @@ def run_load(url: str, body: Path, headers: dict[str, str], streams: int, rate: 
     stream_s = events * interval_s
     argv = ["taskset", "-c", LOAD_CORE, PY, str(BENCH_DIR / "_stream_loadgen.py"), "--url", url]
     argv += ["--body-file", str(body), "--streams", str(streams), "--rate", f"{rate:g}"]
-    argv += ["--events", str(events), "--timeout", f"{stream_s + 60:.0f}"]
+    # generous: a saturated gateway stretches streams, and that is reported, not an error
+    argv += ["--events", str(events), "--timeout", f"{4 * stream_s + 60:.0f}"]
     for k, v in headers.items():
         argv += ["--header", f"{k}: {v}"]
-    budget = streams / rate + stream_s + 180
+    budget = streams / rate + 4 * stream_s + 240
     out = subprocess.run(argv, capture_output=True, text=True, timeout=budget, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"load generator failed: {out.stderr[-2000:]}")
@@ -281,16 +304,19 @@ def measure_level(n: int, s: Settings, up_url: str, gw_url: str, body: Path,
     progress(f"[{n} streams] {lvl.events} events each ({lvl.events * interval:.1f}s), "
              f"opened at {s.rate:g}/s")  # fmt: skip
     if not s.skip_direct:
+        cores = core_times()
         lvl.direct = run_load(up_url, body, {}, n, s.rate, lvl.events, interval)
+        lvl.load_core_direct = core_busy(cores, LOAD_CORE)
         progress(describe("direct", lvl.direct))
         time.sleep(1.0)
     lvl.idle_rss_mib = (proc_status_kib(pid, "VmRSS") or 0) / 1024
     lvl.idle_fds = fd_count(pid)
-    before = listen_overflows()
+    before, cores = listen_overflows(), core_times()
     with Sampler(pid, 0.5) as smp:
         lvl.lowart = run_load(gw_url, body, headers, n, s.rate, lvl.events, interval)
     progress(describe("lowart", lvl.lowart))
     after = listen_overflows()
+    lvl.load_core_lowart = core_busy(cores, LOAD_CORE)
     lvl.overflows = diff(after, before)  # type: ignore[assignment]
     lvl.peak_rss_mib = smp.max_rss_mib()
     lvl.peak_fds = smp.max_fds()
@@ -303,7 +329,9 @@ def measure_level(n: int, s: Settings, up_url: str, gw_url: str, body: Path,
         f"  gateway: RSS idle {fmt(lvl.idle_rss_mib, 1)} peak {fmt(lvl.peak_rss_mib, 1)} "
         f"HWM {fmt(lvl.hwm_mib, 1)} after {fmt(lvl.after_rss_mib, 1)} MiB; fds idle "
         f"{lvl.idle_fds} peak {lvl.peak_fds} after {lvl.after_fds}; CPU {fmt(lvl.cpu_pct, 0)}%; "
-        f"listen overflows {lvl.overflows}"
+        f"listen overflows {lvl.overflows}; load core busy: "
+        f"direct {fmt(lvl.load_core_direct, 0)}%, "
+        f"lowart {fmt(lvl.load_core_lowart, 0)}%"
     )
     return lvl
 
@@ -350,10 +378,19 @@ LEVEL_HEAD = [
     *("streams", "peak open", "errors", "direct TTFB p50/p99", "lowart TTFB p50/p99"),
     *("added TTFB p50", "added TTFB p99", "VmRSS peak MiB", "VmHWM MiB"),
     *("fds idle/peak/after", "RSS after MiB", "gateway CPU", "listen overflows"),
+    "stream s p50/max (nominal)",
+    "load core busy direct/lowart",
 ]
 
 
-def level_rows(levels: list[Level]) -> list[list[str]]:
+def stretch(load: Load, events: int, interval_s: float) -> str:
+    """Stream durations against the nominal one: longer means the relay fell behind."""
+    nominal = (events - 1) * interval_s
+    p50, top = load.raw.get("duration_p50_s"), load.raw.get("duration_max_s")
+    return f"{fmt(p50, 1)} / {fmt(top, 1)} ({nominal:.1f})"
+
+
+def level_rows(levels: list[Level], interval_s: float) -> list[list[str]]:
     """One row per level (TTFB in ms)."""
     rows = []
     for lv in levels:
@@ -368,7 +405,8 @@ def level_rows(levels: list[Level]) -> list[list[str]]:
             str(lv.streams), f"{g.peak_open}", errors, dt, gt, fmt(add50), fmt(add99),
             fmt(lv.peak_rss_mib, 1), fmt(lv.hwm_mib, 1),
             f"{lv.idle_fds} / {lv.peak_fds} / {lv.after_fds}", fmt(lv.after_rss_mib, 1),
-            f"{fmt(lv.cpu_pct, 0)}%", fmt(lv.overflows, 0),
+            f"{fmt(lv.cpu_pct, 0)}%", fmt(lv.overflows, 0), stretch(g, lv.events, interval_s),
+            f"{fmt(lv.load_core_direct, 0)}% / {fmt(lv.load_core_lowart, 0)}%",
         ])  # fmt: skip
     return rows
 
@@ -376,7 +414,7 @@ def level_rows(levels: list[Level]) -> list[list[str]]:
 SOAK_HEAD = ["metric", "value"]
 
 
-def soak_rows(soak: Soak) -> list[list[str]]:
+def soak_rows(soak: Soak, interval_s: float) -> list[list[str]]:
     """First/last/max RSS, slopes, and what the load saw."""
     pts = [(t, r / 1024) for t, r, _ in soak.samples if r is not None]
     fds = [f for _, _, f in soak.samples if f is not None]
@@ -388,6 +426,7 @@ def soak_rows(soak: Soak) -> list[list[str]]:
         ["duration / rate", f"{soak.seconds:g} s, {soak.rate:g} streams/s x {soak.events} events"],
         ["streams completed / errors", f"{ld.completed} / {ld.error_text()}"],
         ["peak open streams", str(ld.peak_open)],
+        ["stream s p50 / max (nominal)", stretch(ld, soak.events, interval_s)],
         ["TTFB p50 / p99 (ms)", f"{fmt(ld.ttfb_p50_ms)} / {fmt(ld.ttfb_p99_ms)}"],
         ["RSS samples", f"{len(pts)} (every ~{soak.samples[1][0] - soak.samples[0][0]:.0f} s)"
          if len(soak.samples) > 1 else str(len(pts))],
@@ -430,11 +469,11 @@ def target_rows(levels: list[Level]) -> list[list[str]]:
 Section = tuple[str, list[str], list[list[str]]]
 
 
-def sections(levels: list[Level], soak: Soak | None) -> list[Section]:
+def sections(levels: list[Level], soak: Soak | None, interval_s: float) -> list[Section]:
     """The report's tables."""
-    out = [("Concurrent streams (TTFB in ms)", LEVEL_HEAD, level_rows(levels))]
+    out = [("Concurrent streams (TTFB in ms)", LEVEL_HEAD, level_rows(levels, interval_s))]
     if soak is not None:
-        out.append(("Soak", SOAK_HEAD, soak_rows(soak)))
+        out.append(("Soak", SOAK_HEAD, soak_rows(soak, interval_s)))
     out.append(("Targets (printed, not asserted)", TARGET_HEAD, target_rows(levels)))
     return out
 
@@ -443,13 +482,13 @@ def report(levels: list[Level], soak: Soak | None, notes: list[str], s: Settings
            header: str) -> None:  # fmt: skip
     """Plain tables, then (with --markdown) the same in Markdown."""
     print(header)
-    for title, head, rows in sections(levels, soak):
+    for title, head, rows in sections(levels, soak, s.interval_ms / 1000):
         print(f"\n== {title} ==\n{text_table(head, rows)}")
     for n in notes:
         print(f"\nNOTE: {n}")
     if s.markdown:
         print(f"\n<!-- markdown -->\n_{header}_")
-        for title, head, rows in sections(levels, soak):
+        for title, head, rows in sections(levels, soak, s.interval_ms / 1000):
             print(f"\n**{title}**\n\n{md_table(head, rows)}")
         for n in notes:
             print(f"\n> {n}")
@@ -526,7 +565,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     ap.add_argument("--hold", type=float, default=5.0, help="seconds all streams are open at once")
     ap.add_argument("--interval-ms", type=float, default=100.0, help="upstream event interval")
     ap.add_argument("--soak-seconds", type=float, default=600.0, help="0 skips the soak")
-    ap.add_argument("--soak-rate", type=float, default=200.0, help="new streams per second")
+    ap.add_argument("--soak-rate", type=float, default=100.0, help="new streams per second")
     ap.add_argument("--soak-events", type=int, default=30, help="events per soak stream")
     ap.add_argument("--soak-sample", type=float, default=10.0, help="seconds between RSS samples")
     ap.add_argument("--no-direct", action="store_true", help="skip the direct-upstream baseline")
@@ -558,6 +597,8 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("taskset") is None:
         progress("taskset not found (util-linux); cannot pin processes")
         return 2
+    with contextlib.suppress(OSError, ValueError):  # the driver's sampler stays off core 0
+        os.sched_setaffinity(0, {int(LOAD_CORE)})
     tmp = Path(tempfile.mkdtemp(prefix="lowart-capacity-"))
     procs = Procs()
     signal.signal(signal.SIGTERM, _raise_interrupt)
