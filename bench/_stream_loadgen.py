@@ -250,9 +250,7 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=30, help="max_tokens sent = events expected")
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds per stream")
     args = ap.parse_args()
-    limit = raise_fd_limit()
-    if limit < args.streams + 100:
-        raise SystemExit(f"fd limit {limit} is too low for {args.streams} streams")
+    raise_fd_limit()  # streams open at once, not in total, need fds: no check against --streams
     with open(args.body_file, "rb") as fh:
         doc = json.load(fh)
     doc["max_tokens"] = args.events

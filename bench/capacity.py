@@ -528,7 +528,7 @@ def run_all(s: Settings, tmp: Path, procs: Procs) -> tuple[list[Level], Soak | N
     time.sleep(0.5)
     pid = gw.pid  # taskset execs the server: same pid
     limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    if limit < 2 * max(s.levels) + 200:
+    if limit < 2 * max(s.levels, default=0) + 200:
         notes.append(f"the gateway inherits an fd limit of {limit}: too low for 2 fds per stream")
     smoke_test(gw_base, key)
     body = tmp / "stream.json"
@@ -537,7 +537,7 @@ def run_all(s: Settings, tmp: Path, procs: Procs) -> tuple[list[Level], Soak | N
     up_url, gw_url = up_base + "/v1/chat/completions", gw_base + "/v1/chat/completions"
     progress(f"lowart pid {pid}: idle RSS {(proc_status_kib(pid, 'VmRSS') or 0) / 1024:.1f} MiB, "
              f"{fd_count(pid)} fds")  # fmt: skip
-    warm = min(100, max(s.levels))
+    warm = min(100, max(s.levels, default=100))
     progress(f"warm-up: {warm} streams through lowart (not reported)")
     run_load(gw_url, body, headers, warm, s.rate, 5, s.interval_ms / 1000)
     levels: list[Level] = []
@@ -560,7 +560,9 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--levels", default="1000,2000,5000", help="concurrent streams per level")
+    ap.add_argument(
+        "--levels", default="1000,2000,5000", help="concurrent streams per level ('' = soak only)"
+    )
     ap.add_argument("--rate", type=float, default=500.0, help="new streams per second (ramp)")
     ap.add_argument("--hold", type=float, default=5.0, help="seconds all streams are open at once")
     ap.add_argument("--interval-ms", type=float, default=100.0, help="upstream event interval")
