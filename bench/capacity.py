@@ -1,0 +1,627 @@
+"""How many concurrent streams one ``lowart serve`` process holds, and at what cost.
+
+A slow fake upstream (``bench/_slow_upstream.py``: one SSE event every
+100 ms) makes every stream long-lived, so the gateway has to hold them all
+at once.  For each level (default 1,000, 2,000 and 5,000 streams):
+
+1. the slow upstream is hit directly with the same load (the TTFB floor),
+2. the same load goes through one ``lowart serve`` process (the same process
+   for every level and the soak), while a sampler reads the gateway's
+   ``/proc/PID/status`` (VmRSS, VmHWM), counts ``/proc/PID/fd`` and its CPU time.
+
+Streams are opened at ``--rate`` per second (default 500) and each lasts
+``levels[i] / rate + --hold`` seconds (one event per 100 ms), so all N are
+open together for about ``--hold`` seconds; the load generator reports the
+peak number of streams it saw open at once.  Added TTFB = TTFB through lowart
+minus TTFB of the upstream hit directly at the same level (the TTFB clock
+starts before the TCP connect: what a client sees).
+
+Then a soak: ``--soak-rate`` new streams per second of ``--soak-events``
+events each for ``--soak-seconds`` (default 600), sampling RSS every
+``--soak-sample`` seconds, to show that memory is flat (first/last/max RSS
+and the least-squares slope).
+
+Layout (2 cores): the gateway alone on core 0; the upstream and the load
+generator share core 1.  Targets are printed, never asserted.
+
+Run: ``.venv/bin/python bench/capacity.py [--levels 1000,2000,5000]
+[--soak-seconds 600] [--markdown]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from overhead import (
+    BENCH_DIR,
+    GATEWAY_CORE,
+    LOAD_CORE,
+    MODEL,
+    PY,
+    Procs,
+    cpu_busy,
+    fmt,
+    free_port,
+    lowart_available,
+    lowart_cmd,
+    md_table,
+    prepare_lowart,
+    progress,
+    scan_log,
+    smoke_test,
+    tail,
+    text_table,
+    wait_http_ok,
+)
+
+STREAM_BODY = {"model": MODEL, "messages": [{"role": "user", "content": "hello"}], "stream": True}
+MIB = 1024 * 1024
+
+# Targets from issue 18; printed next to the measurements, never asserted.
+TARGET_STREAMS = 5000
+TARGET_RSS_MIB = 1.5 * 1024
+TARGET_ADDED_TTFB_P99_MS = 100.0
+
+
+# --------------------------------------------------------------------------- /proc
+def proc_status_kib(pid: int, key: str) -> int | None:
+    """One ``kB`` field of ``/proc/PID/status`` (VmRSS, VmHWM)."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return None
+
+
+def fd_count(pid: int) -> int | None:
+    """Open file descriptors of ``pid``."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return None
+
+
+def listen_overflows() -> int | None:
+    """``TcpExt: ListenOverflows`` of this network namespace (accept queue full)."""
+    try:
+        lines = Path("/proc/net/netstat").read_text().splitlines()
+    except OSError:
+        return None
+    for head, values in zip(lines[::2], lines[1::2], strict=False):
+        if head.startswith("TcpExt:"):
+            fields = dict(zip(head.split()[1:], values.split()[1:], strict=False))
+            return int(fields["ListenOverflows"]) if "ListenOverflows" in fields else None
+    return None
+
+
+def core_times() -> dict[str, tuple[int, int]]:
+    """Per-core (total, idle + iowait) jiffies from ``/proc/stat``."""
+    out = {}
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *rest = line.split()
+        if name.startswith("cpu") and name != "cpu":
+            vals = [int(x) for x in rest]
+            out[name[3:]] = (sum(vals), vals[3] + vals[4])
+    return out
+
+
+def core_busy(before: dict[str, tuple[int, int]], core: str) -> float | None:
+    """Share of ``core`` busy since ``before`` (every process, ours and others')."""
+    now = core_times()
+    if core not in before or core not in now:
+        return None
+    total = now[core][0] - before[core][0]
+    return 100 * (1 - (now[core][1] - before[core][1]) / total) if total else None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Sampler:
+    """Background thread sampling RSS and fds of one pid every ``every`` seconds."""
+
+    def __init__(self, pid: int, every: float) -> None:
+        self.pid, self.every = pid, every
+        self.samples: list[tuple[float, int | None, int | None]] = []  # (t, rss kB, fds)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.t0 = time.monotonic()
+        self.cpu0 = cpu_seconds(pid)
+        self.cpu_s = 0.0
+        self.wall_s = 0.0
+
+    def _run(self) -> None:
+        while True:
+            self.sample()
+            if self._stop.wait(self.every):
+                return
+
+    def sample(self) -> None:
+        """Take one sample now."""
+        rss = proc_status_kib(self.pid, "VmRSS")
+        self.samples.append((time.monotonic() - self.t0, rss, fd_count(self.pid)))
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+        self.wall_s = time.monotonic() - self.t0
+        self.cpu_s = cpu_seconds(self.pid) - self.cpu0
+
+    def max_rss_mib(self) -> float | None:
+        """Highest sampled VmRSS."""
+        vals = [r for _, r, _ in self.samples if r is not None]
+        return max(vals) / 1024 if vals else None
+
+    def max_fds(self) -> int | None:
+        """Highest sampled fd count."""
+        vals = [f for _, _, f in self.samples if f is not None]
+        return max(vals) if vals else None
+
+
+# --------------------------------------------------------------------------- results
+@dataclass
+class Load:
+    """One load-generator run (the JSON line of ``_stream_loadgen.py``)."""
+
+    raw: dict
+
+    def __getattr__(self, name: str) -> object:
+        try:
+            return self.raw[name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+    def error_text(self) -> str:
+        """Error count with kinds, e.g. ``3 (timeout 3)``."""
+        n = self.raw.get("errors", 0)
+        kinds = self.raw.get("error_kinds") or {}
+        if not n:
+            return "0"
+        return f"{n} (" + ", ".join(f"{k} {v}" for k, v in kinds.items()) + ")"
+
+
+@dataclass
+class Level:
+    """Everything measured at one concurrency level."""
+
+    streams: int
+    events: int
+    direct: Load | None = None
+    lowart: Load | None = None
+    idle_rss_mib: float | None = None
+    idle_fds: int | None = None
+    peak_rss_mib: float | None = None
+    hwm_mib: float | None = None
+    peak_fds: int | None = None
+    after_rss_mib: float | None = None
+    after_fds: int | None = None
+    cpu_pct: float | None = None
+    overflows: int | None = None
+    load_core_direct: float | None = None
+    load_core_lowart: float | None = None
+
+
+@dataclass
+class Soak:
+    """RSS over a long steady run."""
+
+    seconds: float
+    rate: float
+    events: int
+    load: Load | None = None
+    samples: list[tuple[float, int | None, int | None]] = field(default_factory=list)
+    cpu_pct: float | None = None
+
+
+@dataclass
+class Settings:
+    """Command line, digested."""
+
+    levels: list[int]
+    rate: float
+    hold: float
+    interval_ms: float
+    soak_seconds: float
+    soak_rate: float
+    soak_events: int
+    soak_sample: float
+    markdown: bool
+    keep_tmp: bool
+    skip_direct: bool
+
+
+# --------------------------------------------------------------------------- load
+def run_load(url: str, body: Path, headers: dict[str, str], streams: int, rate: float,
+             events: int, interval_s: float) -> Load:  # fmt: skip
+    """Run ``_stream_loadgen.py`` on the load core and parse its JSON line."""
+    stream_s = events * interval_s
+    argv = ["taskset", "-c", LOAD_CORE, PY, str(BENCH_DIR / "_stream_loadgen.py"), "--url", url]
+    argv += ["--body-file", str(body), "--streams", str(streams), "--rate", f"{rate:g}"]
+    # generous: a saturated gateway stretches streams, and that is reported, not an error
+    argv += ["--events", str(events), "--timeout", f"{4 * stream_s + 60:.0f}"]
+    for k, v in headers.items():
+        argv += ["--header", f"{k}: {v}"]
+    budget = streams / rate + 4 * stream_s + 240
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=budget, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"load generator failed: {out.stderr[-2000:]}")
+    return Load(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def events_for(streams: int, s: Settings) -> int:
+    """Events per stream so that all ``streams`` are open together for ``hold`` s."""
+    return math.ceil((streams / s.rate + s.hold) / (s.interval_ms / 1000))
+
+
+def describe(name: str, load: Load) -> str:
+    """One progress line for a load run."""
+    return (
+        f"  {name:<7} peak open {load.peak_open:>5}  TTFB p50 {fmt(load.ttfb_p50_ms)} "
+        f"p99 {fmt(load.ttfb_p99_ms)} max {fmt(load.ttfb_max_ms)} ms  "
+        f"errors {load.error_text()}  ramp {load.ramp_s}s  total {load.elapsed_s}s"
+        + (f"  first error: {load.first_error}" if load.first_error else "")
+    )
+
+
+def settle(pid: int, seconds: float = 3.0) -> None:
+    """Give the gateway a moment to close what the last run left (sockets, tasks)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+    _ = pid
+
+
+def measure_level(n: int, s: Settings, up_url: str, gw_url: str, body: Path,
+                  headers: dict[str, str], pid: int) -> Level:  # fmt: skip
+    """Direct upstream, then through lowart, at ``n`` concurrent streams."""
+    interval = s.interval_ms / 1000
+    lvl = Level(n, events_for(n, s))
+    progress(f"[{n} streams] {lvl.events} events each ({lvl.events * interval:.1f}s), "
+             f"opened at {s.rate:g}/s")  # fmt: skip
+    if not s.skip_direct:
+        cores = core_times()
+        lvl.direct = run_load(up_url, body, {}, n, s.rate, lvl.events, interval)
+        lvl.load_core_direct = core_busy(cores, LOAD_CORE)
+        progress(describe("direct", lvl.direct))
+        time.sleep(1.0)
+    lvl.idle_rss_mib = (proc_status_kib(pid, "VmRSS") or 0) / 1024
+    lvl.idle_fds = fd_count(pid)
+    before, cores = listen_overflows(), core_times()
+    with Sampler(pid, 0.5) as smp:
+        lvl.lowart = run_load(gw_url, body, headers, n, s.rate, lvl.events, interval)
+    progress(describe("lowart", lvl.lowart))
+    after = listen_overflows()
+    lvl.load_core_lowart = core_busy(cores, LOAD_CORE)
+    lvl.overflows = diff(after, before)  # type: ignore[assignment]
+    lvl.peak_rss_mib = smp.max_rss_mib()
+    lvl.peak_fds = smp.max_fds()
+    lvl.hwm_mib = (proc_status_kib(pid, "VmHWM") or 0) / 1024
+    lvl.cpu_pct = 100 * smp.cpu_s / smp.wall_s if smp.wall_s else None
+    settle(pid)
+    lvl.after_rss_mib = (proc_status_kib(pid, "VmRSS") or 0) / 1024
+    lvl.after_fds = fd_count(pid)
+    progress(
+        f"  gateway: RSS idle {fmt(lvl.idle_rss_mib, 1)} peak {fmt(lvl.peak_rss_mib, 1)} "
+        f"HWM {fmt(lvl.hwm_mib, 1)} after {fmt(lvl.after_rss_mib, 1)} MiB; fds idle "
+        f"{lvl.idle_fds} peak {lvl.peak_fds} after {lvl.after_fds}; CPU {fmt(lvl.cpu_pct, 0)}%; "
+        f"listen overflows {lvl.overflows}; load core busy: "
+        f"direct {fmt(lvl.load_core_direct, 0)}%, "
+        f"lowart {fmt(lvl.load_core_lowart, 0)}%"
+    )
+    return lvl
+
+
+def run_soak(s: Settings, gw_url: str, body: Path, headers: dict[str, str], pid: int) -> Soak:
+    """Steady open-loop load for ``soak_seconds`` while sampling RSS."""
+    soak = Soak(s.soak_seconds, s.soak_rate, s.soak_events)
+    streams = max(1, round(s.soak_rate * s.soak_seconds))
+    conc = s.soak_rate * s.soak_events * s.interval_ms / 1000
+    progress(f"[soak] {s.soak_seconds:g}s at {s.soak_rate:g} streams/s x {s.soak_events} events "
+             f"(~{conc:.0f} open at once), RSS every {s.soak_sample:g}s")  # fmt: skip
+    with Sampler(pid, s.soak_sample) as smp:
+        soak.load = run_load(
+            gw_url, body, headers, streams, s.soak_rate, s.soak_events, s.interval_ms / 1000
+        )
+    soak.samples = smp.samples
+    soak.cpu_pct = 100 * smp.cpu_s / smp.wall_s if smp.wall_s else None
+    progress(describe("soak", soak.load))
+    return soak
+
+
+# --------------------------------------------------------------------------- report
+def slope_mib_per_min(points: list[tuple[float, float]]) -> float | None:
+    """Least-squares slope of (seconds, MiB) in MiB per minute."""
+    if len(points) < 3:
+        return None
+    n = len(points)
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    var = sum((x - mx) ** 2 for x, _ in points)
+    if not var:
+        return None
+    return 60 * sum((x - mx) * (y - my) for x, y in points) / var
+
+
+def diff(a: object, b: object) -> float | None:
+    """a - b for numbers, else None."""
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a - b
+    return None
+
+
+LEVEL_HEAD = [
+    *("streams", "peak open", "errors", "direct TTFB p50/p99", "lowart TTFB p50/p99"),
+    *("added TTFB p50", "added TTFB p99", "VmRSS peak MiB", "VmHWM MiB"),
+    *("fds idle/peak/after", "RSS after MiB", "gateway CPU", "listen overflows"),
+    "stream s p50/max (nominal)",
+    "load core busy direct/lowart",
+]
+
+
+def stretch(load: Load, events: int, interval_s: float) -> str:
+    """Stream durations against the nominal one: longer means the relay fell behind."""
+    nominal = (events - 1) * interval_s
+    p50, top = load.raw.get("duration_p50_s"), load.raw.get("duration_max_s")
+    return f"{fmt(p50, 1)} / {fmt(top, 1)} ({nominal:.1f})"
+
+
+def level_rows(levels: list[Level], interval_s: float) -> list[list[str]]:
+    """One row per level (TTFB in ms)."""
+    rows = []
+    for lv in levels:
+        d, g = lv.direct, lv.lowart
+        assert g is not None
+        dt = f"{fmt(d.ttfb_p50_ms)} / {fmt(d.ttfb_p99_ms)}" if d else "-"
+        gt = f"{fmt(g.ttfb_p50_ms)} / {fmt(g.ttfb_p99_ms)}"
+        add50 = diff(g.ttfb_p50_ms, d.ttfb_p50_ms) if d else None
+        add99 = diff(g.ttfb_p99_ms, d.ttfb_p99_ms) if d else None
+        errors = g.error_text() + (f" (direct {d.error_text()})" if d and d.errors else "")
+        rows.append([
+            str(lv.streams), f"{g.peak_open}", errors, dt, gt, fmt(add50), fmt(add99),
+            fmt(lv.peak_rss_mib, 1), fmt(lv.hwm_mib, 1),
+            f"{lv.idle_fds} / {lv.peak_fds} / {lv.after_fds}", fmt(lv.after_rss_mib, 1),
+            f"{fmt(lv.cpu_pct, 0)}%", fmt(lv.overflows, 0), stretch(g, lv.events, interval_s),
+            f"{fmt(lv.load_core_direct, 0)}% / {fmt(lv.load_core_lowart, 0)}%",
+        ])  # fmt: skip
+    return rows
+
+
+SOAK_HEAD = ["metric", "value"]
+
+
+def soak_rows(soak: Soak, interval_s: float) -> list[list[str]]:
+    """First/last/max RSS, slopes, and what the load saw."""
+    pts = [(t, r / 1024) for t, r, _ in soak.samples if r is not None]
+    fds = [f for _, _, f in soak.samples if f is not None]
+    if not pts or soak.load is None:
+        return [["samples", "0"]]
+    half = [p for p in pts if p[0] >= pts[-1][0] / 2]
+    ld = soak.load
+    return [
+        ["duration / rate", f"{soak.seconds:g} s, {soak.rate:g} streams/s x {soak.events} events"],
+        ["streams completed / errors", f"{ld.completed} / {ld.error_text()}"],
+        ["peak open streams", str(ld.peak_open)],
+        ["stream s p50 / max (nominal)", stretch(ld, soak.events, interval_s)],
+        ["TTFB p50 / p99 (ms)", f"{fmt(ld.ttfb_p50_ms)} / {fmt(ld.ttfb_p99_ms)}"],
+        ["RSS samples", f"{len(pts)} (every ~{soak.samples[1][0] - soak.samples[0][0]:.0f} s)"
+         if len(soak.samples) > 1 else str(len(pts))],
+        ["RSS first / last / max (MiB)",
+         f"{pts[0][1]:.1f} / {pts[-1][1]:.1f} / {max(y for _, y in pts):.1f}"],
+        ["RSS slope, whole soak (MiB/min)", fmt(slope_mib_per_min(pts), 3)],
+        ["RSS slope, second half (MiB/min)", fmt(slope_mib_per_min(half), 3)],
+        ["fds first / last / max", f"{fds[0]} / {fds[-1]} / {max(fds)}" if fds else "-"],
+        ["gateway CPU (of one core)", f"{fmt(soak.cpu_pct, 0)}%"],
+    ]  # fmt: skip
+
+
+TARGET_HEAD = ["metric", "measured", "target", "status"]
+
+
+def target_rows(levels: list[Level]) -> list[list[str]]:
+    """The issue's three targets, at the highest level run."""
+    if not levels:
+        return []
+    top = levels[-1]
+    g, d = top.lowart, top.direct
+    assert g is not None
+    ok_streams = top.streams >= TARGET_STREAMS and g.errors == 0 and g.peak_open >= top.streams
+    mem = max(v for v in (top.hwm_mib, top.peak_rss_mib) if v is not None)
+    add99 = diff(g.ttfb_p99_ms, d.ttfb_p99_ms) if d else None
+
+    def status(ok: bool | None) -> str:
+        return "n/a" if ok is None else ("met" if ok else "MISSED")
+
+    return [
+        [f"{top.streams} concurrent streams (peak open {g.peak_open}), errors", g.error_text(),
+         f">= {TARGET_STREAMS} open, 0 errors", status(ok_streams)],
+        [f"memory at {top.streams} (VmHWM, MiB)", fmt(mem, 1), f"< {TARGET_RSS_MIB:g}",
+         status(mem < TARGET_RSS_MIB)],
+        [f"added TTFB p99 at {top.streams} (ms)", fmt(add99), f"< {TARGET_ADDED_TTFB_P99_MS:g}",
+         status(None if add99 is None else add99 < TARGET_ADDED_TTFB_P99_MS)],
+    ]  # fmt: skip
+
+
+Section = tuple[str, list[str], list[list[str]]]
+
+
+def sections(levels: list[Level], soak: Soak | None, interval_s: float) -> list[Section]:
+    """The report's tables."""
+    out = [("Concurrent streams (TTFB in ms)", LEVEL_HEAD, level_rows(levels, interval_s))]
+    if soak is not None:
+        out.append(("Soak", SOAK_HEAD, soak_rows(soak, interval_s)))
+    out.append(("Targets (printed, not asserted)", TARGET_HEAD, target_rows(levels)))
+    return out
+
+
+def report(levels: list[Level], soak: Soak | None, notes: list[str], s: Settings,
+           header: str) -> None:  # fmt: skip
+    """Plain tables, then (with --markdown) the same in Markdown."""
+    print(header)
+    for title, head, rows in sections(levels, soak, s.interval_ms / 1000):
+        print(f"\n== {title} ==\n{text_table(head, rows)}")
+    for n in notes:
+        print(f"\nNOTE: {n}")
+    if s.markdown:
+        print(f"\n<!-- markdown -->\n_{header}_")
+        for title, head, rows in sections(levels, soak, s.interval_ms / 1000):
+            print(f"\n**{title}**\n\n{md_table(head, rows)}")
+        for n in notes:
+            print(f"\n> {n}")
+
+
+def run_header(s: Settings, busy: float) -> str:
+    """When/where/how."""
+    return (
+        f"lowart capacity bench {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores; "
+        f"slow upstream: one event per {s.interval_ms:g} ms; streams opened at {s.rate:g}/s, "
+        f"all open together for ~{s.hold:g}s; one lowart process on core {GATEWAY_CORE}, "
+        f"upstream + load generator on core {LOAD_CORE}; CPU busy before start {busy:.0%}"
+    )
+
+
+# --------------------------------------------------------------------------- main
+def run_all(s: Settings, tmp: Path, procs: Procs) -> tuple[list[Level], Soak | None, list[str]]:
+    """Start the slow upstream and one lowart, then every level and the soak."""
+    notes: list[str] = []
+    reason = lowart_available()
+    if reason:
+        raise RuntimeError(f"lowart not available: {reason}")
+    up_port = free_port()
+    up_base = f"http://127.0.0.1:{up_port}"
+    argv = [PY, str(BENCH_DIR / "_slow_upstream.py"), str(up_port)]
+    argv += ["--interval-ms", f"{s.interval_ms:g}"]
+    up = procs.start(argv, LOAD_CORE, tmp / "up.log")
+    wait_http_ok(up_base + "/health", up, tmp / "up.log")
+    env, key, extra = prepare_lowart(tmp, up_port)
+    env["LOWART_MCP"] = "off"
+    port = free_port()
+    gw_base = f"http://127.0.0.1:{port}"
+    log = tmp / "lowart.log"
+    argv = [*lowart_cmd(), "serve", "--host", "127.0.0.1", "--port", str(port), *extra]
+    gw = procs.start(argv, GATEWAY_CORE, log, env=env, cwd=tmp / "lowart")
+    wait_http_ok(gw_base + "/health", gw, log)
+    time.sleep(0.5)
+    pid = gw.pid  # taskset execs the server: same pid
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if limit < 2 * max(s.levels, default=0) + 200:
+        notes.append(f"the gateway inherits an fd limit of {limit}: too low for 2 fds per stream")
+    smoke_test(gw_base, key)
+    body = tmp / "stream.json"
+    body.write_text(json.dumps(STREAM_BODY))
+    headers = {"Authorization": f"Bearer {key}"}
+    up_url, gw_url = up_base + "/v1/chat/completions", gw_base + "/v1/chat/completions"
+    progress(f"lowart pid {pid}: idle RSS {(proc_status_kib(pid, 'VmRSS') or 0) / 1024:.1f} MiB, "
+             f"{fd_count(pid)} fds")  # fmt: skip
+    warm = min(100, max(s.levels, default=100))
+    progress(f"warm-up: {warm} streams through lowart (not reported)")
+    run_load(gw_url, body, headers, warm, s.rate, 5, s.interval_ms / 1000)
+    levels: list[Level] = []
+    for n in s.levels:
+        levels.append(measure_level(n, s, up_url, gw_url, body, headers, pid))
+        if gw.poll() is not None:
+            notes.append(f"lowart exited ({gw.returncode}) at {n} streams: {tail(log, 5)}")
+            return levels, None, notes
+    soak = None
+    if s.soak_seconds > 0:
+        soak = run_soak(s, gw_url, body, headers, pid)
+    problems = scan_log(log)
+    if problems:
+        notes.append(f"lowart log: {len(problems)} error lines, first: {problems[:3]}")
+    return levels, soak, notes
+
+
+def parse_args(argv: list[str] | None = None) -> Settings:
+    """Command line -> Settings."""
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--levels", default="1000,2000,5000", help="concurrent streams per level ('' = soak only)"
+    )
+    ap.add_argument("--rate", type=float, default=500.0, help="new streams per second (ramp)")
+    ap.add_argument("--hold", type=float, default=5.0, help="seconds all streams are open at once")
+    ap.add_argument("--interval-ms", type=float, default=100.0, help="upstream event interval")
+    ap.add_argument("--soak-seconds", type=float, default=600.0, help="0 skips the soak")
+    ap.add_argument("--soak-rate", type=float, default=100.0, help="new streams per second")
+    ap.add_argument("--soak-events", type=int, default=30, help="events per soak stream")
+    ap.add_argument("--soak-sample", type=float, default=10.0, help="seconds between RSS samples")
+    ap.add_argument("--no-direct", action="store_true", help="skip the direct-upstream baseline")
+    ap.add_argument("--markdown", action="store_true", help="also print Markdown tables")
+    ap.add_argument("--keep-tmp", action="store_true", help="keep logs and the SQLite db")
+    a = ap.parse_args(argv)
+    return Settings(
+        levels=[int(x) for x in a.levels.split(",") if x.strip()],
+        rate=a.rate,
+        hold=a.hold,
+        interval_ms=a.interval_ms,
+        soak_seconds=a.soak_seconds,
+        soak_rate=a.soak_rate,
+        soak_events=a.soak_events,
+        soak_sample=a.soak_sample,
+        markdown=a.markdown,
+        keep_tmp=a.keep_tmp,
+        skip_direct=a.no_direct,
+    )
+
+
+def _raise_interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run everything; always clean up the children."""
+    s = parse_args(argv)
+    if shutil.which("taskset") is None:
+        progress("taskset not found (util-linux); cannot pin processes")
+        return 2
+    with contextlib.suppress(OSError, ValueError):  # the driver's sampler stays off core 0
+        os.sched_setaffinity(0, {int(LOAD_CORE)})
+    tmp = Path(tempfile.mkdtemp(prefix="lowart-capacity-"))
+    procs = Procs()
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, _raise_interrupt)
+    busy = cpu_busy()
+    if busy > 0.25:
+        progress(f"warning: CPUs are {busy:.0%} busy before starting; expect noise")
+    try:
+        levels, soak, notes = run_all(s, tmp, procs)
+        report(levels, soak, notes, s, run_header(s, busy))
+        return 0
+    except KeyboardInterrupt:
+        progress("interrupted")
+        return 130
+    finally:
+        procs.stop_all()
+        if s.keep_tmp:
+            progress(f"logs kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
