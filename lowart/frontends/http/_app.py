@@ -25,6 +25,7 @@ from lowart.gateway import Gateway
 
 __all__ = ["AppExtension", "HttpListener", "create_app"]
 
+_LISTEN_BACKLOG = 4096
 _CANCEL_WAIT = 0.5  # seconds a handler cancelled at shutdown gets to end its response
 
 AppExtension = Callable[[web.Application], None]
@@ -98,7 +99,16 @@ class HttpListener:
         assert self._runner.server is not None
         limit_request_heads(self._runner.server, settings.http_head_timeout)
         if settings.port is not None:
-            site = web.TCPSite(self._runner, settings.host, settings.port, reuse_address=True)
+            site = web.TCPSite(
+                self._runner,
+                settings.host,
+                settings.port,
+                reuse_address=True,
+                # aiohttp's default (128) made the kernel drop connection attempts in a
+                # burst of new streams (bench/capacity.py: 1,810 at 5,000), each then
+                # waiting 1-3 s for the client's SYN retry; the kernel caps it at somaxconn.
+                backlog=_LISTEN_BACKLOG,
+            )
             await site.start()
             self.port = _bound_port(site)
         if settings.uds:
@@ -108,7 +118,7 @@ class HttpListener:
         prepare_unix_socket_path(path)
         old_umask = os.umask(0o177)  # the socket is born 0600: no window for other users
         try:
-            await web.UnixSite(runner, path).start()
+            await web.UnixSite(runner, path, backlog=_LISTEN_BACKLOG).start()
         finally:
             os.umask(old_umask)
         os.chmod(path, 0o600)
