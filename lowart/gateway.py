@@ -179,14 +179,18 @@ class Gateway:
             raise NotFound("Image generation is not enabled on this gateway.")
         return self._images
 
+    async def _spend_request(self, principal: Principal) -> None:
+        """A call that uses no tokens still spends the key's request rate (and is
+        refused, before any work, when the rate or a spent quota says so)."""
+        (await self._limiter.acquire(principal, 0)).settle(0)
+
     async def count_tokens(self, principal: Principal, body: Any, ctx: CallContext) -> int:
         """Prompt tokens a request would use on its route (no upstream call is billed)."""
         request = validate_chat_request(body)
         ctx.attribute(principal.name)
         route = self.route_for(principal, request["model"])
         ctx.attribute(principal.name, route.name)
-        # A count is a request: it spends the key's request rate (refused before any work).
-        (await self._limiter.acquire(principal, 0)).settle(0)
+        await self._spend_request(principal)  # a count is a request too
         await ensure_loaded(route.upstream_model)
         return await self.adapter_for(route).count_tokens(route, request, ctx)
 
@@ -353,8 +357,7 @@ class Gateway:
         ctx.attribute(principal.name, route.name)
         adapter = self._image_adapter(route)
         plan = self._plan_for(principal, route)
-        # Image calls count no tokens: the key's request rate is what they spend.
-        (await self._limiter.acquire(principal, 0)).settle(0)
+        await self._spend_request(principal)  # image calls count no tokens
         engine.check(principal, route, adapter, params, ctx)
         job = await engine.create_job(principal, route, params, ctx)
         trail = Trail(route.name)
