@@ -177,15 +177,10 @@ class Runtime:
             images=ImageService(jobs, jobs.files, settings.public_url),
         )
         applied = _Applier(engine, authenticator, models)
-        admin = Admin(
-            key_store,
-            model_store,
-            usage_store,
+        admin = Admin.over(
+            engine,
+            settings,
             secrets,
-            fallbacks=fallback_store,
-            health=health_store,
-            script_limits=ScriptLimits.from_settings(settings),
-            api_key_env_allow=settings.api_key_env_allow,
             changed=applied.apply,
             flush_usage=writer.flush,
             live_circuit=breakers.live_state,

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lowart.adapters import VENDORS
 from lowart.adapters.comfyui import check_comfyui_options
@@ -33,7 +34,7 @@ from lowart.admin._checks import (
 from lowart.admin._public import public_key, public_model
 from lowart.admin._routing import RoutingAdmin, check_weight
 from lowart.auth import generate_key, hash_key, key_display_prefix
-from lowart.config import DEFAULT_API_KEY_ENV_ALLOW, api_key_env_refusal
+from lowart.config import DEFAULT_API_KEY_ENV_ALLOW, Settings, api_key_env_refusal
 from lowart.errors import InvalidRequest, NotFound, PermissionDenied
 from lowart.routing import validate_policy_options
 from lowart.store import (
@@ -86,6 +87,28 @@ class Admin:
         self.routing = RoutingAdmin(models, fallbacks, health, changed)
         self._script_limits = script_limits
         self._api_key_env_allow = tuple(api_key_env_allow)
+
+    @classmethod
+    def over(
+        cls,
+        engine: AsyncEngine,
+        settings: Settings,
+        secrets: SecretBox,
+        **effects: Any,
+    ) -> Admin:
+        """The Admin of one database as the settings configure it; `effects` are what
+        applies its writes to a serving process (none for the CLI)."""
+        return cls(
+            KeyStore(engine),
+            ModelStore(engine),
+            UsageStore(engine),
+            secrets,
+            fallbacks=FallbackStore(engine),
+            health=HealthStore(engine),
+            script_limits=ScriptLimits.from_settings(settings),
+            api_key_env_allow=settings.api_key_env_allow,
+            **effects,
+        )
 
     @staticmethod
     def require_admin(principal: Principal) -> None:

@@ -18,16 +18,7 @@ from lowart.cli._setup import NotSetUp, describe_database, require_setup
 from lowart.cli._table import render_table
 from lowart.config import Settings
 from lowart.errors import GatewayError
-from lowart.store import (
-    FallbackStore,
-    HealthStore,
-    KeyStore,
-    ModelStore,
-    SecretBox,
-    UsageStore,
-    migrate,
-    open_engine,
-)
+from lowart.store import SecretBox, migrate, open_engine
 from lowart.transforms import ScriptLimits
 
 __all__ = ["main"]
@@ -39,17 +30,7 @@ async def _with_admin(settings: Settings, action: Callable[[Admin], Awaitable[An
     try:
         await migrate(engine)
         secrets = SecretBox.from_settings(settings.secret_key, settings.secret_key_file)
-        admin = Admin(
-            KeyStore(engine),
-            ModelStore(engine),
-            UsageStore(engine),
-            secrets,
-            fallbacks=FallbackStore(engine),
-            health=HealthStore(engine),
-            script_limits=ScriptLimits.from_settings(settings),
-            api_key_env_allow=settings.api_key_env_allow,
-        )
-        return await action(admin)
+        return await action(Admin.over(engine, settings, secrets))
     finally:
         await engine.dispose()
 
