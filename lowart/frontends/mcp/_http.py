@@ -161,23 +161,34 @@ class McpHttpEndpoint:
             self._admit_session(principal)
         tag = self._session_tag(presented_session)
         bridge = AsgiBridge(request, headers={"x-request-id": ctx.request_id})
+        scope = {**_scope_for(principal), _BASE_URL: ctx.caller_base_url()}
+        # Shielded: the HTTP listener cancels the handler of a client that hung up,
+        # but the SDK ends the whole session when the request carrying it is cancelled
+        # (an MCP client closes a POST's stream once it has its answer), and the
+        # session must still be counted for its key. MCP cancels calls in the
+        # protocol (notifications/cancelled) instead.
+        run = asyncio.ensure_future(self._serve(request.method, bridge, tag, scope, principal))
+        self._running.add(run)
+        run.add_done_callback(self._running.discard)
+        return await asyncio.shield(run)
+
+    async def _serve(
+        self,
+        method: str,
+        bridge: AsgiBridge,
+        tag: SessionTag,
+        scope: dict[str, Any],
+        principal: Principal,
+    ) -> web.StreamResponse:
         token = CURRENT_SESSION.set(tag)
-        if request.method == "GET":
+        if method == "GET":
             self._streams.add(bridge)
         try:
-            scope = {**_scope_for(principal), _BASE_URL: ctx.caller_base_url()}
-            # Shielded: the HTTP listener cancels the handler of a client that hung up,
-            # but the SDK ends the whole session when the request carrying it is
-            # cancelled (an MCP client may close a POST's stream once it has its answer).
-            # MCP cancels calls in the protocol (notifications/cancelled) instead.
-            run = asyncio.ensure_future(bridge.run(self.manager.handle_request, scope))
-            self._running.add(run)
-            run.add_done_callback(self._running.discard)
-            response = await asyncio.shield(run)
+            response = await bridge.run(self.manager.handle_request, scope)
         finally:
             CURRENT_SESSION.reset(token)
             self._streams.discard(bridge)
-        self._track_session(tag, request.method, response, principal.key_id)
+        self._track_session(tag, method, response, principal.key_id)
         return response
 
     def _admit_session(self, principal: Principal) -> None:

@@ -52,6 +52,25 @@ async def test_a_key_may_hold_only_so_many_sessions_and_others_are_unaffected(sm
         assert (await _open(http, url, admin)).status_code == 200
 
 
+async def test_the_sdk_client_sees_the_cap_as_an_error_it_can_report(small_gateway):
+    from contextlib import AsyncExitStack
+
+    from tests.support.mcp_client import http_client
+
+    url = small_gateway.base_url + "/mcp"
+    async with AsyncExitStack() as held:
+        for _ in range(2):  # two live SDK sessions of one key ...
+            client = await held.enter_async_context(http_client(url, small_gateway.admin_key))
+            await client.list_tools()
+        with pytest.raises(BaseException) as refused:  # ... and a third is refused
+            async with http_client(url, small_gateway.admin_key) as third:
+                await third.list_tools()
+        assert "MCPError" in repr(refused.value)  # the SDK reports the 429 as an MCPError
+        other = small_gateway.create_key("other")
+        async with http_client(url, other) as fine:  # another key is unaffected
+            assert (await fine.list_tools()).tools
+
+
 async def test_idle_sessions_end_and_free_their_place(small_gateway):
     url = small_gateway.base_url + "/mcp"
     admin = small_gateway.admin_key
