@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import aiohttp
 import grpc
-import openai
 import pytest
 from google.protobuf import struct_pb2
 
@@ -17,6 +19,19 @@ def _circuit(gateway, name: str) -> str:
     status, body = gateway.admin_call("GET", "/admin/models")
     assert status == 200
     return next(m["circuit"] for m in body["data"] if m["name"] == name)
+
+
+def _post_as(gateway, key: str, path: str) -> int:
+    async def post() -> int:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                gateway.base_url + path, headers={"Authorization": f"Bearer {key}"}
+            ) as response,
+        ):
+            return response.status
+
+    return asyncio.run(post())
 
 
 def test_callers_running_out_of_their_own_deadline_do_not_open_the_circuit(gateway):
@@ -64,6 +79,4 @@ def test_an_admin_closes_an_open_circuit(gateway):
     assert [m["circuit"] for m in body["data"]] == ["closed"]
     assert ask(gateway, "flaky").model == "flaky"  # tried again at once, no cool-down wait
     other = gateway.create_key("not-admin")
-    api = openai.OpenAI(base_url=gateway.openai_base_url, api_key=other, max_retries=0)
-    with pytest.raises(openai.PermissionDeniedError):
-        api.post("/../admin/models/flaky/circuit/reset", cast_to=object)
+    assert _post_as(gateway, other, "/admin/models/flaky/circuit/reset") == 403

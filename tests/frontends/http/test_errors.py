@@ -7,6 +7,7 @@ import time
 import urllib.request
 
 import aiohttp
+import anthropic
 import openai
 import pytest
 
@@ -134,9 +135,25 @@ async def test_unknown_path_and_method(gateway):
             assert_openai_error(await resp.json(), "invalid_request_error", "method_not_allowed")
 
 
-async def test_unknown_anthropic_paths_answer_in_anthropics_envelope(gateway):
-    status, body, _ = await raw_post(gateway, "/v1/messages/batches", b"{}")
-    assert status == 404
+def test_unknown_anthropic_paths_answer_in_anthropics_envelope(gateway):
+    """The Message Batches API is not served: the official SDK gets Anthropic's 404."""
+    client = anthropic.Anthropic(
+        base_url=gateway.base_url, api_key=gateway.admin_key, max_retries=0
+    )
+    with pytest.raises(anthropic.NotFoundError) as caught:
+        client.messages.batches.create(
+            requests=[
+                {
+                    "custom_id": "one",
+                    "params": {
+                        "model": "mock",
+                        "max_tokens": 16,
+                        "messages": [{"role": "user", "content": "hi"}],
+                    },
+                }
+            ]
+        )
+    body = caught.value.body
     assert body["type"] == "error"
     assert body["error"]["type"] == "not_found_error"
     assert "/v1/messages/batches" in body["error"]["message"]
