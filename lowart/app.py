@@ -45,6 +45,7 @@ from lowart.gateway import Gateway
 from lowart.images import ImageJobs, ImageService
 from lowart.routing import Breakers, HealthPublisher, ModelManager
 from lowart.store import (
+    AliasStore,
     FallbackStore,
     FileStore,
     HealthStore,
@@ -109,7 +110,11 @@ class Runtime:
         fallback_store, health_store = FallbackStore(engine), HealthStore(engine)
         authenticator = Authenticator(key_store)
         models = ModelManager(
-            model_store, secrets, fallback_store, api_key_env_allow=settings.api_key_env_allow
+            model_store,
+            secrets,
+            fallback_store,
+            aliases=AliasStore(engine),
+            api_key_env_allow=settings.api_key_env_allow,
         )
         await models.refresh()
         session = aiohttp.ClientSession(

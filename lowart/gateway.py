@@ -106,8 +106,28 @@ class Gateway:
         allowed = principal.allowed_models
         return [r for r in self.models.routes() if allowed is None or r.name in allowed]
 
+    def aliases_for(self, principal: Principal) -> dict[str, list[str]]:
+        """The alias patterns of each route this key may use (an alias is only a way to
+        name a route: the key's allowed models apply to the route it resolves to)."""
+        allowed = principal.allowed_models
+        found: dict[str, list[str]] = {}
+        for pattern, target in self.models.aliases().items():
+            if allowed is None or target in allowed:
+                found.setdefault(target, []).append(pattern)
+        return found
+
     def route_for(self, principal: Principal, model: object) -> Route:
         return self._permitted(principal, self.models.resolve(model))
+
+    def check_model(self, principal: Principal, body: Any) -> None:
+        """An unknown (or forbidden) model named by a request body is refused before the
+        body's shape is judged, as the vendors' APIs do: clients such as Claude Code read a
+        not-found error as "try another model", and a 400 about some field as fatal. A body
+        that names no model is left to validation, which reports that in its own words."""
+        if isinstance(body, dict):
+            model = body.get("model")
+            if isinstance(model, str) and model:
+                self.route_for(principal, model)
 
     @staticmethod
     def _permitted(principal: Principal, route: Route) -> Route:
@@ -147,9 +167,27 @@ class Gateway:
 
     # ---- what kind of model a route is (decided here only) ----------------------------
 
-    def model_kind(self, route: Route) -> Literal["chat", "image"]:
+    def model_kind(self, route: Route) -> Literal["chat", "embedding", "image"]:
+        """What a route serves: an image vendor's routes make images, whatever their row
+        says; other routes serve chat or (configured so) embeddings."""
         adapter = self._adapters.get(route.vendor)
-        return "image" if adapter is not None and adapter.generates_images else "chat"
+        if adapter is not None and adapter.generates_images:
+            return "image"
+        return "embedding" if route.kind == "embedding" else "chat"
+
+    def _require_kind(self, route: Route, kind: Literal["chat", "embedding"]) -> None:
+        """A call of the wrong kind (chat on an embedding model, or the reverse) is a 400
+        that says which endpoint the model serves."""
+        actual = self.model_kind(route)
+        if actual == kind or (kind == "chat" and actual == "image"):
+            return
+        endpoint = {"chat": "/v1/chat/completions", "embedding": "/v1/embeddings"}[actual]
+        raise InvalidRequest(
+            f"Model '{route.name}' is {'an' if actual == 'embedding' else 'a'} {actual} model; "
+            f"use it with {endpoint}.",
+            param="model",
+            code="wrong_model_kind",
+        )
 
     def generates_images(self, route: Route | None) -> bool:
         """Whether calls to `route` are image generations (a chat on one is answered
@@ -186,9 +224,11 @@ class Gateway:
 
     async def count_tokens(self, principal: Principal, body: Any, ctx: CallContext) -> int:
         """Prompt tokens a request would use on its route (no upstream call is billed)."""
-        request = validate_chat_request(body)
         ctx.attribute(principal.name)
+        self.check_model(principal, body)
+        request = validate_chat_request(body)
         route = self.route_for(principal, request["model"])
+        self._require_kind(route, "chat")
         ctx.attribute(principal.name, route.name)
         await self._spend_request(principal)  # a count is a request too
         await ensure_loaded(route.upstream_model)
@@ -197,12 +237,15 @@ class Gateway:
     async def _begin(
         self, principal: Principal, body: Any, ctx: CallContext, named: Route | None
     ) -> _Call:
-        request = validate_chat_request(body)
         ctx.attribute(principal.name)
+        if named is None:
+            self.check_model(principal, body)  # an unknown model: 404 before any 400
+        request = validate_chat_request(body)
         if named is None:
             route = self.route_for(principal, request["model"])  # raises: no such model
         else:
             route = self._permitted(principal, named)
+        self._require_kind(route, "chat")
         ctx.attribute(principal.name, route.name)
         plan = self._plan_for(principal, route)
         for candidate in plan:  # any of them may have to count tokens

@@ -140,6 +140,8 @@ class Route:
     weight: int = 1
     api_key_env: str | None = None
     """The environment variable the provider key comes from (its name, never the key)."""
+    kind: str = "chat"
+    """What the route serves: "chat", "embedding" or "image" (see `Gateway.model_kind`)."""
 
 
 class ChunkStream(Protocol):

@@ -3,6 +3,10 @@
 The canonical shape is OpenAI's, so this adapter is a pass-through: it swaps in
 the upstream model name, always asks for streamed usage (the meter needs it),
 and relays chunks as they arrive without buffering.
+
+Route option `drop_params` (a list of field names) removes fields an upstream
+refuses, e.g. `["reasoning_effort"]` for a model without reasoning when
+Anthropic clients ask for thinking (mapped to `reasoning_effort`).
 """
 
 from __future__ import annotations
@@ -57,6 +61,11 @@ class OpenAIAdapter(Adapter):
     ) -> dict[str, Any]:
         payload: dict[str, Any] = dict(request)
         payload["model"] = route.upstream_model
+        dropped = route.options.get("drop_params")
+        if isinstance(dropped, list):
+            for name in dropped:
+                if isinstance(name, str) and name != "model":
+                    payload.pop(name, None)
         if stream:
             payload["stream"] = True
             payload["stream_options"] = {

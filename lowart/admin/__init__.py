@@ -1,7 +1,7 @@
 """The Admin service: configuration, keys and usage queries (CLI, admin API, MCP)."""
 
 from lowart.admin._checks import parse_since
-from lowart.admin._routing import RoutingAdmin, check_weight
+from lowart.admin._routing import DEFAULT_ALIAS, RoutingAdmin, check_weight
 from lowart.admin._service import Admin
 
-__all__ = ["Admin", "RoutingAdmin", "check_weight", "parse_since"]
+__all__ = ["DEFAULT_ALIAS", "Admin", "RoutingAdmin", "check_weight", "parse_since"]

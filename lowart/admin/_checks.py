@@ -14,7 +14,10 @@ from lowart.errors import InvalidRequest
 __all__ = [
     "KEY_LIMITS",
     "MODEL_FIELDS",
+    "MODEL_KINDS",
+    "VENDOR_KINDS",
     "check_flag",
+    "check_kind",
     "check_limit",
     "check_models",
     "check_name",
@@ -34,7 +37,16 @@ MODEL_FIELDS = (
     "enabled",
     "weight",
     "script",
+    "kind",
 )
+MODEL_KINDS = ("chat", "embedding", "image")
+# The kinds each vendor can serve; the first is a new route's default.
+VENDOR_KINDS = {
+    "openai": ("chat", "embedding"),
+    "mock": ("chat", "embedding"),
+    "anthropic": ("chat",),
+    "comfyui": ("image",),
+}
 KEY_LIMITS = {
     "rpm": "rpm",
     "tpm": "tpm",
@@ -108,3 +120,15 @@ def parse_since(value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise InvalidRequest(f"Invalid 'since' {value!r}: use YYYY-MM-DD or e.g. 7d.") from exc
+
+
+def check_kind(kind: object, vendor: str | None) -> str:
+    """What a route serves; a vendor serves only the kinds its adapter speaks."""
+    if kind not in MODEL_KINDS:
+        raise InvalidRequest(f"'kind' must be one of {', '.join(MODEL_KINDS)}.", param="kind")
+    allowed = VENDOR_KINDS.get(vendor or "", MODEL_KINDS)
+    if kind not in allowed:
+        raise InvalidRequest(
+            f"A {vendor} route serves {' or '.join(allowed)}, not {kind}.", param="kind"
+        )
+    return str(kind)

@@ -40,6 +40,7 @@ def public_model(row: dict[str, Any]) -> dict[str, Any]:
         "name": row["name"],
         "weight": int(row.get("weight", 1)),
         "vendor": row["vendor"],
+        "kind": row.get("kind") or "chat",
         "base_url": _without_credentials(row["base_url"]),
         "upstream_model": row["upstream_model"],
         "api_key": api_key,

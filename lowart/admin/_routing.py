@@ -1,4 +1,4 @@
-"""Routing configuration operations: deployments, fallback chains, circuit states.
+"""Routing configuration operations: deployments, fallback chains, aliases, circuit states.
 
 Part of `Admin` (as `admin.routing`), shared by the CLI and the admin API; like
 the rest of `Admin`, a write applies itself to this process (`changed`).
@@ -12,13 +12,17 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from lowart.admin._checks import check_text
 from lowart.errors import InvalidRequest, NotFound
 from lowart.routing import find_cycle
-from lowart.store import DuplicateName, FallbackStore, HealthStore, ModelStore
+from lowart.store import AliasStore, DuplicateName, FallbackStore, HealthStore, ModelStore
 
-__all__ = ["RoutingAdmin", "check_weight"]
+__all__ = ["DEFAULT_ALIAS", "RoutingAdmin", "check_weight"]
 
 _MAX_WEIGHT = 1_000_000
+_MAX_PATTERN = 200
+DEFAULT_ALIAS = "*"
+"""The alias every name matches last: the default route."""
 
 
 def check_weight(value: object) -> int:
@@ -50,11 +54,13 @@ class RoutingAdmin:
         fallbacks: FallbackStore | None,
         health: HealthStore | None,
         changed: Callable[[], Awaitable[None]],
+        aliases: AliasStore | None = None,
     ) -> None:
         self._models = models
         self._fallbacks = fallbacks
         self._health = health
         self._changed = changed
+        self._aliases = aliases
 
     async def deployment(self, name: str, deployment: int | None) -> dict[str, Any]:
         """The one deployment an update addresses; ambiguous or unknown is a clear error."""
@@ -139,4 +145,44 @@ class RoutingAdmin:
     async def remove_fallback(self, model: str, fallback: str) -> None:
         if not await self._store().remove(model, fallback):
             raise NotFound(f"'{model}' has no fallback '{fallback}'.")
+        await self._changed()
+
+    # ---- aliases: model names (and patterns) that resolve to a route -------------------
+
+    def _alias_store(self) -> AliasStore:
+        if self._aliases is None:
+            raise InvalidRequest("Aliases are not available here.")
+        return self._aliases
+
+    async def list_aliases(self) -> list[dict[str, Any]]:
+        return [
+            {"pattern": row["pattern"], "model": row["model"]}
+            for row in await self._alias_store().list()
+        ]
+
+    async def add_alias(self, pattern: object, model: object) -> dict[str, Any]:
+        """Requests for `pattern` (a name, a shell pattern like `claude-*`, or `*`: the
+        default route) go to the route `model`; an existing alias of `pattern` is replaced.
+
+        The values are checked here (they may come straight from a JSON body)."""
+        pattern = check_text("pattern", pattern)
+        if not pattern or len(pattern) > _MAX_PATTERN or pattern != pattern.strip():
+            raise InvalidRequest(
+                f"'pattern' must be 1 to {_MAX_PATTERN} characters without surrounding spaces.",
+                param="pattern",
+            )
+        if not isinstance(model, str) or not await self._models.deployments(model):
+            raise InvalidRequest(f"No model named {model!r}.", param="model")
+        if await self._models.deployments(pattern):
+            raise InvalidRequest(
+                f"'{pattern}' is a model's own name; an alias cannot take it over.",
+                param="pattern",
+            )
+        await self._alias_store().put(pattern, model)
+        await self._changed()
+        return {"pattern": pattern, "model": model}
+
+    async def remove_alias(self, pattern: str) -> None:
+        if not await self._alias_store().remove(pattern):
+            raise NotFound(f"No alias '{pattern}'.")
         await self._changed()

@@ -23,7 +23,9 @@ from lowart.adapters.comfyui import check_comfyui_options
 from lowart.admin._checks import (
     KEY_LIMITS,
     MODEL_FIELDS,
+    VENDOR_KINDS,
     check_flag,
+    check_kind,
     check_limit,
     check_models,
     check_name,
@@ -38,6 +40,7 @@ from lowart.config import DEFAULT_API_KEY_ENV_ALLOW, Settings, api_key_env_refus
 from lowart.errors import InvalidRequest, NotFound, PermissionDenied
 from lowart.routing import validate_policy_options
 from lowart.store import (
+    AliasStore,
     DuplicateName,
     FallbackStore,
     HealthStore,
@@ -74,6 +77,7 @@ class Admin:
         flush_usage: Callable[[], Awaitable[None]] = _nothing,
         live_circuit: Callable[[int], str | None] | None = None,
         reset_circuit: Callable[[int], bool] | None = None,
+        aliases: AliasStore | None = None,
     ) -> None:
         self.keys = keys
         self.models = models
@@ -84,7 +88,7 @@ class Admin:
         self._live_circuit = live_circuit
         self._reset_circuit = reset_circuit
         self._health = health
-        self.routing = RoutingAdmin(models, fallbacks, health, changed)
+        self.routing = RoutingAdmin(models, fallbacks, health, changed, aliases)
         self._script_limits = script_limits
         self._api_key_env_allow = tuple(api_key_env_allow)
 
@@ -105,6 +109,7 @@ class Admin:
             secrets,
             fallbacks=FallbackStore(engine),
             health=HealthStore(engine),
+            aliases=AliasStore(engine),
             script_limits=ScriptLimits.from_settings(settings),
             api_key_env_allow=settings.api_key_env_allow,
             **effects,
@@ -305,6 +310,10 @@ class Admin:
                 if script is None
                 else check_script(script, self._script_limits, vendor or "openai")
             )
+        if fields.get("kind") is not None or fields.get("vendor") is not None:
+            # a new route, or one whose vendor changes, serves that vendor's first kind
+            kind = fields.get("kind") or VENDOR_KINDS.get(vendor or "", ("chat",))[0]
+            values["kind"] = check_kind(kind, vendor)
         if creating and values.get("vendor") == "openai" and not values.get("base_url"):
             values["base_url"] = "https://api.openai.com/v1"
         return values

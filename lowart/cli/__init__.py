@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from lowart._logging import configure_logging
 from lowart.admin import Admin
 from lowart.auth import QUOTA_PERIODS
+from lowart.cli._aliases import add_alias_commands, render_aliases
 from lowart.cli._setup import NotSetUp, describe_database, require_setup
 from lowart.cli._table import render_table
 from lowart.config import Settings
@@ -221,6 +222,8 @@ def _model_fields(args: argparse.Namespace) -> dict[str, Any]:
         fields["enabled"] = args.enabled
     if getattr(args, "weight", None) is not None:
         fields["weight"] = args.weight
+    if getattr(args, "kind", None) is not None:
+        fields["kind"] = args.kind
     fields = {k: v for k, v in fields.items() if v is not None}
     if getattr(args, "script", None) is not None:
         fields["script"] = _read_text(args.script)
@@ -307,13 +310,18 @@ def _cmd_models_remove(args: argparse.Namespace) -> int:
 
 def _cmd_models_list(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    rows = asyncio.run(_with_admin(settings, lambda admin: admin.list_models()))
+
+    async def listing(admin: Admin) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        return await admin.list_models(), await admin.routing.list_aliases()
+
+    rows, aliases = asyncio.run(_with_admin(settings, listing))
     print(f"database: {describe_database(settings.database_url)}", file=sys.stderr)
     columns = (
         "id",
         "name",
         "weight",
         "vendor",
+        "kind",
         "upstream_model",
         "base_url",
         "api_key",
@@ -321,6 +329,9 @@ def _cmd_models_list(args: argparse.Namespace) -> int:
         "circuit",
     )
     print(render_table(rows, columns))
+    if aliases:
+        print("\naliases ('*' is the default route):")
+        print(render_aliases(aliases))
     return 0
 
 
@@ -458,6 +469,11 @@ def _add_model_args(parser: argparse.ArgumentParser, *, creating: bool) -> None:
     parser.add_argument(
         "--weight", type=int, help="share of this name's traffic (default 1; 0 = standby)"
     )
+    parser.add_argument(
+        "--kind",
+        choices=("chat", "embedding", "image"),
+        help="what the route serves (default: chat; image for comfyui)",
+    )
     if not creating:
         parser.add_argument("--deployment", type=int, help="the deployment id (see models list)")
     script = parser.add_mutually_exclusive_group()
@@ -542,6 +558,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(mlist)
     mlist.set_defaults(func=_cmd_models_list)
     _add_fallback_commands(models)
+    add_alias_commands(models, _with_admin, _settings, _add_db)
 
     stats = sub.add_parser("stats", help="usage statistics")
     stats.add_argument("--by", choices=("model", "key", "day", "interface"), default="model")

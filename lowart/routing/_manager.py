@@ -16,8 +16,9 @@ import orjson
 
 from lowart.config import DEFAULT_API_KEY_ENV_ALLOW, api_key_env_refusal
 from lowart.errors import InvalidRequest, ModelNotFound
+from lowart.routing._aliases import AliasTable
 from lowart.routing._policy import Policy, policy_from_options
-from lowart.store import FallbackStore, ModelStore, SecretBox, SecretBoxError
+from lowart.store import AliasStore, FallbackStore, ModelStore, SecretBox, SecretBoxError
 from lowart.types import Route
 
 __all__ = ["ModelManager", "route_from_row"]
@@ -65,11 +66,13 @@ def route_from_row(
         enabled=bool(row["enabled"]),
         weight=int(row.get("weight", 1)),
         api_key_env=api_key_env,
+        kind=row.get("kind") or "chat",
     )
 
 
 class ModelManager:
-    """Deployments per public name, fallback edges and parsed policies, all in memory."""
+    """Deployments per public name, fallback edges, aliases and parsed policies, all in
+    memory."""
 
     def __init__(
         self,
@@ -77,15 +80,18 @@ class ModelManager:
         secrets: SecretBox,
         fallbacks: FallbackStore | None = None,
         *,
+        aliases: AliasStore | None = None,
         api_key_env_allow: Sequence[str] = DEFAULT_API_KEY_ENV_ALLOW,
     ) -> None:
         self._store = store
         self._api_key_env_allow = tuple(api_key_env_allow)
         self._secrets = secrets
         self._fallback_store = fallbacks
+        self._alias_store = aliases
         self._deployments: dict[str, list[Route]] = {}
         self._fallbacks: dict[str, list[str]] = {}
         self._policies: dict[int, Policy] = {}
+        self._aliases = AliasTable()
 
     async def refresh(self) -> None:
         rows = await self._store.list()
@@ -99,15 +105,31 @@ class ModelManager:
         if self._fallback_store is not None:
             for edge in await self._fallback_store.list():  # ordered by priority
                 fallbacks.setdefault(edge["model"], []).append(edge["fallback"])
+        aliases = AliasTable()
+        if self._alias_store is not None:
+            aliases = AliasTable(
+                (row["pattern"], row["model"]) for row in await self._alias_store.list()
+            )
         self._deployments, self._fallbacks, self._policies = deployments, fallbacks, policies
+        self._aliases = aliases
 
     def resolve(self, name: object) -> Route:
-        """The first enabled deployment of `name` (existence and permission checks)."""
-        routes = self._deployments.get(name, ()) if isinstance(name, str) else ()
-        for route in routes:
+        """The first enabled deployment of `name`, or of the route an alias of it names
+        (existence and permission checks)."""
+        if not isinstance(name, str):
+            raise ModelNotFound(f"The model '{name}' does not exist.", param="model")
+        routes = self._deployments.get(name)
+        if routes is None and self._aliases:
+            target = self._aliases.target(name)
+            routes = self._deployments.get(target) if target is not None else None
+        for route in routes or ():
             if route.enabled:
                 return route
         raise ModelNotFound(f"The model '{name}' does not exist.", param="model")
+
+    def aliases(self) -> dict[str, str]:
+        """Every alias: pattern -> route name."""
+        return self._aliases.items()
 
     def routes(self) -> list[Route]:
         """One route per public name that has an enabled deployment (what /v1/models lists)."""

@@ -13,6 +13,7 @@ __all__ = [
     "files",
     "image_jobs",
     "metadata",
+    "model_aliases",
     "model_fallbacks",
     "models",
     "usage_daily",
@@ -65,6 +66,20 @@ models = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("weight", sa.Integer, nullable=False, server_default="1"),
+    # What the route serves: "chat", "embedding" or "image" (image vendors only).
+    sa.Column("kind", sa.String(20), nullable=False, server_default="chat"),
+)
+
+# Model name patterns that resolve to a route: an exact name, a shell pattern
+# (`claude-*`), or `*`, the default route for names nothing else matches.
+model_aliases = sa.Table(
+    "model_aliases",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("pattern", sa.String(200), nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("pattern", name="uq_model_aliases_pattern"),
 )
 
 # Fallback edges between public model names, tried in ascending priority.

@@ -4,6 +4,7 @@ Nothing here does I/O: adapters and frontends call these functions, tests call
 them directly. Each direction lives in exactly one place.
 """
 
+from lowart.translate._anthropic_clients import fold_system_messages
 from lowart.translate._anthropic_request import (
     DEFAULT_MAX_TOKENS,
     anthropic_request_to_openai,
@@ -26,6 +27,7 @@ __all__ = [
     "anthropic_request_to_openai",
     "anthropic_response_to_openai",
     "anthropic_usage_to_openai",
+    "fold_system_messages",
     "openai_request_to_anthropic",
     "openai_response_to_anthropic",
     "openai_usage_to_anthropic",

@@ -1,11 +1,15 @@
 """Chat requests between the canonical (OpenAI) shape and Anthropic's Messages API.
 
-Both directions follow one policy: a field either side can express is mapped;
-an OpenAI parameter Anthropic cannot honour is rejected with a 400 naming it
-(never dropped, so a reply is never silently different from what was asked);
-a field this module does not know is passed on verbatim, so vendor extensions
-(`top_k`, `thinking`, server tools, new block types) reach an upstream that
-understands them and get that upstream's own 400 otherwise.
+OpenAI to Anthropic: a field either side can express is mapped; an OpenAI
+parameter Anthropic cannot honour is rejected with a 400 naming it (never
+dropped, so a reply is never silently different from what was asked); a field
+this module does not know is passed on verbatim, so vendor extensions reach an
+upstream that understands them and get that upstream's own 400 otherwise.
+
+Anthropic to OpenAI (a /v1/messages caller on a translated route): the
+Messages API's own fields are mapped where Chat Completions has an equivalent
+and dropped otherwise (see `_anthropic_clients`), and so are server tools:
+Anthropic routes get the caller's own body instead, with every field.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import json
 from typing import Any
 
 from lowart.errors import InvalidRequest
+from lowart.translate._anthropic_clients import chat_extras
 
 __all__ = ["DEFAULT_MAX_TOKENS", "anthropic_request_to_openai", "openai_request_to_anthropic"]
 
@@ -304,22 +309,6 @@ def _tool_choice_to_anthropic(choice: Any, parallel: Any) -> dict[str, Any] | No
 # Anthropic -> OpenAI                                                          #
 # --------------------------------------------------------------------------- #
 
-_ANTHROPIC_MAPPED = frozenset(
-    {
-        "model",
-        "messages",
-        "system",
-        "max_tokens",
-        "temperature",
-        "top_p",
-        "stop_sequences",
-        "metadata",
-        "stream",
-        "tools",
-        "tool_choice",
-    }
-)
-
 
 def anthropic_request_to_openai(body: Any, *, require_max_tokens: bool = True) -> dict[str, Any]:
     """The canonical request for a Messages API body (what `/v1/messages` receives)."""
@@ -343,10 +332,11 @@ def anthropic_request_to_openai(body: Any, *, require_max_tokens: bool = True) -
         out["user"] = metadata["user_id"]
     if body.get("stream"):
         out["stream"] = True
-    if body.get("tools"):
-        out["tools"] = [_tool_to_openai(tool) for tool in body["tools"]]
+    tools = [_tool_to_openai(tool) for tool in body.get("tools") or ()]
+    if any(tools):  # server tools are dropped: only an Anthropic upstream can run them
+        out["tools"] = [tool for tool in tools if tool is not None]
     choice = body.get("tool_choice")
-    if isinstance(choice, dict):
+    if isinstance(choice, dict) and (not tools or "tools" in out):  # not if all were dropped
         kind = choice.get("type")
         if kind == "tool":
             out["tool_choice"] = {"type": "function", "function": {"name": choice.get("name")}}
@@ -358,9 +348,9 @@ def anthropic_request_to_openai(body: Any, *, require_max_tokens: bool = True) -
             )
         if choice.get("disable_parallel_tool_use"):
             out["parallel_tool_calls"] = False
-    for name, value in body.items():
-        if name not in _ANTHROPIC_MAPPED:
-            out[name] = value
+    # The Messages API's other fields mean nothing to a Chat Completions upstream: mapped
+    # where an equivalent exists, else dropped (Anthropic routes get the client's own body).
+    out.update(chat_extras(body))
     return out
 
 
@@ -483,11 +473,11 @@ def _assistant_to_openai(content: Any) -> dict[str, Any]:
     return message
 
 
-def _tool_to_openai(tool: Any) -> dict[str, Any]:
+def _tool_to_openai(tool: Any) -> dict[str, Any] | None:
     if not isinstance(tool, dict) or not tool.get("name"):
         raise InvalidRequest("tools: each tool needs a 'name'", param="tools")
     if tool.get("type") not in (None, "custom"):
-        return tool  # an Anthropic server tool: only an Anthropic upstream can run it
+        return None  # an Anthropic server tool: only an Anthropic upstream can run it
     function: dict[str, Any] = {"name": tool["name"]}
     if tool.get("description"):
         function["description"] = tool["description"]

@@ -3,7 +3,7 @@
 Behaviour is chosen per request, so one server serves every test:
 - the upstream model name: `echo` (default), `no-usage`, `fail-<status>`,
   `reject-key` (401 whose message echoes the key sent, whole and masked, as vendors do),
-  `slow` (waits `fake_delay` before answering), `drop` (stream dies midway),
+  `slow` (waits `fake_delay` before answering), `long` (streams 200 words, 10 ms apart), `drop` (stream dies midway),
   `utf8` (multi-byte characters split across network writes), `tools` (one
   call; streamed: some text, then STREAMED_TOOL_CALLS as parallel calls),
   `huge-event` (streamed: one event that never ends, `fake_event_bytes` of it,
@@ -142,8 +142,9 @@ class FakeOpenAI:
         self.streams_started += 1
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
-        words = int(body.get("fake_words", 5))
-        delay = float(body.get("fake_delay", 0))
+        long = model == "long"  # a long, slow stream for clients whose fields cannot say so
+        words = int(body.get("fake_words", 200 if long else 5))
+        delay = float(body.get("fake_delay", 0.01 if long else 0))
         base = {
             "id": "chatcmpl-fake",
             "object": "chat.completion.chunk",

@@ -37,6 +37,7 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         self, request: chat_pb2.CreateChatCompletionRequest, context: Context, ctx: CallContext
     ) -> chat_pb2.CreateChatCompletionResponse:
         principal = await self._gateway.authenticate(presented_key(context))
+        self._gateway.check_model(principal, {"model": request.model})  # NOT_FOUND first
         response = await self._gateway.complete(principal, chat_request(request, stream=False), ctx)
         return chat_response(response)
 
@@ -48,6 +49,7 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         lands inside this coroutine, so `async with` closes the stream at once, which
         cancels the upstream call and records the tokens generated so far."""
         principal = await self._gateway.authenticate(presented_key(context))
+        self._gateway.check_model(principal, {"model": request.model})  # NOT_FOUND first
         body = chat_request(request, stream=True)
         async with await self._gateway.open_stream(principal, body, ctx) as stream:
             async for chunk in stream:

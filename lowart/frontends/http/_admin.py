@@ -154,6 +154,30 @@ async def remove_fallback(request: web.Request) -> web.Response:
     return _json({"model": model, "fallback": fallback, "removed": True})
 
 
+@routes.get("/admin/aliases")
+async def list_aliases(request: web.Request) -> web.Response:
+    admin = await _admin(request)
+    return _json({"data": await admin.routing.list_aliases()})
+
+
+@routes.post("/admin/aliases")
+async def add_alias(request: web.Request) -> web.Response:
+    """`{"pattern": "claude-*", "model": "ROUTE"}`; pattern `*` is the default route."""
+    admin = await _admin(request)
+    body = await _object_body(request)
+    return _json(await admin.routing.add_alias(body.get("pattern"), body.get("model")), status=201)
+
+
+@routes.delete("/admin/aliases")
+async def remove_alias(request: web.Request) -> web.Response:
+    admin = await _admin(request)
+    pattern = request.query.get("pattern")
+    if not pattern:
+        raise InvalidRequest("Give the alias as ?pattern=PATTERN.")
+    await admin.routing.remove_alias(pattern)
+    return _json({"pattern": pattern, "removed": True})
+
+
 @routes.get("/admin/usage")
 async def usage(request: web.Request) -> web.Response:
     admin = await _admin(request)

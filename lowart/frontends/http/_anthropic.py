@@ -6,6 +6,10 @@ limits, routing and usage as for every caller); it also travels as
 `ctx.passthrough`, so an Anthropic route sends it upstream as is and hands
 back the upstream's own reply, while other routes are translated. Errors use
 Anthropic's envelope (the handlers are marked `speaks(ANTHROPIC)`).
+
+As real clients need: `role: "system"` messages are folded into the system
+prompt first (for every route), and an unknown model is a 404
+`not_found_error` before the body's shape is judged.
 """
 
 from __future__ import annotations
@@ -19,7 +23,11 @@ from lowart.errors import NotFound
 from lowart.frontends._web import ANTHROPIC, call_context, presented_key, read_json, speaks
 from lowart.frontends.http._anthropic_sse import relay_anthropic_stream
 from lowart.frontends.http._state import GATEWAY
-from lowart.translate import anthropic_request_to_openai, openai_response_to_anthropic
+from lowart.translate import (
+    anthropic_request_to_openai,
+    fold_system_messages,
+    openai_response_to_anthropic,
+)
 from lowart.types import ChatResponse, Passthrough
 
 __all__ = ["routes"]
@@ -38,7 +46,8 @@ async def messages(request: web.Request) -> web.StreamResponse:
     ctx = call_context(request)
     ctx.speaking("anthropic")
     principal = await gateway.authenticate(presented_key(request))
-    body = await read_json(request)
+    body = fold_system_messages(await read_json(request))
+    gateway.check_model(principal, body)  # an unknown model: 404 before any 400
     canonical = anthropic_request_to_openai(body)
     ctx.speaking("anthropic", _passthrough(request, body))
     if canonical.get("stream"):
@@ -69,7 +78,8 @@ async def count_tokens(request: web.Request) -> web.Response:
     ctx = call_context(request)
     ctx.speaking("anthropic")
     principal = await gateway.authenticate(presented_key(request))
-    body = await read_json(request)
+    body = fold_system_messages(await read_json(request))
+    gateway.check_model(principal, body)
     canonical = anthropic_request_to_openai(body, require_max_tokens=False)
     ctx.speaking("anthropic", _passthrough(request, body))
     return _json({"input_tokens": await gateway.count_tokens(principal, canonical, ctx)})

@@ -7,11 +7,12 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from lowart.errors import ModelNotFound
+from lowart.errors import GatewayError, ModelNotFound
 from lowart.frontends._web import call_context, presented_key, read_json
 from lowart.frontends.http._sse import relay_openai_stream
 from lowart.frontends.http._state import GATEWAY
-from lowart.types import Route
+from lowart.gateway import Gateway
+from lowart.types import Principal, Route
 
 __all__ = ["routes"]
 
@@ -39,25 +40,49 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     return _json(await gateway.complete(principal, body, ctx))
 
 
-def _model_object(route: Route) -> dict[str, Any]:
-    return {"id": route.name, "object": "model", "created": 0, "owned_by": route.vendor}
+def _model_object(
+    gateway: Gateway, route: Route, aliases: dict[str, list[str]], name: str | None = None
+) -> dict[str, Any]:
+    """OpenAI's model object, plus what lowart knows: the route's kind (chat, embedding,
+    image) and the alias patterns that resolve to it."""
+    found = {
+        "id": name or route.name,
+        "object": "model",
+        "created": 0,
+        "owned_by": route.vendor,
+        "kind": gateway.model_kind(route),
+        "aliases": aliases.get(route.name, []),
+    }
+    if name is not None and name != route.name:
+        found["alias_for"] = route.name
+    return found
 
 
 @routes.get("/v1/models")
 async def list_models(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
     principal = await gateway.authenticate(presented_key(request))
+    aliases = gateway.aliases_for(principal)
     return _json(
-        {"object": "list", "data": [_model_object(r) for r in gateway.models_for(principal)]}
+        {
+            "object": "list",
+            "data": [_model_object(gateway, r, aliases) for r in gateway.models_for(principal)],
+        }
     )
 
 
 @routes.get("/v1/models/{name:.+}")
 async def get_model(request: web.Request) -> web.Response:
+    """A route by its name or by a name an alias resolves (shown as that name)."""
     gateway = request.app[GATEWAY]
     principal = await gateway.authenticate(presented_key(request))
     name = request.match_info["name"]
-    for route in gateway.models_for(principal):
-        if route.name == name:
-            return _json(_model_object(route))
-    raise ModelNotFound(f"The model '{name}' does not exist.", param="model")
+    route = _visible_route(gateway, principal, name)
+    return _json(_model_object(gateway, route, gateway.aliases_for(principal), name))
+
+
+def _visible_route(gateway: Gateway, principal: Principal, name: str) -> Route:
+    try:
+        return gateway.route_for(principal, name)
+    except GatewayError as exc:  # a model this key may not use does not exist for it
+        raise ModelNotFound(f"The model '{name}' does not exist.", param="model") from exc

@@ -42,7 +42,7 @@ def routes(gateway, fake_anthropic):
         ("claude-401", "fail-401"),
     ):
         add_anthropic_route(gateway, fake_anthropic, name, upstream)
-    for name, upstream in (("fake-tools", "tools"), ("fake-drop", "drop")):
+    for name, upstream in (("fake-tools", "tools"), ("fake-drop", "drop"), ("fake-long", "long")):
         gateway.add_model(
             name, "openai", base_url=gateway.extra["fake"].base_url, upstream_model=upstream
         )
@@ -189,11 +189,10 @@ def test_openai_route_tool_results_are_sent_as_tool_messages(routes):
 def test_openai_route_stream_cut_off_by_client(routes):
     fake = routes.extra["fake"]
     stream = client(routes).messages.create(
-        model="fake",
+        model="fake-long",  # Messages API fields never reach an OpenAI upstream: the route says
         max_tokens=500,
         messages=[{"role": "user", "content": "long"}],
         stream=True,
-        extra_body={"fake_words": 200, "fake_delay": 0.01},
     )
     texts = []
     for event in stream:
@@ -207,7 +206,7 @@ def test_openai_route_stream_cut_off_by_client(routes):
     assert record["usage_source"] == "counted"
     assert 4 <= record["completion_tokens"] < 200
     assert record["prompt_tokens"] == count_prompt_tokens(
-        {"messages": [{"role": "user", "content": "long"}]}, "echo"
+        {"messages": [{"role": "user", "content": "long"}]}, "long"
     )
     deadline = time.monotonic() + 5
     while fake.streams_cancelled == 0 and time.monotonic() < deadline:
