@@ -3,7 +3,8 @@
 Behaviour is chosen per request, so one server serves every test:
 - the upstream model name: `echo` (default), `no-usage`, `fail-<status>`,
   `reject-key` (401 whose message echoes the key sent, whole and masked, as vendors do),
-  `slow` (waits `fake_delay` before answering), `long` (streams 200 words, 10 ms apart), `drop` (stream dies midway),
+  `slow` (waits `fake_delay` before answering), `long` (streams 200 words, 10 ms
+  apart), `drop` (stream dies midway),
   `utf8` (multi-byte characters split across network writes), `tools` (one
   call; streamed: some text, then STREAMED_TOOL_CALLS as parallel calls),
   `huge-event` (streamed: one event that never ends, `fake_event_bytes` of it,
