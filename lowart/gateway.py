@@ -23,12 +23,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lowart._validate import validate_chat_request
+from lowart._validate_embeddings import MAX_EMBEDDING_TOKENS, validate_embedding_request
 from lowart.accounting import (
     CheckedUsage,
     MalformedReply,
     StreamMeter,
     UsageWriter,
     checked_usage,
+    count_embedding_input_off_loop,
     count_prompt_tokens_off_loop,
     ensure_loaded,
 )
@@ -181,9 +183,13 @@ class Gateway:
         actual = self.model_kind(route)
         if actual == kind or (kind == "chat" and actual == "image"):
             return
-        endpoint = {"chat": "/v1/chat/completions", "embedding": "/v1/embeddings"}[actual]
+        endpoint = {
+            "chat": "/v1/chat/completions",
+            "embedding": "/v1/embeddings",
+            "image": "/v1/images/generations",
+        }[actual]
         raise InvalidRequest(
-            f"Model '{route.name}' is {'an' if actual == 'embedding' else 'a'} {actual} model; "
+            f"Model '{route.name}' is {'an' if actual[0] in 'aeiou' else 'a'} {actual} model; "
             f"use it with {endpoint}.",
             param="model",
             code="wrong_model_kind",
@@ -307,6 +313,53 @@ class Gateway:
         return ChatStream(
             call, opened.upstream, meter, opened.first, opened.ticket, opened.deadline
         )
+
+    # ---- embeddings: the same admission, plan and usage record as chat ----------------
+
+    async def embed(self, principal: Principal, body: Any, ctx: CallContext) -> dict[str, Any]:
+        """One embeddings call (OpenAI's shape); usage recorded however it ends, with
+        the input's tokens as prompt tokens and none for the completion."""
+        ctx.attribute(principal.name)
+        self.check_model(principal, body)  # an unknown model: 404 before any 400
+        request = validate_embedding_request(body)
+        route = self.route_for(principal, request["model"])
+        self._require_kind(route, "embedding")
+        ctx.attribute(principal.name, route.name)
+        plan = self._plan_for(principal, route)
+        await ensure_loaded(route.upstream_model)
+        admission = await self._limiter.acquire(principal, 0)
+        try:
+            prompt = await count_embedding_input_off_loop(request["input"], route.upstream_model)
+            if prompt > MAX_EMBEDDING_TOKENS:
+                raise InvalidRequest(
+                    f"'input' holds {prompt} tokens; at most {MAX_EMBEDDING_TOKENS} per request.",
+                    param="input",
+                )
+            if self._limiter.needs_estimate(principal):
+                await admission.reserve(prompt, 0)  # an embedding generates no tokens
+        except BaseException:
+            admission.settle(0)
+            raise
+        call = _Call(self._usage, principal, route, plan, request, ctx, admission)  # type: ignore[arg-type]
+        call.stream = False
+        try:
+            served, response = await self.router.embed(plan, request, ctx, call.trail)
+        except BaseException as exc:
+            call.fail(exc)
+            raise
+        call.serve(served)
+        reply_usage = response.get("usage")
+        usage = checked_usage(
+            {**reply_usage, "completion_tokens": 0} if isinstance(reply_usage, dict) else None
+        )
+        if usage is not None:
+            call.finish(usage.prompt, 0, "upstream", usage)
+        else:
+            call.finish(prompt, 0, "counted", None)
+        reported = usage.prompt if usage is not None else prompt
+        response["usage"] = {"prompt_tokens": reported, "total_tokens": reported}
+        response["model"] = call.route.name
+        return response
 
     # ---- image generation: the same admission, routed like any call -------------------
 

@@ -4,6 +4,8 @@ from lowart.accounting._journal import UsageJournal
 from lowart.accounting._meter import MalformedReply, StreamMeter
 from lowart.accounting._tokens import (
     count_completion_tokens,
+    count_embedding_input,
+    count_embedding_input_off_loop,
     count_prompt_tokens,
     count_prompt_tokens_off_loop,
     count_text,
@@ -23,6 +25,8 @@ __all__ = [
     "UsageWriter",
     "checked_usage",
     "count_completion_tokens",
+    "count_embedding_input",
+    "count_embedding_input_off_loop",
     "count_prompt_tokens",
     "count_prompt_tokens_off_loop",
     "count_text",

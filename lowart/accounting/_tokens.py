@@ -28,7 +28,7 @@ import functools
 import hashlib
 import json
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -338,6 +338,22 @@ async def count_prompt_tokens_off_loop(request: Mapping[str, Any], model: str) -
     if prompt_chars(request) <= INLINE_COUNT_CHARS:
         return count_prompt_tokens(request, model)
     return await asyncio.to_thread(count_prompt_tokens, request, model)
+
+
+def count_embedding_input(inputs: Sequence[Any], model: str) -> int:
+    """Tokens of an embeddings input: strings tokenized, token arrays as given."""
+    enc = encoding_for_model(model)
+    return sum(
+        len(item) if isinstance(item, list) else _encode_len(enc, str(item)) for item in inputs
+    )
+
+
+async def count_embedding_input_off_loop(inputs: Sequence[Any], model: str) -> int:
+    """`count_embedding_input`, in a worker thread when the input carries a lot of text."""
+    chars = sum(len(item) for item in inputs if isinstance(item, str))
+    if chars <= INLINE_COUNT_CHARS:
+        return count_embedding_input(inputs, model)
+    return await asyncio.to_thread(count_embedding_input, inputs, model)
 
 
 def _json_text(value: Any) -> str:

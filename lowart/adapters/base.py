@@ -11,6 +11,7 @@ forget) them itself:
     complete: vendor_payload -> hooks.request -> send -> hooks.response -> decode_reply
     stream:   vendor_payload -> hooks.request -> send_stream, each vendor event
               -> hooks.event (None drops it) -> the stream decoder -> canonical chunks
+    embed:    embeddings_payload -> hooks.request -> send_embeddings -> hooks.response
 
 Scripts therefore always see the vendor's own format: the payload just before it
 is sent, the reply or each stream event just after it arrives.
@@ -31,7 +32,13 @@ import orjson
 
 from lowart.accounting import count_prompt_tokens_off_loop
 from lowart.adapters._redact import redact
-from lowart.errors import GatewayError, UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from lowart.errors import (
+    GatewayError,
+    InvalidRequest,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route, VendorHooks
 from lowart.upstream import (
     ConnectFailed,
@@ -108,6 +115,19 @@ class Adapter(ABC):
             decode = _transformed(hooks.event, decode)
         return self.send_stream(route, payload, ctx, decode)
 
+    async def embed(
+        self,
+        route: Route,
+        request: dict[str, Any],
+        ctx: CallContext,
+        hooks: VendorHooks | None = None,
+    ) -> dict[str, Any]:
+        """One embeddings call (OpenAI's shape in and out: `data`, `usage`); raises a
+        GatewayError on any failure, and InvalidRequest for a vendor without embeddings."""
+        payload = self.transform_request(self.embeddings_payload(route, request, ctx), hooks)
+        reply = await self.send_embeddings(route, payload, ctx)
+        return reply if hooks is None else hooks.response(reply)
+
     @staticmethod
     def transform_request(payload: dict[str, Any], hooks: VendorHooks | None) -> dict[str, Any]:
         """The one point a vendor payload meets the route's request transform
@@ -151,6 +171,20 @@ class Adapter(ABC):
         """
 
     # ---- optional -------------------------------------------------------------------------
+
+    def embeddings_payload(
+        self, route: Route, request: dict[str, Any], ctx: CallContext
+    ) -> dict[str, Any]:
+        """The vendor-shaped embeddings body (OpenAI's, with the upstream model name)."""
+        return {**request, "model": route.upstream_model}
+
+    async def send_embeddings(
+        self, route: Route, payload: dict[str, Any], ctx: CallContext
+    ) -> dict[str, Any]:
+        """Send an embeddings payload; the vendor's reply. Vendors without embeddings say so."""
+        raise InvalidRequest(
+            f"Model '{route.name}' ({self.vendor}) does not serve embeddings.", param="model"
+        )
 
     async def count_tokens(self, route: Route, request: ChatRequest, ctx: CallContext) -> int:
         """Prompt tokens of a request; the gateway's tokenizer unless the vendor can count."""

@@ -5,8 +5,11 @@ against lowart alone. It behaves like a real upstream: it streams word by word
 (tool-call arguments in pieces, in OpenAI's streaming shape), honours
 max_tokens, `n`, `tools`/`tool_choice` and `response_format` (see
 `_mock_answers`), and reports usage counted with the real tokenizer.
+It also serves embeddings (on a route of kind `embedding`): deterministic,
+normalised vectors (see `_mock_embeddings`).
 Route options: `delay` (seconds before each streamed word), `latency` (seconds
-before answering) and `reply` (fixed text).
+before answering), `reply` (fixed text) and `dimensions` (the embedding size,
+default 1536).
 """
 
 from __future__ import annotations
@@ -17,14 +20,21 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from lowart.accounting import count_prompt_tokens_off_loop, count_text
+from lowart.accounting import (
+    count_embedding_input_off_loop,
+    count_prompt_tokens_off_loop,
+    count_text,
+)
 from lowart.adapters._mock_answers import Answer, answers, words_of
+from lowart.adapters._mock_embeddings import DEFAULT_DIMENSIONS, embedding_data
 from lowart.adapters.base import Adapter, EventDecoder
+from lowart.errors import InvalidRequest
 from lowart.types import CallContext, ChatChunk, ChatRequest, Route
 
 __all__ = ["MockAdapter"]
 
 _ARGUMENT_PIECE = 16  # characters of tool-call arguments per streamed delta
+_INLINE_VALUES = 50_000  # embedding values made on the event loop; more go to a thread
 
 
 def _answer_text(answer: Answer) -> str:
@@ -142,3 +152,29 @@ class MockAdapter(Adapter):
         else:
             for chunk in decode(event):
                 yield chunk
+
+    async def send_embeddings(
+        self, route: Route, payload: dict[str, Any], ctx: CallContext
+    ) -> dict[str, Any]:
+        inputs = payload.get("input")
+        if not isinstance(inputs, list):
+            inputs = [inputs]
+        native = route.options.get("dimensions", DEFAULT_DIMENSIONS)
+        dimensions = payload.get("dimensions") or native
+        if not isinstance(dimensions, int) or not 1 <= dimensions <= native:
+            raise InvalidRequest(
+                f"'dimensions' must be from 1 to {native} for model '{route.name}'.",
+                param="dimensions",
+            )
+        encoding = payload.get("encoding_format") or "float"
+        if dimensions * len(inputs) <= _INLINE_VALUES:
+            data = embedding_data(inputs, dimensions, encoding)
+        else:
+            data = await asyncio.to_thread(embedding_data, inputs, dimensions, encoding)
+        tokens = await count_embedding_input_off_loop(inputs, route.upstream_model)
+        return {
+            "object": "list",
+            "data": data,
+            "model": route.upstream_model,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }

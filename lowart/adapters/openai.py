@@ -44,8 +44,8 @@ class OpenAIAdapter(Adapter):
         return timeout_for(route, ctx, self._client.timeouts)
 
     @staticmethod
-    def _url(route: Route) -> str:
-        return (route.base_url or DEFAULT_BASE_URL).rstrip("/") + "/chat/completions"
+    def _url(route: Route, path: str = "/chat/completions") -> str:
+        return (route.base_url or DEFAULT_BASE_URL).rstrip("/") + path
 
     @staticmethod
     def _headers(route: Route) -> dict[str, str]:
@@ -78,9 +78,27 @@ class OpenAIAdapter(Adapter):
         return payload
 
     async def send(self, route: Route, payload: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+        data = await self._post(route, "/chat/completions", payload, ctx)
+        if "choices" not in data:
+            raise UpstreamError(f"Upstream for model '{route.name}' sent an unexpected reply.")
+        return data
+
+    async def send_embeddings(
+        self, route: Route, payload: dict[str, Any], ctx: CallContext
+    ) -> dict[str, Any]:
+        """The upstream's /embeddings, the body passed through (model swapped)."""
+        data = await self._post(route, "/embeddings", payload, ctx)
+        if not isinstance(data.get("data"), list):
+            raise UpstreamError(f"Upstream for model '{route.name}' sent an unexpected reply.")
+        return data
+
+    async def _post(
+        self, route: Route, path: str, payload: dict[str, Any], ctx: CallContext
+    ) -> dict[str, Any]:
+        """POST a JSON body; the reply object, or the upstream's error as a GatewayError."""
         try:
             async with self._client.post(
-                self._url(route),
+                self._url(route, path),
                 orjson.dumps(payload),
                 self._headers(route),
                 self._timeout_for(route, ctx),
@@ -95,7 +113,7 @@ class OpenAIAdapter(Adapter):
             data = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             raise UpstreamError(f"Upstream for model '{route.name}' sent invalid JSON.") from exc
-        if not isinstance(data, dict) or "choices" not in data:
+        if not isinstance(data, dict):
             raise UpstreamError(f"Upstream for model '{route.name}' sent an unexpected reply.")
         return data
 

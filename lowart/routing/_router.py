@@ -185,6 +185,25 @@ class Router:
         ticket.success()
         return route, response
 
+    async def embed(
+        self, plan: list[Route], request: dict[str, Any], ctx: CallContext, trail: Trail
+    ) -> tuple[Route, dict[str, Any]]:
+        """An embeddings call through the same plan: retries, fallbacks, breakers, timeouts."""
+
+        async def attempt(
+            route: Route, policy: Policy, ticket: Ticket, hooks: VendorHooks | None
+        ) -> dict[str, Any]:
+            adapter = self._adapter_for(route)
+            limit = _min(policy.first_byte_timeout, policy.total_timeout)
+            if limit is None:
+                return await adapter.embed(route, request, ctx, hooks)
+            async with asyncio.timeout(limit):
+                return await adapter.embed(route, request, ctx, hooks)
+
+        route, ticket, response = await self.run(plan, ctx, trail, attempt)
+        ticket.success()
+        return route, response
+
     async def open_stream(
         self, plan: list[Route], request: ChatRequest, ctx: CallContext, trail: Trail
     ) -> OpenedStream:

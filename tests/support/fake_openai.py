@@ -27,7 +27,9 @@ is cut before any byte), and `closed_port()` gives a port nothing listens on.
 from __future__ import annotations
 
 import asyncio
+import base64
 import socket
+import struct
 import time
 import uuid
 from collections import deque
@@ -70,6 +72,7 @@ class FakeOpenAI:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/v1/embeddings", self._embeddings)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -138,6 +141,35 @@ class FakeOpenAI:
         if model in BAD_CHOICES:
             reply["choices"] = BAD_CHOICES[model]
         return web.Response(body=orjson.dumps(reply), content_type="application/json")
+
+    async def _embeddings(self, request: web.Request) -> web.Response:
+        """OpenAI's /embeddings: one vector per input (string, strings, token arrays),
+        `dimensions` long (default 8), float or base64 (little-endian float32); the
+        first value is the input's index, the second its length. Models `fail-<status>`."""
+        body = orjson.loads(await request.read())
+        self.requests.append(body)
+        self.headers.append(dict(request.headers))
+        model = body.get("model", "echo")
+        if model.startswith("fail-"):
+            status = int(model.split("-", 1)[1])
+            error = {"message": f"fake failure {status}", "type": "server_error", "code": None}
+            return web.json_response({"error": error}, status=status)
+        given = body.get("input")
+        if isinstance(given, str) or (given and all(isinstance(t, int) for t in given)):
+            given = [given]
+        size = int(body.get("dimensions") or 8)
+        data, tokens = [], 0
+        for index, item in enumerate(given):
+            length = len(item) if isinstance(item, list) else len(item.split())
+            tokens += length
+            vector = [float(index), float(length)] + [0.5] * (size - 2)
+            value: Any = vector
+            if body.get("encoding_format") == "base64":
+                value = base64.b64encode(struct.pack(f"<{size}f", *vector)).decode()
+            data.append({"object": "embedding", "index": index, "embedding": value})
+        usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+        reply = {"object": "list", "data": data, "model": model, "usage": usage}
+        return web.json_response(reply)
 
     async def _stream(self, request: web.Request, body: dict, model: str) -> web.StreamResponse:
         self.streams_started += 1

@@ -1,4 +1,4 @@
-"""OpenAI-compatible endpoints: /v1/chat/completions, /v1/models, /health."""
+"""OpenAI-compatible endpoints: /v1/chat/completions, /v1/embeddings, /v1/models, /health."""
 
 from __future__ import annotations
 
@@ -38,6 +38,16 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         stream = await gateway.open_stream(principal, body, ctx)
         return await relay_openai_stream(request, stream, ctx.request_id)
     return _json(await gateway.complete(principal, body, ctx))
+
+
+@routes.post("/v1/embeddings")
+async def embeddings(request: web.Request) -> web.Response:
+    """Embeddings (usage recorded with interface `embeddings`)."""
+    gateway = request.app[GATEWAY]
+    ctx = call_context(request)
+    ctx.speaking("embeddings")
+    principal = await gateway.authenticate(presented_key(request))
+    return _json(await gateway.embed(principal, await read_json(request), ctx))
 
 
 def _model_object(
