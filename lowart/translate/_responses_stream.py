@@ -263,7 +263,15 @@ class ChatToResponsesEvents:
 
     @property
     def output(self) -> list[dict[str, Any]]:
-        return [item for item in self._output if item]
+        """The output so far; an item still in progress as it stands (`incomplete`)."""
+        output = [item for item in self._output if item]
+        item = self._open
+        if item is not None:
+            if item.kind == "message":
+                output.append(message_item(item.id, [output_text_part(item.text)], "incomplete"))
+            else:
+                output.append(self._call_item(item, item.arguments, "incomplete"))
+        return output
 
 
 class ResponsesEventsToChat:
