@@ -69,6 +69,7 @@ class FakeOpenAI:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/v1/responses", self._responses)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -137,6 +138,33 @@ class FakeOpenAI:
         if model in BAD_CHOICES:
             reply["choices"] = BAD_CHOICES[model]
         return web.Response(body=orjson.dumps(reply), content_type="application/json")
+
+    async def _responses(self, request: web.Request) -> web.StreamResponse:
+        """The Responses API, as OpenAI serves it (see `responses_reply`)."""
+        body = orjson.loads(await request.read())
+        self.requests.append(body)
+        self.headers.append(dict(request.headers))
+        if not isinstance(body.get("input"), str | list):
+            return web.json_response(
+                {"error": {"message": "Missing input", "type": "invalid_request_error"}},
+                status=400,
+            )
+        if body.get("stream"):
+            response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+            await response.prepare(request)
+            for event in responses_events(body):
+                await response.write(
+                    b"event: "
+                    + event["type"].encode()
+                    + b"\ndata: "
+                    + orjson.dumps(event)
+                    + b"\n\n"
+                )
+            await response.write_eof()
+            return response
+        return web.Response(
+            body=orjson.dumps(responses_reply(body)), content_type="application/json"
+        )
 
     async def _stream(self, request: web.Request, body: dict, model: str) -> web.StreamResponse:
         self.streams_started += 1
@@ -308,3 +336,126 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+RESPONSES_USAGE = {
+    "input_tokens": 21,
+    "input_tokens_details": {"cached_tokens": 8},
+    "output_tokens": 9,
+    "output_tokens_details": {"reasoning_tokens": 4},
+    "total_tokens": 30,
+}
+
+
+def _last_input_text(body: dict) -> str:
+    value = body.get("input")
+    if isinstance(value, str):
+        return value
+    for item in reversed(value or []):
+        content = item.get("content") if isinstance(item, dict) else None
+        if isinstance(content, str):
+            return content
+        if isinstance(content, list):
+            return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        if isinstance(item, dict) and item.get("type") == "function_call_output":
+            return str(item.get("output"))
+    return ""
+
+
+def responses_reply(body: dict, status: str = "completed") -> dict[str, Any]:
+    """A Response: `echo: <last input text>` (or, for model `tools`, one function call)."""
+    model = body.get("model", "echo")
+    if model == "tools":
+        item: dict[str, Any] = {
+            "id": "fc_upstream1",
+            "type": "function_call",
+            "status": "completed",
+            "arguments": '{"city":"Paris"}',
+            "call_id": "call_up1",
+            "name": "get_weather",
+        }
+    else:
+        text = f"echo: {_last_input_text(body)}"
+        item = {
+            "id": "msg_upstream1",
+            "type": "message",
+            "status": "completed",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
+        }
+    return {
+        "id": "resp_upstream1",
+        "object": "response",
+        "created_at": 1700000000,
+        "status": status,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": body.get("instructions"),
+        "model": model,
+        "output": [item] if status == "completed" else [],
+        "parallel_tool_calls": True,
+        "tool_choice": body.get("tool_choice", "auto"),
+        "tools": body.get("tools", []),
+        "usage": RESPONSES_USAGE if status == "completed" else None,
+    }
+
+
+def responses_events(body: dict) -> list[dict[str, Any]]:
+    """OpenAI's event sequence for `responses_reply(body)`, text in two deltas."""
+    final = responses_reply(body)
+    started = responses_reply(body, "in_progress")
+    [item] = final["output"]
+    events: list[dict[str, Any]] = [
+        {"type": "response.created", "response": started},
+        {"type": "response.in_progress", "response": started},
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "item": {**item, "status": "in_progress"},
+        },
+    ]
+    common = {"item_id": item["id"], "output_index": 0}
+    if item["type"] == "message":
+        text = item["content"][0]["text"]
+        half = len(text) // 2
+        part = {"type": "output_text", "text": "", "annotations": []}
+        events += [
+            {"type": "response.content_part.added", **common, "content_index": 0, "part": part},
+            {
+                "type": "response.output_text.delta",
+                **common,
+                "content_index": 0,
+                "delta": text[:half],
+            },
+            {
+                "type": "response.output_text.delta",
+                **common,
+                "content_index": 0,
+                "delta": text[half:],
+            },
+            {"type": "response.output_text.done", **common, "content_index": 0, "text": text},
+            {
+                "type": "response.content_part.done",
+                **common,
+                "content_index": 0,
+                "part": item["content"][0],
+            },
+        ]
+    else:
+        events += [
+            {
+                "type": "response.function_call_arguments.delta",
+                **common,
+                "delta": item["arguments"],
+            },
+            {
+                "type": "response.function_call_arguments.done",
+                **common,
+                "arguments": item["arguments"],
+            },
+        ]
+    events += [
+        {"type": "response.output_item.done", "output_index": 0, "item": item},
+        {"type": "response.completed", "response": final},
+    ]
+    return [{**event, "sequence_number": n} for n, event in enumerate(events)]

@@ -9,7 +9,7 @@ import openai
 import pytest
 
 from tests.support.fake_anthropic import INPUT_TOKENS, TOOL_CALLS, add_anthropic_route
-from tests.support.fake_openai import STREAMED_TOOL_CALLS
+from tests.support.fake_openai import RESPONSES_USAGE, STREAMED_TOOL_CALLS
 
 WEATHER = {
     "type": "function",
@@ -391,3 +391,73 @@ def test_anthropic_route_streams_tool_calls(routes):
     assert [(c.call_id, c.name) for c in calls] == [(i, n) for i, n, _ in TOOL_CALLS]
     assert [e.sequence_number for e in events] == list(range(len(events)))
     assert final.usage.input_tokens == INPUT_TOKENS
+
+
+# ------------------------------------------------------------------ native upstreams
+
+
+@pytest.fixture
+def native(gateway):
+    fake = gateway.extra["fake"]
+    for name, upstream in (("native", "echo"), ("native-tools", "tools")):
+        gateway.add_model(
+            name,
+            "openai",
+            base_url=fake.base_url,
+            upstream_model=upstream,
+            api_key="sk-upstream-secret",
+            options={"responses": "native"},
+        )
+    return gateway
+
+
+def test_native_route_passes_the_body_through(native):
+    fake = native.extra["fake"]
+    sdk = client(native)
+    first = sdk.responses.create(
+        model="native", input="hi", instructions="Be brief.", metadata={"k": "v"}
+    )
+    assert first.output_text == "echo: hi"
+    assert first.id.startswith("resp_") and first.id != "resp_upstream1"
+    assert first.model == "native"
+    assert first.usage.input_tokens == RESPONSES_USAGE["input_tokens"]
+    assert first.usage.input_tokens_details.cached_tokens == 8
+    assert first.usage.output_tokens_details.reasoning_tokens == 4
+    sent = fake.requests[-1]
+    assert sent["model"] == "echo" and sent["store"] is False
+    assert sent["instructions"] == "Be brief." and sent["metadata"] == {"k": "v"}
+    assert fake.headers[-1]["Authorization"] == "Bearer sk-upstream-secret"
+    second = sdk.responses.create(model="native", input="and now", previous_response_id=first.id)
+    assert second.output_text == "echo: and now"
+    sent = fake.requests[-1]
+    assert "previous_response_id" not in sent
+    assert [item["type"] for item in sent["input"]] == ["message", "message", "message"]
+    assert sent["input"][1]["content"][0]["text"] == "echo: hi"  # the stored output, inline
+    records = native.wait_for_records(2)
+    assert [
+        (r["prompt_tokens"], r["completion_tokens"], r["cache_read_tokens"]) for r in records
+    ] == [(21, 9, 8)] * 2
+    assert {r["interface"] for r in records} == {"responses"}
+
+
+def test_native_route_streams_the_upstreams_events(native):
+    sdk = client(native)
+    with sdk.responses.stream(model="native", input="stream me") as stream:
+        events = list(stream)
+        final = stream.get_final_response()
+    assert final.output_text == "echo: stream me"
+    assert final.model == "native" and final.id == events[0].response.id != "resp_upstream1"
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    assert sdk.responses.retrieve(final.id).output_text == "echo: stream me"
+    [record] = native.wait_for_records(1)
+    assert (record["prompt_tokens"], record["completion_tokens"]) == (21, 9)
+    assert record["stream"] is True
+    calls = list(sdk.responses.create(model="native-tools", input="w", stream=True))
+    assert calls[-1].response.output[0].type == "function_call"
+
+
+def test_native_option_leaves_chat_completions_alone(native):
+    reply = client(native).chat.completions.create(
+        model="native", messages=[{"role": "user", "content": "plain"}]
+    )
+    assert reply.choices[0].message.content == "echo: plain"
