@@ -5,7 +5,9 @@ Behaviour is chosen per request, so one server serves every test:
   `reject-key` (401 whose message echoes the key sent, whole and masked, as vendors do),
   `slow` (waits `fake_delay` before answering), `drop` (stream dies midway),
   `utf8` (multi-byte characters split across network writes), `tools` (one
-  call; streamed: some text, then STREAMED_TOOL_CALLS as parallel calls),
+  call; streamed: some text, then STREAMED_TOOL_CALLS as parallel calls; once
+  the conversation ends with a tool result it answers like `echo`), `codex-shell`
+  (the same with SHELL_CALL, Codex CLI's `exec_command`),
   `huge-event` (streamed: one event that never ends, `fake_event_bytes` of it,
   64 MiB by default, then the connection is cut; `huge_event_sent` counts the
   bytes written before the reader gave up);
@@ -86,6 +88,8 @@ class FakeOpenAI:
         self.headers.append(dict(request.headers))
         self.connections.add(id(request.transport))
         model = body.get("model", "echo")
+        if model in TOOL_MODELS and _tool_answered(body):
+            model = "echo"  # like a model, it answers from the tool's result
         if self.failures:
             status, retry_after = self.failures.popleft()
             if status == 0:
@@ -127,7 +131,7 @@ class FakeOpenAI:
                     "index": 0,
                     "message": _message(model, text),
                     "logprobs": None,
-                    "finish_reason": "tool_calls" if model == "tools" else "stop",
+                    "finish_reason": "tool_calls" if model in TOOL_MODELS else "stop",
                 }
             ],
         }
@@ -187,8 +191,8 @@ class FakeOpenAI:
                 return response
             if model == "utf8":
                 await _write_split_utf8(response, base)
-            elif model == "tools":
-                await _write_tool_calls(response, base)
+            elif model in TOOL_MODELS:
+                await _write_tool_calls(response, base, TOOL_MODELS[model])
             else:
                 for index in range(words):
                     if model == "drop" and index == 3:
@@ -264,6 +268,15 @@ def _key_rejected(authorization: str) -> web.Response:
     )
 
 
+def _tool_answered(body: dict) -> bool:
+    """Whether the conversation ends with a tool's result (chat or Responses API)."""
+    messages = body.get("messages") or body.get("input") or []
+    last = messages[-1] if isinstance(messages, list) and messages else {}
+    return isinstance(last, dict) and (
+        last.get("role") == "tool" or last.get("type") == "function_call_output"
+    )
+
+
 def _reply_text(body: dict) -> str:
     messages = body.get("messages") or []
     last = messages[-1].get("content") if messages else ""
@@ -271,15 +284,20 @@ def _reply_text(body: dict) -> str:
 
 
 def _message(model: str, text: str) -> dict[str, Any]:
-    if model == "tools":
+    if model in TOOL_MODELS:
+        call_id, name, arguments = (
+            ("call_1", "get_weather", '{"city":"Paris"}')
+            if model == "tools"
+            else TOOL_MODELS[model][0]
+        )
         return {
             "role": "assistant",
             "content": None,
             "tool_calls": [
                 {
-                    "id": "call_1",
+                    "id": call_id,
                     "type": "function",
-                    "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+                    "function": {"name": name, "arguments": arguments},
                 }
             ],
         }
@@ -315,7 +333,15 @@ STREAMED_TOOL_CALLS = (
 )
 
 
-async def _write_tool_calls(response: web.StreamResponse, base: dict) -> None:
+SHELL_CALL = ("call_sh1", "exec_command", '{"cmd": "echo lowart-$((6 * 7))"}')
+TOOL_MODELS = {"tools": STREAMED_TOOL_CALLS, "codex-shell": (SHELL_CALL,)}
+"""Models that call tools (until the conversation ends with a tool's result), and the
+calls they stream; `codex-shell` runs a shell command the way Codex CLI's tool takes it."""
+
+
+async def _write_tool_calls(
+    response: web.StreamResponse, base: dict, calls: tuple[tuple[str, str, str], ...]
+) -> None:
     """Text, then two parallel tool calls with arguments split across chunks, like OpenAI."""
 
     async def write(delta: dict[str, Any], finish: str | None = None) -> None:
@@ -323,7 +349,7 @@ async def _write_tool_calls(response: web.StreamResponse, base: dict) -> None:
         await response.write(b"data: " + orjson.dumps({**base, "choices": [choice]}) + b"\n\n")
 
     await write({"role": "assistant", "content": "Checking. "})
-    for index, (call_id, name, arguments) in enumerate(STREAMED_TOOL_CALLS):
+    for index, (call_id, name, arguments) in enumerate(calls):
         first = {"id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
         await write({"tool_calls": [{"index": index, **first}]})
         for piece in (arguments[:5], arguments[5:]):
@@ -365,7 +391,7 @@ def _last_input_text(body: dict) -> str:
 def responses_reply(body: dict, status: str = "completed") -> dict[str, Any]:
     """A Response: `echo: <last input text>` (or, for model `tools`, one function call)."""
     model = body.get("model", "echo")
-    if model == "tools":
+    if model == "tools" and not _tool_answered(body):
         item: dict[str, Any] = {
             "id": "fc_upstream1",
             "type": "function_call",
