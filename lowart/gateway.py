@@ -505,7 +505,7 @@ class _Call:
                 cache_read_tokens=cache_read,
                 cache_creation_tokens=cache_creation,
                 usage_source=source,
-                extra=self.trail.extra(),
+                extra=_extra(self.trail.extra(), usage),
             )
         )
 
@@ -662,6 +662,13 @@ def _reply_usage(call: _Call, response: ChatResponse) -> tuple[int, int, str, Ch
     prompt, completion, source, _ = meter.usage()
     response["usage"] = CheckedUsage(prompt, completion).as_openai()
     return prompt, completion, source, None
+
+
+def _extra(routing: dict[str, Any] | None, usage: CheckedUsage | None) -> dict[str, Any] | None:
+    """A usage record's `extra`: the routing trail, and reasoning tokens when there were any."""
+    if usage is None or not usage.reasoning:
+        return routing
+    return {**(routing or {}), "reasoning_tokens": usage.reasoning}
 
 
 def _usage_chunk(last: ChatChunk | None, model: str, prompt: int, completion: int) -> ChatChunk:

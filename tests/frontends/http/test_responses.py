@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
@@ -438,6 +439,7 @@ def test_native_route_passes_the_body_through(native):
         (r["prompt_tokens"], r["completion_tokens"], r["cache_read_tokens"]) for r in records
     ] == [(21, 9, 8)] * 2
     assert {r["interface"] for r in records} == {"responses"}
+    assert [json.loads(r["extra"]) for r in records] == [{"reasoning_tokens": 4}] * 2
 
 
 def test_native_route_streams_the_upstreams_events(native):
