@@ -102,6 +102,17 @@ def test_vercel_stream_text(agents: Path, routes: GatewayHandle) -> None:
     assert result["usage"]["outputTokens"] == record["completion_tokens"]
 
 
+def test_vercel_multi_step_tool_call_with_the_mock(agents: Path, routes: GatewayHandle) -> None:
+    result = _vercel(agents, routes, "tools", "mock", 'Weather? {"city": "Oslo"}')
+    first, second = result["steps"]
+    assert first["toolCalls"] == [{"name": "get_weather", "input": {"city": "Oslo"}}]
+    assert first["toolResults"] == ["22 C and sunny in Oslo"]
+    assert second["finishReason"] == "stop"
+    assert (
+        result["text"] == "This is the lowart mock model. The tool returned: 22 C and sunny in Oslo"
+    )
+
+
 def test_vercel_multi_step_tool_call(agents: Path, routes: GatewayHandle) -> None:
     result = _vercel(agents, routes, "tools", "fake-tools", "Weather in Paris?")
     first, second = result["steps"]
@@ -162,22 +173,28 @@ def _codex(
     )
 
 
-def test_codex_exec_with_the_mock_model(
+def test_codex_exec_with_the_mock_model_runs_a_shell_call(
     agents: Path, routes: GatewayHandle, tmp_path: Path
 ) -> None:
-    result = _codex(agents, routes, tmp_path, "mock", "hello codex")
+    """The mock calls the tool the prompt names with the arguments it spells out;
+    Codex runs the command and the mock answers from its output."""
+    prompt = 'Use exec_command with {"cmd": "echo lowart-$((6 * 7))"}'
+    result = _codex(agents, routes, tmp_path, "mock", prompt)
     assert result.returncode == 0, _tail(result)
-    assert "This is the lowart mock model. You said:" in result.stdout
-    records = routes.wait_for_records(1)
-    assert {r["interface"] for r in records} == {"responses"}
+    answer = result.stdout.strip().splitlines()[-1]
+    assert answer.startswith("This is the lowart mock model. The tool returned:")
+    assert "lowart-42" in answer  # computed by the shell Codex ran
+    records = routes.wait_for_records(2)
+    assert [r["interface"] for r in records] == ["responses", "responses"]
     assert all(r["status"] == "ok" and r["stream"] for r in records)
 
 
-def test_codex_exec_runs_a_shell_tool_call(
+def test_codex_exec_on_a_translated_openai_route(
     agents: Path, routes: GatewayHandle, tmp_path: Path
 ) -> None:
-    """Codex sends its tools (functions, a namespace, web_search) and streams; the
-    model calls `exec_command`, Codex runs it and sends the output back."""
+    """Codex sends its tools (functions, a namespace, web_search) and streams; an
+    OpenAI-compatible upstream gets them as chat tools, calls `exec_command`, and
+    gets the command's output back as a tool message."""
     result = _codex(agents, routes, tmp_path, "fake-shell", "run the command")
     assert result.returncode == 0, _tail(result)
     fake = routes.extra["fake"]

@@ -16,7 +16,11 @@ WEATHER = {
     "type": "function",
     "name": "get_weather",
     "description": "Weather for a city",
-    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    },
 }
 
 
@@ -170,6 +174,68 @@ def test_function_tool_loop_with_previous_response_id(routes):
     assert sent[2] == {"role": "tool", "tool_call_id": "call_1", "content": "22 C, sunny"}
     items = sdk.responses.input_items.list(second.id, order="asc").data
     assert [item.type for item in items] == ["message", "function_call", "function_call_output"]
+
+
+def test_function_tool_loop_on_the_mock(gateway):
+    sdk = client(gateway)
+    first = sdk.responses.create(
+        model="mock", input='Weather? {"city": "Oslo"}', tools=[WEATHER], store=False
+    )
+    [call] = first.output
+    assert call.type == "function_call" and call.name == "get_weather"
+    assert json.loads(call.arguments) == {"city": "Oslo"}
+    second = sdk.responses.create(
+        model="mock",
+        tools=[WEATHER],
+        input=[
+            {"role": "user", "content": 'Weather? {"city": "Oslo"}'},
+            {
+                "type": "function_call",
+                "call_id": call.call_id,
+                "name": call.name,
+                "arguments": call.arguments,
+            },
+            {"type": "function_call_output", "call_id": call.call_id, "output": "-3 C, snow"},
+        ],
+    )
+    assert second.output_text == "This is the lowart mock model. The tool returned: -3 C, snow"
+
+
+def test_streamed_tool_call_on_the_mock(gateway):
+    events = list(
+        client(gateway).responses.create(
+            model="mock", input="weather please", tools=[WEATHER], stream=True
+        )
+    )
+    types = [e.type for e in events]
+    assert types[:3] == ["response.created", "response.in_progress", "response.output_item.added"]
+    assert "response.function_call_arguments.delta" in types
+    assert types[-3:] == [
+        "response.function_call_arguments.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
+    [call] = events[-1].response.output
+    assert call.type == "function_call" and isinstance(json.loads(call.arguments)["city"], str)
+
+
+def test_text_format_json_schema_on_the_mock(gateway):
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+        "required": ["name", "age"],
+        "additionalProperties": False,
+    }
+    response = client(gateway).responses.create(
+        model="mock",
+        input="A person",
+        text={
+            "format": {"type": "json_schema", "name": "person", "schema": schema, "strict": True}
+        },
+    )
+    value = json.loads(response.output_text)
+    assert set(value) == {"name", "age"} and isinstance(value["age"], int)
+    assert response.text.format.type == "json_schema"
 
 
 def test_streamed_parallel_function_calls(routes):
