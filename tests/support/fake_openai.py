@@ -17,6 +17,10 @@ Behaviour is chosen per request, so one server serves every test:
   or in the second chunk of a stream;
 - unknown request fields (they reach us only if the gateway passes them through):
   `fake_words` (stream length), `fake_delay` (seconds per streamed word).
+`POST /v1/responses` serves the Responses API the way OpenAI does
+(`responses_reply`, `responses_events`): `echo: <last input text>`, or one
+function call for model `tools` until a function_call_output ends the input,
+with RESPONSES_USAGE (cached and reasoning tokens included).
 It records every request body and header set, and counts streams that ended
 because the gateway went away.
 

@@ -50,7 +50,10 @@ class Turn:
         self.store = body.get("store") is not False
         if body.get("background") and not self.store:
             raise InvalidRequest("'background' requires 'store' to be true.", param="background")
-        self.items = [*history, *(_with_id(i) for i in responses_items(body["input"]))]
+        # What a stored Response keeps as its conversation (nothing to build otherwise).
+        self.items = (
+            [*history, *(_with_id(i) for i in responses_items(body["input"]))] if self.store else []
+        )
 
     @classmethod
     async def begin(cls, gateway: Gateway, principal: Principal, body: Any) -> Turn:
