@@ -32,7 +32,7 @@ MAX_INPUT_ITEMS = 10_000
 
 _NAMESPACE_JOIN = "__"
 _CUSTOM_INPUT = "input"
-_FIELDS_KEPT = ("temperature", "top_p", "user", "seed", "service_tier", "top_logprobs")
+_FIELDS_KEPT = ("temperature", "top_p", "user", "service_tier")
 
 
 @dataclass
