@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from lowart.errors import GatewayError, InvalidRequest
+from lowart.errors import GatewayError, InvalidRequest, UpstreamError
 from lowart.frontends._web import call_context, presented_key, read_json
 from lowart.frontends.http._responses_sse import ResponseEvents, relay_responses_stream
 from lowart.frontends.http._responses_turn import Turn
@@ -113,8 +113,8 @@ async def _run_background(
         output = events.writer.output if events else []
         await asyncio.shield(save(turn.snapshot(status="cancelled", output=output)))
         raise
-    if events.final is not None:
-        await save(events.final)
+    ended = UpstreamError(f"Upstream for model '{turn.model}' ended the stream early.")
+    await save(events.final if events.final is not None else turn.failed(ended))
 
 
 def _response_id(request: web.Request) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from lowart.errors import GatewayError, ShuttingDown
+from lowart.errors import GatewayError, ShuttingDown, UpstreamError
 from lowart.frontends.http._coalesce import CLIENT_GONE, EventSender
 from lowart.frontends.http._responses_turn import Turn
 from lowart.frontends.http._sse import end_cut_stream, event_stream_response
@@ -64,8 +64,11 @@ class ResponseEvents:
         return event
 
     def finish(self) -> list[dict[str, Any]]:
-        if self.native:
-            return []
+        if self.native:  # the upstream's own final event was relayed, or it never came
+            if self.final is not None:
+                return []
+            name = self.turn.model
+            return self.fail(UpstreamError(f"Upstream for model '{name}' ended the stream early."))
         events = self.writer.finish(chat_usage_to_responses(self.writer.usage))
         self.final = events[-1]["response"]
         return events
