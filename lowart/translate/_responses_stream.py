@@ -16,7 +16,7 @@ canonical chunks, so the engine meters a natively served stream like any other.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from lowart.translate._responses_request import ToolNames
@@ -71,7 +71,7 @@ class ChatToResponsesEvents:
             self._event("response.in_progress", response=response),
         ]
 
-    def feed(self, chunk: dict[str, Any]) -> list[dict[str, Any]]:
+    def feed(self, chunk: Mapping[str, Any]) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
         usage = chunk.get("usage")
         if isinstance(usage, dict):

@@ -50,10 +50,10 @@ class ResponseEvents:
         if self.native is None:
             self.native = "lowart_responses_events" in chunk
             if not self.native:
-                return self.writer.start() + self.writer.feed(dict(chunk))
+                return self.writer.start() + self.writer.feed(chunk)
         if self.native:
             return [self._relayed(e) for e in chunk.get("lowart_responses_events") or ()]
-        return self.writer.feed(dict(chunk))
+        return self.writer.feed(chunk)
 
     def _relayed(self, event: dict[str, Any]) -> dict[str, Any]:
         self._sequence = max(self._sequence, int(event.get("sequence_number") or 0) + 1)
@@ -110,11 +110,18 @@ async def relay_responses_stream(
     sender = EventSender(response)
     events = ResponseEvents(turn, stream.route.name)
 
-    async def send(batch: list[dict[str, Any]]) -> bool:
+    saved = save is None
+
+    async def keep_final() -> None:
+        """Store the final Response before its event leaves (once, when it is known)."""
+        nonlocal saved
+        if not saved and events.final is not None and save is not None:
+            saved = True
+            await save(events.final)
+
+    def add(batch: list[dict[str, Any]]) -> bool:
         backlog = False
         for event in batch:
-            if save is not None and event.get("type") in _FINAL:
-                await save(event["response"])  # stored before the client learns it is done
             backlog = sender.add(_frame(event))
         return backlog
 
@@ -125,13 +132,19 @@ async def relay_responses_stream(
             first = True
             while True:
                 batch = events.feed(await sender.next(chunks))
-                if await send(batch) or (first and batch):
+                if events.final is not None:  # an upstream's own final event, relayed
+                    await keep_final()
+                if add(batch) or (first and batch):
                     await sender.send_now()
                     first = False
         except StopAsyncIteration:
-            await send(events.finish())
+            batch = events.finish()
+            await keep_final()
+            add(batch)
         except GatewayError as exc:
-            await send(events.fail(exc))
+            batch = events.fail(exc)
+            await keep_final()
+            add(batch)
         await sender.finish()
     except CLIENT_GONE:
         log.debug("client of %s went away mid-stream", request_id)
