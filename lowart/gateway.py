@@ -8,7 +8,9 @@ calls), and encode what comes back. Every call takes the same path: the key
 (`authenticate`), its permission for the model, its limits, the route plan
 (deployments, fallbacks, breakers, retries, timeouts), the route's transforms,
 the adapter, and one usage record. Results are domain objects and failures
-are `lowart.errors`; never a protocol status.
+are `lowart.errors`; never a protocol status. Responses API objects a caller
+asked to keep (and background runs) are held per key through
+`store_response`, `stored_response`, `run_in_background` and `cancel_response`.
 """
 
 from __future__ import annotations
