@@ -43,6 +43,7 @@ from lowart.frontends.http import AppExtension, HttpListener
 from lowart.frontends.mcp import mount_mcp
 from lowart.gateway import Gateway
 from lowart.images import ImageJobs, ImageService
+from lowart.responses import ResponseService
 from lowart.routing import Breakers, HealthPublisher, ModelManager
 from lowart.store import (
     AliasStore,
@@ -52,6 +53,7 @@ from lowart.store import (
     JobStore,
     KeyStore,
     ModelStore,
+    ResponseStore,
     SecretBox,
     UsageStore,
     is_data_error,
@@ -171,6 +173,8 @@ class Runtime:
         )
         stack.push_async_callback(jobs.close)  # before the session and writer close
         breakers = Breakers(on_change=publisher.publish)
+        responses = ResponseService(ResponseStore(engine))
+        stack.push_async_callback(responses.close)  # background runs record their usage first
         gateway = Gateway(
             authenticator=authenticator,
             limiter=limiter,
@@ -180,6 +184,7 @@ class Runtime:
             breakers=breakers,
             hooks_for=scripts.hooks_for,
             images=ImageService(jobs, jobs.files, settings.public_url),
+            responses=responses,
         )
         applied = _Applier(engine, authenticator, models)
         admin = Admin.over(
@@ -213,6 +218,12 @@ class Runtime:
                     stack,
                     _prune_files(jobs.files, settings.file_retention_days),
                     "lowart-file-retention",
+                )
+            if settings.response_retention_days:
+                runtime._spawn(
+                    stack,
+                    _prune_responses(responses, settings.response_retention_days),
+                    "lowart-response-retention",
                 )
             runtime._spawn(stack, runtime._watch_config(), "lowart-config-watch")
             if settings.usage_retention_days:
@@ -297,6 +308,20 @@ async def _prune_files(files: FileStore, days: int) -> None:
                 log.info("file retention removed %d result files older than %d days", removed, days)
         except Exception:
             log.exception("file retention failed")
+        await asyncio.sleep(3600)
+
+
+async def _prune_responses(responses: ResponseService, days: int) -> None:
+    """Stored Responses API objects older than `days` go, checked hourly."""
+    while True:
+        try:
+            removed = await responses.prune(datetime.now(UTC) - timedelta(days=days))
+            if removed:
+                log.info(
+                    "response retention removed %d responses older than %d days", removed, days
+                )
+        except Exception:
+            log.exception("response retention failed")
         await asyncio.sleep(3600)
 
 

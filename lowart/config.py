@@ -86,6 +86,7 @@ class Settings:
     usage_batch_size: int = 500
     usage_retention_days: int | None = None
     file_retention_days: int | None = None  # result files (and their rows) older than this go
+    response_retention_days: int | None = 30  # stored Responses API objects older than this go
     debug_bodies: bool = False
     bootstrap_admin: bool = True
     data_dir: Path = Path("./lowart-data")
@@ -142,6 +143,7 @@ class Settings:
             usage_retention_days=int(retention) if retention else None,
             usage_journal=os.environ.get("LOWART_USAGE_JOURNAL", "on").lower() not in _OFF,
             file_retention_days=_env_int("LOWART_FILE_RETENTION_DAYS", 0) or None,
+            response_retention_days=_env_int("LOWART_RESPONSE_RETENTION_DAYS", 30) or None,
             debug_bodies=os.environ.get("LOWART_DEBUG_BODIES", "") in ("1", "true", "yes"),
             data_dir=Path(os.environ.get("LOWART_DATA_DIR", "./lowart-data")),
             public_url=os.environ.get("LOWART_PUBLIC_URL") or None,

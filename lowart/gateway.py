@@ -8,7 +8,9 @@ calls), and encode what comes back. Every call takes the same path: the key
 (`authenticate`), its permission for the model, its limits, the route plan
 (deployments, fallbacks, breakers, retries, timeouts), the route's transforms,
 the adapter, and one usage record. Results are domain objects and failures
-are `lowart.errors`; never a protocol status.
+are `lowart.errors`; never a protocol status. Responses API objects a caller
+asked to keep (and background runs) are held per key through
+`store_response`, `stored_response`, `run_in_background` and `cancel_response`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
@@ -57,6 +59,7 @@ from lowart.images import (
     params_from_chat,
     params_from_images_api,
 )
+from lowart.responses import ResponseService
 from lowart.routing import Breakers, ModelManager, Policy, Router, Ticket, Trail, close_quietly
 from lowart.types import (
     CallContext,
@@ -89,6 +92,7 @@ class Gateway:
         hooks_for: HooksFactory | None = None,
         breakers: Breakers | None = None,
         images: ImageService | None = None,
+        responses: ResponseService | None = None,
     ) -> None:
         self._auth = authenticator
         self._limiter = limiter
@@ -96,6 +100,7 @@ class Gateway:
         self._adapters = adapters
         self._usage = usage
         self._images = images  # None: this gateway makes no images (no image engine)
+        self._responses = responses  # None: Responses API objects are not kept
         self.breakers = breakers or Breakers()
         # Deployments, fallbacks, retries, breakers and timeouts: see lowart.routing.
         self.router = Router(models, self.adapter_for, self.breakers, hooks_for)
@@ -478,6 +483,38 @@ class Gateway:
         ctx.attribute(principal.name, served.name)
         return job, served
 
+    # ---- Responses API objects: kept per key, run in the background --------------------
+
+    def _response_log(self) -> ResponseService:
+        if self._responses is None:
+            raise NotFound("Stored responses are not enabled on this gateway.")
+        return self._responses
+
+    async def store_response(
+        self, principal: Principal, response: dict[str, Any], items: list[dict[str, Any]]
+    ) -> None:
+        """Keep a Response (its latest state) and the conversation's input items."""
+        await self._response_log().save(principal, response, items)
+
+    async def stored_response(
+        self, principal: Principal, response_id: str, param: str | None = None
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """This key's stored Response and its input items (another key's is not found)."""
+        return await self._response_log().get(principal, response_id, param)
+
+    async def delete_response(self, principal: Principal, response_id: str) -> None:
+        await self._response_log().delete(principal, response_id)
+
+    def run_in_background(
+        self, principal: Principal, response_id: str, run: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Run a background response's work (which calls this Gateway like any request)
+        in this process; `cancel_response` or shutdown cancels it."""
+        self._response_log().start(principal, response_id, run)
+
+    async def cancel_response(self, principal: Principal, response_id: str) -> dict[str, Any]:
+        return await self._response_log().cancel(principal, response_id)
+
 
 class _Call:
     """One routed request and the single usage record it will leave."""
@@ -566,7 +603,7 @@ class _Call:
                 cache_read_tokens=cache_read,
                 cache_creation_tokens=cache_creation,
                 usage_source=source,
-                extra=self.trail.extra(),
+                extra=_extra(self.trail.extra(), usage),
             )
         )
 
@@ -723,6 +760,13 @@ def _reply_usage(call: _Call, response: ChatResponse) -> tuple[int, int, str, Ch
     prompt, completion, source, _ = meter.usage()
     response["usage"] = CheckedUsage(prompt, completion).as_openai()
     return prompt, completion, source, None
+
+
+def _extra(routing: dict[str, Any] | None, usage: CheckedUsage | None) -> dict[str, Any] | None:
+    """A usage record's `extra`: the routing trail, and reasoning tokens when there were any."""
+    if usage is None or not usage.reasoning:
+        return routing
+    return {**(routing or {}), "reasoning_tokens": usage.reasoning}
 
 
 def _usage_chunk(last: ChatChunk | None, model: str, prompt: int, completion: int) -> ChatChunk:

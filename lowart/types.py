@@ -29,7 +29,7 @@ __all__ = [
     "VendorHooks",
 ]
 
-Interface = Literal["http", "grpc", "mcp", "anthropic"]
+Interface = Literal["http", "grpc", "mcp", "anthropic", "responses"]
 
 
 class Message(TypedDict, total=False):
@@ -68,6 +68,9 @@ class ChatResponse(TypedDict, total=False):
     lowart_anthropic_message: dict[str, Any]
     """The Anthropic upstream's own Messages API reply, only when the caller spoke
     that API itself (`CallContext.passthrough`), so it can be returned verbatim."""
+    lowart_responses_object: dict[str, Any]
+    """An OpenAI upstream's own Response (Responses API), when the caller spoke that API
+    and the route serves it natively; /v1/responses returns it renamed."""
 
 
 class ChatChunk(TypedDict, total=False):
@@ -81,6 +84,9 @@ class ChatChunk(TypedDict, total=False):
     lowart_anthropic_events: list[dict[str, Any]]
     """The Anthropic upstream's own stream events this chunk stands for, only when the
     caller spoke the Messages API itself; /v1/messages relays them verbatim."""
+    lowart_responses_events: list[dict[str, Any]]
+    """An OpenAI upstream's own Responses API events this chunk stands for (a route
+    serving /responses natively); /v1/responses relays them renamed."""
     lowart_prompt_usage: Usage
     """The prompt's usage as the vendor reported it before the stream's end (Anthropic's
     message_start); the gateway's StreamMeter takes it off the chunk."""
@@ -174,12 +180,13 @@ class VendorHooks(Protocol):
 @dataclass(frozen=True, slots=True)
 class Passthrough:
     """What the caller sent when it spoke a vendor's own protocol (Anthropic's on
-    /v1/messages): an adapter for that same vendor sends it as is instead of
-    re-translating the canonical request, so nothing the canonical shape cannot
-    express is lost. `headers` are the vendor headers worth forwarding (e.g. anthropic-beta).
+    /v1/messages, OpenAI's Responses API on /v1/responses): an adapter for that same
+    vendor sends it as is instead of re-translating the canonical request, so nothing
+    the canonical shape cannot express is lost. `headers` are the vendor headers worth
+    forwarding (e.g. anthropic-beta).
     """
 
-    protocol: Literal["anthropic"]
+    protocol: Literal["anthropic", "responses"]
     body: Mapping[str, Any]
     headers: Mapping[str, str] = field(default_factory=dict)
 

@@ -7,11 +7,19 @@ and relays chunks as they arrive without buffering.
 Route option `drop_params` (a list of field names) removes fields an upstream
 refuses, e.g. `["reasoning_effort"]` for a model without reasoning when
 Anthropic clients ask for thinking (mapped to `reasoning_effort`).
+
+A route with the option `responses=native` serves the Responses API itself: a
+caller that spoke it (`ctx.passthrough`) has its body sent to `{base_url}/responses`
+as is (model swapped), and the upstream's own Response or events travel back on
+the canonical reply or chunks (`lowart_responses_object`, `lowart_responses_events`)
+next to their chat translation, which the engine meters. Transforms then see
+Responses API payloads and events.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from functools import partial
 from typing import Any
 
 import orjson
@@ -25,7 +33,8 @@ from lowart.adapters.base import (
     upstream_text,
 )
 from lowart.errors import GatewayError, ProviderKeyMissing, UpstreamError
-from lowart.types import CallContext, ChatChunk, ChatRequest, Route
+from lowart.translate import ResponsesEventsToChat, responses_reply_to_chat
+from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route
 from lowart.upstream import SSEParser, Timeouts, TransportError, UpstreamClient
 
 __all__ = ["OpenAIAdapter"]
@@ -44,7 +53,7 @@ class OpenAIAdapter(Adapter):
         return timeout_for(route, ctx, self._client.timeouts)
 
     @staticmethod
-    def _url(route: Route, path: str = "/chat/completions") -> str:
+    def _url(route: Route, path: str) -> str:
         return (route.base_url or DEFAULT_BASE_URL).rstrip("/") + path
 
     @staticmethod
@@ -59,6 +68,9 @@ class OpenAIAdapter(Adapter):
     def vendor_payload(
         self, route: Route, request: ChatRequest, ctx: CallContext, *, stream: bool
     ) -> dict[str, Any]:
+        native = _native_body(route, ctx)
+        if native is not None:
+            return {**native, "model": route.upstream_model, "stream": stream}
         payload: dict[str, Any] = dict(request)
         payload["model"] = route.upstream_model
         dropped = route.options.get("drop_params")
@@ -78,8 +90,10 @@ class OpenAIAdapter(Adapter):
         return payload
 
     async def send(self, route: Route, payload: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
-        data = await self._post(route, "/chat/completions", payload, ctx)
-        if "choices" not in data:
+        native = _native_body(route, ctx) is not None
+        path, expected = ("/responses", "output") if native else ("/chat/completions", "choices")
+        data = await self._post(route, path, payload, ctx)
+        if expected not in data:
             raise UpstreamError(f"Upstream for model '{route.name}' sent an unexpected reply.")
         return data
 
@@ -117,6 +131,18 @@ class OpenAIAdapter(Adapter):
             raise UpstreamError(f"Upstream for model '{route.name}' sent an unexpected reply.")
         return data
 
+    def decode_reply(self, route: Route, reply: dict[str, Any], ctx: CallContext) -> ChatResponse:
+        if _native_body(route, ctx) is None:
+            return reply  # type: ignore[return-value]
+        response: Any = responses_reply_to_chat(reply)
+        response["lowart_responses_object"] = reply
+        return response  # type: ignore[no-any-return]
+
+    def stream_decoder(self, route: Route, ctx: CallContext) -> EventDecoder | None:
+        if _native_body(route, ctx) is None:
+            return None
+        return partial(_native_chunks, route, ResponsesEventsToChat(route.upstream_model))
+
     async def send_stream(
         self,
         route: Route,
@@ -125,8 +151,9 @@ class OpenAIAdapter(Adapter):
         decode: EventDecoder | None,
     ) -> AsyncIterator[ChatChunk]:
         try:
+            native = _native_body(route, ctx) is not None
             async with self._client.post(
-                self._url(route),
+                self._url(route, "/responses" if native else "/chat/completions"),
                 orjson.dumps(payload),
                 self._headers(route),
                 self._timeout_for(route, ctx),
@@ -154,6 +181,34 @@ class OpenAIAdapter(Adapter):
             raise
         except TransportError as exc:
             raise translate_transport_error(route, exc) from exc
+
+
+def _native_body(route: Route, ctx: CallContext) -> Mapping[str, Any] | None:
+    """The caller's Responses API body, when this route serves that API itself."""
+    passthrough = ctx.passthrough
+    if passthrough is None or passthrough.protocol != "responses":
+        return None
+    return passthrough.body if route.options.get("responses") == "native" else None
+
+
+def _native_chunks(
+    route: Route, converter: ResponsesEventsToChat, event: dict[str, Any]
+) -> list[ChatChunk]:
+    """The canonical chunks for one Responses API event, the event riding on the first."""
+    kind = event.get("type")
+    if kind in ("error", "response.failed"):
+        error = event.get("error") if kind == "error" else (event.get("response") or {})
+        detail = error.get("error") if isinstance(error, dict) and "error" in error else error
+        message = detail.get("message") if isinstance(detail, dict) else None
+        raise UpstreamError(
+            f"Upstream for model '{route.name}' failed mid-stream: "
+            + upstream_text(route, str(message or event.get("message") or "unknown error"))
+        )
+    chunks: Any = converter.feed(event) or [
+        {"id": "", "object": "chat.completion.chunk", "created": 0, "choices": []}
+    ]
+    chunks[0]["lowart_responses_events"] = [event]
+    return chunks  # type: ignore[no-any-return]
 
 
 def _parse_chunk(route: Route, data: bytes) -> dict[str, Any]:

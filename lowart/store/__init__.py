@@ -11,6 +11,7 @@ from lowart.store._files import FileStore
 from lowart.store._health import HealthStore
 from lowart.store._jobs import JobStore
 from lowart.store._models import ModelStore
+from lowart.store._responses import ResponseStore, StoredResponse
 from lowart.store._tables import REQUEST_ID_MAX_LENGTH, TOKEN_COLUMN_MAX
 from lowart.store._usage import UsageStore, is_data_error
 
@@ -25,8 +26,10 @@ __all__ = [
     "JobStore",
     "KeyStore",
     "ModelStore",
+    "ResponseStore",
     "SecretBox",
     "SecretBoxError",
+    "StoredResponse",
     "UsageStore",
     "is_data_error",
     "migrate",

@@ -16,6 +16,7 @@ __all__ = [
     "model_aliases",
     "model_fallbacks",
     "models",
+    "responses",
     "usage_daily",
     "usage_records",
 ]
@@ -208,4 +209,20 @@ files = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_files_key", "key_id"),
     sa.Index("ix_files_job", "job_id"),
+)
+
+# Responses API objects kept for GET, previous_response_id and background runs:
+# the Response as last written, and the conversation's input items up to it.
+responses = sa.Table(
+    "responses",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("key_id", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("response", sa.Text, nullable=False),
+    sa.Column("input_items", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_responses_key_created", "key_id", "created_at"),
+    sa.Index("ix_responses_created", "created_at"),
 )

@@ -6,7 +6,9 @@ Behaviour is chosen per request, so one server serves every test:
   `slow` (waits `fake_delay` before answering), `long` (streams 200 words, 10 ms
   apart), `drop` (stream dies midway),
   `utf8` (multi-byte characters split across network writes), `tools` (one
-  call; streamed: some text, then STREAMED_TOOL_CALLS as parallel calls),
+  call; streamed: some text, then STREAMED_TOOL_CALLS as parallel calls; once
+  the conversation ends with a tool result it answers like `echo`), `codex-shell`
+  (the same with SHELL_CALL, Codex CLI's `exec_command`),
   `huge-event` (streamed: one event that never ends, `fake_event_bytes` of it,
   64 MiB by default, then the connection is cut; `huge_event_sent` counts the
   bytes written before the reader gave up);
@@ -16,6 +18,10 @@ Behaviour is chosen per request, so one server serves every test:
   or in the second chunk of a stream;
 - unknown request fields (they reach us only if the gateway passes them through):
   `fake_words` (stream length), `fake_delay` (seconds per streamed word).
+`POST /v1/responses` serves the Responses API the way OpenAI does
+(`responses_reply`, `responses_events`): `echo: <last input text>`, or one
+function call for model `tools` until a function_call_output ends the input,
+with RESPONSES_USAGE (cached and reasoning tokens included).
 It records every request body and header set, and counts streams that ended
 because the gateway went away.
 
@@ -73,6 +79,7 @@ class FakeOpenAI:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/embeddings", self._embeddings)
+        app.router.add_post("/v1/responses", self._responses)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -89,6 +96,8 @@ class FakeOpenAI:
         self.headers.append(dict(request.headers))
         self.connections.add(id(request.transport))
         model = body.get("model", "echo")
+        if model in TOOL_MODELS and _tool_answered(body):
+            model = "echo"  # like a model, it answers from the tool's result
         if self.failures:
             status, retry_after = self.failures.popleft()
             if status == 0:
@@ -130,7 +139,7 @@ class FakeOpenAI:
                     "index": 0,
                     "message": _message(model, text),
                     "logprobs": None,
-                    "finish_reason": "tool_calls" if model == "tools" else "stop",
+                    "finish_reason": "tool_calls" if model in TOOL_MODELS else "stop",
                 }
             ],
         }
@@ -171,6 +180,33 @@ class FakeOpenAI:
         reply = {"object": "list", "data": data, "model": model, "usage": usage}
         return web.json_response(reply)
 
+    async def _responses(self, request: web.Request) -> web.StreamResponse:
+        """The Responses API, as OpenAI serves it (see `responses_reply`)."""
+        body = orjson.loads(await request.read())
+        self.requests.append(body)
+        self.headers.append(dict(request.headers))
+        if not isinstance(body.get("input"), str | list):
+            return web.json_response(
+                {"error": {"message": "Missing input", "type": "invalid_request_error"}},
+                status=400,
+            )
+        if body.get("stream"):
+            response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+            await response.prepare(request)
+            for event in responses_events(body):
+                await response.write(
+                    b"event: "
+                    + event["type"].encode()
+                    + b"\ndata: "
+                    + orjson.dumps(event)
+                    + b"\n\n"
+                )
+            await response.write_eof()
+            return response
+        return web.Response(
+            body=orjson.dumps(responses_reply(body)), content_type="application/json"
+        )
+
     async def _stream(self, request: web.Request, body: dict, model: str) -> web.StreamResponse:
         self.streams_started += 1
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
@@ -193,8 +229,8 @@ class FakeOpenAI:
                 return response
             if model == "utf8":
                 await _write_split_utf8(response, base)
-            elif model == "tools":
-                await _write_tool_calls(response, base)
+            elif model in TOOL_MODELS:
+                await _write_tool_calls(response, base, TOOL_MODELS[model])
             else:
                 for index in range(words):
                     if model == "drop" and index == 3:
@@ -270,6 +306,15 @@ def _key_rejected(authorization: str) -> web.Response:
     )
 
 
+def _tool_answered(body: dict) -> bool:
+    """Whether the conversation ends with a tool's result (chat or Responses API)."""
+    messages = body.get("messages") or body.get("input") or []
+    last = messages[-1] if isinstance(messages, list) and messages else {}
+    return isinstance(last, dict) and (
+        last.get("role") == "tool" or last.get("type") == "function_call_output"
+    )
+
+
 def _reply_text(body: dict) -> str:
     messages = body.get("messages") or []
     last = messages[-1].get("content") if messages else ""
@@ -277,15 +322,20 @@ def _reply_text(body: dict) -> str:
 
 
 def _message(model: str, text: str) -> dict[str, Any]:
-    if model == "tools":
+    if model in TOOL_MODELS:
+        call_id, name, arguments = (
+            ("call_1", "get_weather", '{"city":"Paris"}')
+            if model == "tools"
+            else TOOL_MODELS[model][0]
+        )
         return {
             "role": "assistant",
             "content": None,
             "tool_calls": [
                 {
-                    "id": "call_1",
+                    "id": call_id,
                     "type": "function",
-                    "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+                    "function": {"name": name, "arguments": arguments},
                 }
             ],
         }
@@ -321,7 +371,15 @@ STREAMED_TOOL_CALLS = (
 )
 
 
-async def _write_tool_calls(response: web.StreamResponse, base: dict) -> None:
+SHELL_CALL = ("call_sh1", "exec_command", '{"cmd": "echo lowart-$((6 * 7))"}')
+TOOL_MODELS = {"tools": STREAMED_TOOL_CALLS, "codex-shell": (SHELL_CALL,)}
+"""Models that call tools (until the conversation ends with a tool's result), and the
+calls they stream; `codex-shell` runs a shell command the way Codex CLI's tool takes it."""
+
+
+async def _write_tool_calls(
+    response: web.StreamResponse, base: dict, calls: tuple[tuple[str, str, str], ...]
+) -> None:
     """Text, then two parallel tool calls with arguments split across chunks, like OpenAI."""
 
     async def write(delta: dict[str, Any], finish: str | None = None) -> None:
@@ -329,7 +387,7 @@ async def _write_tool_calls(response: web.StreamResponse, base: dict) -> None:
         await response.write(b"data: " + orjson.dumps({**base, "choices": [choice]}) + b"\n\n")
 
     await write({"role": "assistant", "content": "Checking. "})
-    for index, (call_id, name, arguments) in enumerate(STREAMED_TOOL_CALLS):
+    for index, (call_id, name, arguments) in enumerate(calls):
         first = {"id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
         await write({"tool_calls": [{"index": index, **first}]})
         for piece in (arguments[:5], arguments[5:]):
@@ -342,3 +400,126 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+RESPONSES_USAGE = {
+    "input_tokens": 21,
+    "input_tokens_details": {"cached_tokens": 8},
+    "output_tokens": 9,
+    "output_tokens_details": {"reasoning_tokens": 4},
+    "total_tokens": 30,
+}
+
+
+def _last_input_text(body: dict) -> str:
+    value = body.get("input")
+    if isinstance(value, str):
+        return value
+    for item in reversed(value or []):
+        content = item.get("content") if isinstance(item, dict) else None
+        if isinstance(content, str):
+            return content
+        if isinstance(content, list):
+            return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        if isinstance(item, dict) and item.get("type") == "function_call_output":
+            return str(item.get("output"))
+    return ""
+
+
+def responses_reply(body: dict, status: str = "completed") -> dict[str, Any]:
+    """A Response: `echo: <last input text>` (or, for model `tools`, one function call)."""
+    model = body.get("model", "echo")
+    if model == "tools" and not _tool_answered(body):
+        item: dict[str, Any] = {
+            "id": "fc_upstream1",
+            "type": "function_call",
+            "status": "completed",
+            "arguments": '{"city":"Paris"}',
+            "call_id": "call_up1",
+            "name": "get_weather",
+        }
+    else:
+        text = f"echo: {_last_input_text(body)}"
+        item = {
+            "id": "msg_upstream1",
+            "type": "message",
+            "status": "completed",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
+        }
+    return {
+        "id": "resp_upstream1",
+        "object": "response",
+        "created_at": 1700000000,
+        "status": status,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": body.get("instructions"),
+        "model": model,
+        "output": [item] if status == "completed" else [],
+        "parallel_tool_calls": True,
+        "tool_choice": body.get("tool_choice", "auto"),
+        "tools": body.get("tools", []),
+        "usage": RESPONSES_USAGE if status == "completed" else None,
+    }
+
+
+def responses_events(body: dict) -> list[dict[str, Any]]:
+    """OpenAI's event sequence for `responses_reply(body)`, text in two deltas."""
+    final = responses_reply(body)
+    started = responses_reply(body, "in_progress")
+    [item] = final["output"]
+    events: list[dict[str, Any]] = [
+        {"type": "response.created", "response": started},
+        {"type": "response.in_progress", "response": started},
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "item": {**item, "status": "in_progress"},
+        },
+    ]
+    common = {"item_id": item["id"], "output_index": 0}
+    if item["type"] == "message":
+        text = item["content"][0]["text"]
+        half = len(text) // 2
+        part = {"type": "output_text", "text": "", "annotations": []}
+        events += [
+            {"type": "response.content_part.added", **common, "content_index": 0, "part": part},
+            {
+                "type": "response.output_text.delta",
+                **common,
+                "content_index": 0,
+                "delta": text[:half],
+            },
+            {
+                "type": "response.output_text.delta",
+                **common,
+                "content_index": 0,
+                "delta": text[half:],
+            },
+            {"type": "response.output_text.done", **common, "content_index": 0, "text": text},
+            {
+                "type": "response.content_part.done",
+                **common,
+                "content_index": 0,
+                "part": item["content"][0],
+            },
+        ]
+    else:
+        events += [
+            {
+                "type": "response.function_call_arguments.delta",
+                **common,
+                "delta": item["arguments"],
+            },
+            {
+                "type": "response.function_call_arguments.done",
+                **common,
+                "arguments": item["arguments"],
+            },
+        ]
+    events += [
+        {"type": "response.output_item.done", "output_index": 0, "item": item},
+        {"type": "response.completed", "response": final},
+    ]
+    return [{**event, "sequence_number": n} for n, event in enumerate(events)]

@@ -17,7 +17,7 @@ from aiohttp import web
 from lowart.admin import Admin
 from lowart.config import Settings
 from lowart.frontends._sockets import prepare_unix_socket_path
-from lowart.frontends.http import _admin, _anthropic, _images, _openai
+from lowart.frontends.http import _admin, _anthropic, _images, _openai, _responses
 from lowart.frontends.http._errors import request_middleware
 from lowart.frontends.http._head_timeout import limit_request_heads
 from lowart.frontends.http._state import ADMIN, GATEWAY, IN_FLIGHT
@@ -44,6 +44,7 @@ def create_app(
     app[IN_FLIGHT] = set()
     app.add_routes(_openai.routes)
     app.add_routes(_anthropic.routes)
+    app.add_routes(_responses.routes)
     app.add_routes(_admin.routes)
     app.add_routes(_images.routes)
     for extend in extensions:
