@@ -449,7 +449,9 @@ class _Call:
         cache_read = cache_creation = 0
         if usage is not None:
             cache_read, cache_creation = usage.cache_read, usage.cache_creation
-        self.admission.settle(prompt + completion)
+        price = self.route.price
+        cost = price.of_tokens(prompt, completion, cache_read) if price is not None else None
+        self.admission.settle(prompt + completion, cost)
         self.usage_writer.submit(
             UsageRecord(
                 request_id=ctx.request_id,
@@ -471,6 +473,8 @@ class _Call:
                 cache_creation_tokens=cache_creation,
                 usage_source=source,
                 extra=self.trail.extra(),
+                cost=cost,
+                currency=price.currency if price is not None else None,
             )
         )
 
