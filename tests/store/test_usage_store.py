@@ -98,7 +98,7 @@ async def _costs_add_up_exactly(url: str) -> None:
     await store.write_batch([make_record(f"c{i + 2}", cost=c) for i, c in enumerate(costs[2:])])
     (row,) = await store.summary("model")
     assert row["cost"] == Decimal("0.300000000001")
-    stored = sorted((r["cost"] for r in await store.records() if r["cost"] is not None))
+    stored = sorted(r["cost"] for r in await store.records() if r["cost"] is not None)
     assert stored == [Decimal("0.000000000001"), Decimal("0.1"), Decimal("0.2")]
     await engine.dispose()
 
