@@ -54,7 +54,7 @@ def cost_estimate(price: Price | None, prompt: int, completion: int) -> int:
 def budget_exceeded(principal: Principal, window: QuotaWindow, spent: int) -> QuotaExceeded:
     scope = {"total": "", "day": " for today (UTC)", "month": " for this month (UTC)"}
     return QuotaExceeded(
-        f"Spending budget of {_text(principal.budget or 0)}"
+        f"Spending budget of {_text(principal.budget or Decimal(0))}"
         f"{scope.get(principal.budget_period, '')} for key '{principal.name}' is used up"
         f" ({_text(Decimal(spent) * _NANO)} spent or reserved).",
         retry_after=window.seconds_left,

@@ -200,6 +200,7 @@ def test_a_burst_never_overshoots_the_budget_by_more_than_one_request(
     # at the output rate) did not fit, or (no limit) once nothing remained at all.
     assert spent > budget - (max_tokens or 0) or spent == budget
     status, keys = priced_gateway.admin_call("GET", "/admin/keys")
+    assert status == 200
     assert D(next(k for k in keys["data"] if k["name"] == "burst")["spent"]) == spent
 
 

@@ -74,6 +74,7 @@ async def test_unpriced_routes_record_no_cost_and_table_priced_ones_do(live, fak
         "table", "openai", base_url=fake_openai.base_url, upstream_model="gpt-4o-mini-2024-07-18"
     )
     status, body = live.admin_call("GET", "/admin/models")
+    assert status == 200
     table = next(m for m in body["data"] if m["name"] == "table")
     assert table["price"]["source"] == "table" and table["price"]["as_of"]
     assert (table["price"]["input"], table["price"]["cached"]) == ("0.15", "0.075")
