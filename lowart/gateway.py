@@ -20,6 +20,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
@@ -228,10 +229,19 @@ class Gateway:
             raise NotFound("Image generation is not enabled on this gateway.")
         return self._images
 
-    async def _spend_request(self, principal: Principal) -> None:
+    async def _spend_request(self, principal: Principal, cost: Decimal | None = None) -> None:
         """A call that uses no tokens still spends the key's request rate (and is
-        refused, before any work, when the rate or a spent quota says so)."""
-        (await self._limiter.acquire(principal, 0)).settle(0)
+        refused, before any work, when the rate, a spent quota or budget says so);
+        `cost` (an image job's) is reserved against the key's budget like an estimate
+        (refused when it does not fit), then charged at once."""
+        admission = await self._limiter.acquire(principal, 0)
+        if cost:
+            try:
+                await admission.reserve(0, 0, cost=cost)
+            except BaseException:
+                admission.settle(0)
+                raise
+        admission.settle(0, cost)
 
     async def count_tokens(self, principal: Principal, body: Any, ctx: CallContext) -> int:
         """Prompt tokens a request would use on its route (no upstream call is billed)."""
@@ -268,7 +278,9 @@ class Gateway:
                 prompt = await count_prompt_tokens_off_loop(request, route.upstream_model)
                 limit = request.get("max_completion_tokens") or request.get("max_tokens")
                 # Without a limit it reserves all that remains of the key's TPM and quota.
-                await admission.reserve(prompt, limit if isinstance(limit, int) else None)
+                await admission.reserve(
+                    prompt, limit if isinstance(limit, int) else None, route.price
+                )
             except BaseException:
                 admission.settle(0)
                 raise
@@ -458,7 +470,8 @@ class Gateway:
         ctx.attribute(principal.name, route.name)
         adapter = self._image_adapter(route)
         plan = self._plan_for(principal, route)
-        await self._spend_request(principal)  # image calls count no tokens
+        # Image calls count no tokens; their budget is charged what the images will cost.
+        await self._spend_request(principal, _images_cost(route, params))
         engine.check(principal, route, adapter, params, ctx)
         job = await engine.create_job(principal, route, params, ctx)
         trail = Trail(route.name)
@@ -582,7 +595,9 @@ class _Call:
         cache_read = cache_creation = 0
         if usage is not None:
             cache_read, cache_creation = usage.cache_read, usage.cache_creation
-        self.admission.settle(prompt + completion)
+        price = self.route.price
+        cost = price.of_tokens(prompt, completion, cache_read) if price is not None else None
+        self.admission.settle(prompt + completion, cost)
         self.usage_writer.submit(
             UsageRecord(
                 request_id=ctx.request_id,
@@ -604,6 +619,8 @@ class _Call:
                 cache_creation_tokens=cache_creation,
                 usage_source=source,
                 extra=_extra(self.trail.extra(), usage),
+                cost=cost,
+                currency=price.currency if price is not None else None,
             )
         )
 
@@ -767,6 +784,12 @@ def _extra(routing: dict[str, Any] | None, usage: CheckedUsage | None) -> dict[s
     if usage is None or not usage.reasoning:
         return routing
     return {**(routing or {}), "reasoning_tokens": usage.reasoning}
+
+
+def _images_cost(route: Route, params: ImageParams) -> Decimal | None:
+    if route.price is None or route.price.image is None:
+        return None
+    return route.price.of_images(params.n or 1)
 
 
 def _usage_chunk(last: ChatChunk | None, model: str, prompt: int, completion: int) -> ChatChunk:

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from lowart.admin import DEFAULT_ALIAS, Admin
+from lowart.cli._output import print_rows
 from lowart.cli._table import render_table
 from lowart.config import Settings
 
@@ -40,7 +41,8 @@ def add_alias_commands(
         return 0
 
     def listing(args: argparse.Namespace) -> int:
-        print(render_aliases(run(args, lambda admin: admin.routing.list_aliases())))
+        rows = run(args, lambda admin: admin.routing.list_aliases())
+        print_rows(rows, ("pattern", "model"), json_output=args.json)
         return 0
 
     def default(args: argparse.Namespace) -> int:
@@ -69,6 +71,7 @@ def add_alias_commands(
     add_db(remove)
     remove.set_defaults(func=unalias)
     shown = models.add_parser("aliases", help="list aliases")
+    shown.add_argument("--json", action="store_true", help="machine-readable output")
     add_db(shown)
     shown.set_defaults(func=listing)
     fallback = models.add_parser(

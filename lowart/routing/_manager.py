@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from lowart.accounting import route_price
 from lowart.config import DEFAULT_API_KEY_ENV_ALLOW, api_key_env_refusal
 from lowart.errors import InvalidRequest, ModelNotFound
 from lowart.routing._aliases import AliasTable
@@ -67,6 +68,7 @@ def route_from_row(
         weight=int(row.get("weight", 1)),
         api_key_env=api_key_env,
         kind=row.get("kind") or "chat",
+        price=route_price(row),
     )
 
 

@@ -11,11 +11,13 @@ from lowart.store._files import FileStore
 from lowart.store._health import HealthStore
 from lowart.store._jobs import JobStore
 from lowart.store._models import ModelStore
+from lowart.store._report import REPORT_GROUPS, UsageFilter
 from lowart.store._responses import ResponseStore, StoredResponse
 from lowart.store._tables import REQUEST_ID_MAX_LENGTH, TOKEN_COLUMN_MAX
 from lowart.store._usage import UsageStore, is_data_error
 
 __all__ = [
+    "REPORT_GROUPS",
     "REQUEST_ID_MAX_LENGTH",
     "TOKEN_COLUMN_MAX",
     "AliasStore",
@@ -30,6 +32,7 @@ __all__ = [
     "SecretBox",
     "SecretBoxError",
     "StoredResponse",
+    "UsageFilter",
     "UsageStore",
     "is_data_error",
     "migrate",
