@@ -30,6 +30,8 @@ class CheckedUsage(NamedTuple):
     completion: int
     cache_read: int = 0
     cache_creation: int = 0
+    reasoning: int = 0
+    """Completion tokens spent reasoning (OpenAI's completion_tokens_details), for metrics."""
 
     def as_openai(self, reported: object = None) -> Usage:
         """The canonical usage object: `reported` (other fields kept) with safe counts."""
@@ -77,6 +79,16 @@ def checked_usage(usage: object) -> CheckedUsage | None:
         return None
     details = usage.get("prompt_tokens_details")
     cache_read = _optional(details.get("cached_tokens")) if isinstance(details, Mapping) else 0
+    completion_details = usage.get("completion_tokens_details")
+    reasoning = (
+        _optional(completion_details.get("reasoning_tokens"))
+        if isinstance(completion_details, Mapping)
+        else 0
+    )
     return CheckedUsage(
-        prompt, completion, cache_read, _optional(usage.get("cache_creation_input_tokens"))
+        prompt,
+        completion,
+        cache_read,
+        _optional(usage.get("cache_creation_input_tokens")),
+        min(reasoning, completion),
     )

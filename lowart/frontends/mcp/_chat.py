@@ -66,7 +66,7 @@ def _message(index: int, message: Any) -> dict[str, Any]:
 
 async def _chat(caller: Caller, arguments: dict[str, Any]) -> ToolOutput:
     request = chat_request(arguments)
-    ctx = CallContext(request_id=caller.request_id, interface="mcp", base_url=caller.base_url)
+    ctx = caller.call_context()
     if caller.wants_progress:
         text, finish_reason, usage, model = await _streamed(caller, request, ctx)
     else:

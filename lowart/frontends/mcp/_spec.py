@@ -16,7 +16,7 @@ import mcp_types as types
 
 from lowart.admin import Admin
 from lowart.gateway import Gateway
-from lowart.types import Principal
+from lowart.types import CallContext, Principal
 
 __all__ = ["Caller", "ProgressReporter", "ResourceSpec", "ToolImage", "ToolOutput", "ToolSpec"]
 
@@ -35,6 +35,14 @@ class Caller:
     report_progress: ProgressReporter
     base_url: str | None = None
     """How the caller reaches lowart over HTTP (for links to result files); None on stdio."""
+    ctx: CallContext | None = None
+    """The tool call's context (the server made it, and reports the call's end)."""
+
+    def call_context(self) -> CallContext:
+        """The context a tool hands the Gateway (its own when the server made none)."""
+        if self.ctx is not None:
+            return self.ctx
+        return CallContext(request_id=self.request_id, interface="mcp", base_url=self.base_url)
 
 
 @dataclass(frozen=True, slots=True)
