@@ -518,7 +518,9 @@ class _Call:
         if usage is not None:
             cache_read, cache_creation = usage.cache_read, usage.cache_creation
             reasoning = usage.reasoning
-        self.admission.settle(prompt + completion)
+        price = self.route.price
+        cost = price.of_tokens(prompt, completion, cache_read) if price is not None else None
+        self.admission.settle(prompt + completion, cost)
         if status != "ok":
             ctx.attribute(self.principal.name, self.route.name, self.route.vendor)
         if ctx.span.recording:
@@ -544,6 +546,8 @@ class _Call:
                 cache_creation_tokens=cache_creation,
                 usage_source=source,
                 extra=self.trail.extra(),
+                cost=cost,
+                currency=price.currency if price is not None else None,
                 reasoning_tokens=reasoning,
             )
         )

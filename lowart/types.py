@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from typing import Any, Literal, NotRequired, Protocol, TypedDict
 
 from lowart.telemetry import NO_SPAN, Span
@@ -24,6 +25,7 @@ __all__ = [
     "ImageProgress",
     "Interface",
     "Passthrough",
+    "Price",
     "Principal",
     "Route",
     "Usage",
@@ -119,6 +121,41 @@ class Principal:
     allowed_models: frozenset[str] | None = None
     max_concurrency: int | None = None
     quota_period: str = "total"
+    budget: Decimal | None = None
+    """The most this key may spend per `budget_period` (in the routes' currency)."""
+    budget_period: str = "total"
+
+
+_MILLION = Decimal(1_000_000)
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """What a route costs: per million input, cached input and output tokens, and
+    per image. A rate left unset costs nothing (cached input: the input rate).
+    Rates have at most six decimals, so every cost is an exact decimal with at
+    most twelve (what the usage store keeps)."""
+
+    input: Decimal | None = None
+    output: Decimal | None = None
+    cached: Decimal | None = None
+    image: Decimal | None = None
+    currency: str = "USD"
+    source: str = "route"
+    """Where the rates come from: "route" (the operator's) or "table" (the shipped one)."""
+
+    def of_tokens(self, prompt: int, completion: int, cached: int = 0) -> Decimal:
+        """The cost of a call: `prompt` includes its `cached` tokens (OpenAI's usage
+        shape), which are billed at the cached rate instead of the input rate."""
+        cached = min(max(cached, 0), prompt)
+        input_rate = self.input or 0
+        cached_rate = self.cached if self.cached is not None else input_rate
+        total = (prompt - cached) * input_rate + cached * cached_rate
+        total += completion * (self.output or 0)
+        return Decimal(total) / _MILLION
+
+    def of_images(self, count: int) -> Decimal:
+        return Decimal(count) * (self.image or 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +179,8 @@ class Route:
     weight: int = 1
     api_key_env: str | None = None
     """The environment variable the provider key comes from (its name, never the key)."""
+    price: Price | None = None
+    """What calls cost: the operator's prices, else the shipped table's, else unknown."""
 
 
 class ChunkStream(Protocol):
@@ -307,6 +346,9 @@ class UsageRecord:
     cache_creation_tokens: int = 0
     usage_source: str = "upstream"
     extra: dict[str, Any] | None = None
+    cost: Decimal | None = None
+    """What the call cost (exact), None when its route has no price."""
+    currency: str | None = None
     reasoning_tokens: int = 0
     """Of `completion_tokens`, those spent reasoning (metrics only; not stored)."""
 

@@ -28,7 +28,9 @@ import fcntl
 import logging
 import os
 import secrets
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -58,7 +60,7 @@ class UsageJournal:
 
     def append(self, record: UsageRecord) -> None:
         """Queue one record for this loop turn's write (a few µs: one orjson dump)."""
-        self._buffer.append(orjson.dumps(record) + b"\n")
+        self._buffer.append(orjson.dumps(record, default=_decimal_text) + b"\n")
         self._in_file += 1
         if not self._scheduled:
             self._scheduled = True
@@ -141,7 +143,20 @@ def _read_orphan(path: Path) -> list[UsageRecord] | None:
                 written = int(line[len(_MARK) : -1])
             continue
         try:
-            records.append(UsageRecord(**orjson.loads(line)))
-        except (orjson.JSONDecodeError, TypeError):  # a line the kill cut short
+            records.append(_record(orjson.loads(line)))
+        except (orjson.JSONDecodeError, TypeError, InvalidOperation):  # cut short by the kill
             continue
     return records[written:]
+
+
+def _decimal_text(value: object) -> str:
+    """A record's cost goes to the journal as its exact decimal text."""
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _record(fields: dict[str, Any]) -> UsageRecord:
+    if fields.get("cost") is not None:
+        fields["cost"] = Decimal(fields["cost"])
+    return UsageRecord(**fields)

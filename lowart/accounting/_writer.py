@@ -81,6 +81,9 @@ class UsageWriter:
                 record.reasoning_tokens,
             ),
             record.ttft_ms / 1000 if record.ttft_ms is not None else None,
+            (float(record.cost), record.currency or "")
+            if record.cost is not None and record.cost
+            else None,
         )
         for listener in self._listeners:
             try:

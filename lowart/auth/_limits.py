@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Protocol
 
 from lowart.auth._periods import QuotaWindow, quota_window
@@ -105,7 +106,7 @@ class Admission:
         """Reserve `prompt` + `completion` tokens (None: all that remains of the key's
         TPM and quota), or raise RateLimited / QuotaExceeded. Nothing is limited here."""
 
-    def settle(self, actual_tokens: int) -> None:
+    def settle(self, actual_tokens: int, cost: Decimal | None = None) -> None:
         """Nothing was counted, so nothing to settle."""
 
 
@@ -163,7 +164,7 @@ class _LocalAdmission(Admission):
             quota[0] += extra
         self._estimate += extra
 
-    def settle(self, actual_tokens: int) -> None:
+    def settle(self, actual_tokens: int, cost: Decimal | None = None) -> None:
         if self._settled:
             return
         self._settled = True

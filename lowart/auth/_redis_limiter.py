@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from decimal import Decimal
 from importlib import resources
 
 import redis.asyncio as aioredis
@@ -111,7 +112,7 @@ class _RedisAdmission(Admission):
         if code == _ADMITTED:
             self._args[1] = str(int(self._args[1]) + value)
 
-    def settle(self, actual_tokens: int) -> None:
+    def settle(self, actual_tokens: int, cost: Decimal | None = None) -> None:
         """Queued on the loop: the request path never waits on Redis to finish."""
         if self._settled:
             return

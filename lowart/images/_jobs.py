@@ -484,7 +484,11 @@ def _usage_record(
     stream: bool,
     extra: dict[str, Any],
 ) -> UsageRecord:
-    """An image generation's usage: no tokens exist, so none are invented."""
+    """An image generation's usage: no tokens exist, so none are invented; its cost
+    is the route's price per image times the images it made."""
+    price = route.price if route is not None else None
+    images = extra.get("images")
+    cost = price.of_images(images if isinstance(images, int) else 0) if price else None
     return UsageRecord(
         request_id=request_id,
         key_id=key_id,
@@ -503,6 +507,8 @@ def _usage_record(
         stream=stream,
         usage_source="none",
         extra=extra,
+        cost=cost,
+        currency=price.currency if price is not None else None,
     )
 
 

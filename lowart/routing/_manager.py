@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from lowart.accounting import route_price
 from lowart.config import DEFAULT_API_KEY_ENV_ALLOW, api_key_env_refusal
 from lowart.errors import InvalidRequest, ModelNotFound
 from lowart.routing._policy import Policy, policy_from_options
@@ -65,6 +66,7 @@ def route_from_row(
         enabled=bool(row["enabled"]),
         weight=int(row.get("weight", 1)),
         api_key_env=api_key_env,
+        price=route_price(row),
     )
 
 

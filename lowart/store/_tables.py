@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from lowart.store._money import Money
+
 __all__ = [
     "REQUEST_ID_MAX_LENGTH",
     "TOKEN_COLUMN_MAX",
@@ -44,6 +46,9 @@ api_keys = sa.Table(
     sa.Column("max_concurrency", sa.Integer),
     # "total", "day" or "month": the window quota_tokens applies to (UTC days/months).
     sa.Column("quota_period", sa.String(10), nullable=False, server_default="total"),
+    # The most the key may spend per budget_period ("total", "day", "month"; UTC).
+    sa.Column("budget", Money()),
+    sa.Column("budget_period", sa.String(10), nullable=False, server_default="total"),
 )
 
 # One row per deployment: several rows may share a public name and split its
@@ -65,6 +70,12 @@ models = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("weight", sa.Integer, nullable=False, server_default="1"),
+    # Per million tokens (image: per image), in `currency`; unset: the shipped table's.
+    sa.Column("price_in", Money()),
+    sa.Column("price_cached", Money()),
+    sa.Column("price_out", Money()),
+    sa.Column("price_image", Money()),
+    sa.Column("currency", sa.String(3)),
 )
 
 # Fallback edges between public model names, tried in ascending priority.
@@ -126,6 +137,8 @@ usage_records = sa.Table(
     sa.Column("latency_ms", sa.Float, nullable=False),
     sa.Column("ttft_ms", sa.Float),
     sa.Column("extra", sa.Text),
+    sa.Column("cost", Money()),
+    sa.Column("currency", sa.String(3)),
     sa.Index("ix_usage_records_created_at", "created_at"),
     sa.Index("ix_usage_records_key_created", "key_id", "created_at"),
     sa.Index("ix_usage_records_route_created", "route", "created_at"),
@@ -146,6 +159,7 @@ usage_daily = sa.Table(
     sa.Column("completion_tokens", sa.BigInteger, nullable=False),
     sa.Column("total_tokens", sa.BigInteger, nullable=False),
     sa.Column("latency_ms_sum", sa.Float, nullable=False),
+    sa.Column("cost", Money(), nullable=False, server_default="0"),
 )
 
 # Image generations (ComfyUI): one row per generation, sync or async, so a job

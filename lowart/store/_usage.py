@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from lowart.store._money import to_units
 from lowart.store._rows import as_dict
 from lowart.store._tables import api_keys, usage_daily, usage_records
 from lowart.types import UsageRecord
@@ -79,13 +81,15 @@ def _raw_row(record: UsageRecord) -> dict[str, Any]:
         "latency_ms": record.latency_ms,
         "ttft_ms": record.ttft_ms,
         "extra": orjson.dumps(record.extra).decode() if record.extra else None,
+        "cost": record.cost,
+        "currency": record.currency,
     }
 
 
 _RAW_COLUMNS = tuple(column.name for column in usage_records.columns if column.name != "id")
-# The driver insert lists the two converted columns first; the rest are record attributes
+# The driver insert lists the converted columns first; the rest are record attributes
 # of the same name, read in one C call (a dict per row and then a tuple was ~8 µs a row).
-_CONVERTED = ("created_at", "extra")
+_CONVERTED = ("created_at", "extra", "cost")
 _COPIED = tuple(name for name in _RAW_COLUMNS if name not in _CONVERTED)
 _DRIVER_COLUMNS = (*_CONVERTED, *_COPIED)
 _copied_values = attrgetter(*_COPIED)
@@ -122,6 +126,7 @@ _SUMMED = (
     "completion_tokens",
     "total_tokens",
     "latency_ms_sum",
+    "cost",
 )
 
 # Built once: a statement rebuilt per batch is compiled per batch (milliseconds each).
@@ -161,6 +166,7 @@ def _rollups(records: Sequence[UsageRecord]) -> list[dict[str, Any]]:
                 "completion_tokens": 0,
                 "total_tokens": 0,
                 "latency_ms_sum": 0.0,
+                "cost": Decimal(0),
             }
         row["requests"] += 1
         row["errors"] += r.status != "ok"
@@ -168,6 +174,8 @@ def _rollups(records: Sequence[UsageRecord]) -> list[dict[str, Any]]:
         row["completion_tokens"] += r.completion_tokens
         row["total_tokens"] += r.total_tokens
         row["latency_ms_sum"] += r.latency_ms
+        if r.cost is not None:
+            row["cost"] += r.cost
     return list(sums.values())
 
 
@@ -179,6 +187,7 @@ class UsageStore:
         self._driver_insert = _driver_insert(engine.dialect.paramstyle)
         self._rollup_upsert = _rollup_upsert(self._insert)
         self._time_param = _sqlite_time if dialect == "sqlite" else None
+        self._money_units = dialect == "sqlite"
 
     def _driver_params(self, record: UsageRecord) -> tuple[Any, ...]:
         """One row in `_DRIVER_COLUMNS` order, the same values `_raw_row` gives."""
@@ -186,7 +195,10 @@ class UsageStore:
         if self._time_param is not None:
             created = self._time_param(created)
         extra = orjson.dumps(record.extra).decode() if record.extra else None
-        return (created, extra, *_copied_values(record))
+        cost: Any = record.cost
+        if cost is not None and self._money_units:
+            cost = to_units(cost)  # SQLite keeps money as integer 10^-12 units (Money)
+        return (created, extra, cost, *_copied_values(record))
 
     async def write_batch(self, records: Sequence[UsageRecord]) -> None:
         """Raw rows, rollups and key totals in one transaction: all or nothing."""
@@ -229,6 +241,7 @@ class UsageStore:
                 sa.func.sum(usage_daily.c.completion_tokens).label("completion_tokens"),
                 sa.func.sum(usage_daily.c.total_tokens).label("total_tokens"),
                 sa.func.sum(usage_daily.c.latency_ms_sum).label("latency_ms_sum"),
+                sa.func.sum(usage_daily.c.cost).label("cost"),
             )
             .group_by(*group)
             .order_by(*group)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from lowart.accounting import UsageWriter
 from lowart.store import UsageStore, is_data_error, migrate, open_engine
@@ -59,6 +60,8 @@ async def _rows_both_ways(url: str) -> tuple[dict, dict]:
         cache_creation_tokens=2,
         usage_source="partial",
         extra={"requested_model": "m", "attempts": 2},
+        cost=Decimal("1234.567890123456"),
+        currency="EUR",
         created_at=1767225599.9999996,  # rounds up to the next second (and year)
     )
     await fast.write_batch([record])
@@ -72,6 +75,7 @@ async def test_driver_rows_equal_core_rows_on_sqlite(tmp_path):
     via_driver, via_core = await _rows_both_ways(f"sqlite+aiosqlite:///{tmp_path / 'u.db'}")
     assert via_driver.pop("id") != via_core.pop("id")
     assert via_driver == via_core
+    assert via_driver["cost"] == Decimal("1234.567890123456")
     assert via_driver["created_at"] == datetime(2026, 1, 1, tzinfo=UTC).replace(
         tzinfo=via_driver["created_at"].tzinfo
     )
@@ -81,6 +85,30 @@ def test_driver_rows_equal_core_rows_on_postgres(postgres_url, loop_thread):
     via_driver, via_core = loop_thread.run(_rows_both_ways(postgres_url))
     assert via_driver.pop("id") != via_core.pop("id")
     assert via_driver == via_core
+    assert via_driver["cost"] == Decimal("1234.567890123456")
+
+
+async def _costs_add_up_exactly(url: str) -> None:
+    """Costs a float would round (0.1 + 0.2) are stored and summed exactly."""
+    engine = open_engine(url)
+    await migrate(engine)
+    store = UsageStore(engine)
+    costs = [Decimal("0.1"), Decimal("0.2"), Decimal("0.000000000001"), None]
+    await store.write_batch([make_record(f"c{i}", cost=c) for i, c in enumerate(costs[:2])])
+    await store.write_batch([make_record(f"c{i + 2}", cost=c) for i, c in enumerate(costs[2:])])
+    (row,) = await store.summary("model")
+    assert row["cost"] == Decimal("0.300000000001")
+    stored = sorted(r["cost"] for r in await store.records() if r["cost"] is not None)
+    assert stored == [Decimal("0.000000000001"), Decimal("0.1"), Decimal("0.2")]
+    await engine.dispose()
+
+
+async def test_costs_are_exact_on_sqlite(tmp_path):
+    await _costs_add_up_exactly(f"sqlite+aiosqlite:///{tmp_path / 'u.db'}")
+
+
+def test_costs_are_exact_on_postgres(postgres_url, loop_thread):
+    loop_thread.run(_costs_add_up_exactly(postgres_url))
 
 
 async def _poisoned_batch_is_isolated(url: str) -> None:
