@@ -230,3 +230,21 @@ def test_each_gateway_has_its_own_registry(loop_thread: LoopThread, tmp_path):
     finally:
         stop_gateway(one)
         stop_gateway(two)
+
+
+def test_cost_is_counted_from_the_records(metered: GatewayHandle, fake_openai: FakeOpenAI):
+    """A route whose upstream model is in the shipped price table (gpt-4o-mini: 0.15 and
+    0.60 USD per million input and output tokens) adds its cost to lowart_cost_total."""
+    handle = metered
+    handle.add_model(
+        "priced", "openai", base_url=fake_openai.base_url, upstream_model="gpt-4o-mini"
+    )
+    api = openai.OpenAI(base_url=handle.openai_base_url, api_key=handle.admin_key, max_retries=0)
+    for _ in range(2):
+        api.chat.completions.create(model="priced", messages=[{"role": "user", "content": "hi"}])
+    records = [r for r in handle.usage_records() if r["route"] == "priced"]
+    expected = sum(r["prompt_tokens"] * 0.15 + r["completion_tokens"] * 0.60 for r in records) / 1e6
+    found = samples(scrape(handle, handle.admin_key)[1])
+    counted = value(found, "lowart_cost_total", route="priced", vendor="openai", currency="USD")
+    assert expected > 0 and counted == pytest.approx(expected, rel=1e-9)
+    assert value(found, "lowart_cost_total", route="fake") == 0  # 'echo' has no price
