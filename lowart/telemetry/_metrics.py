@@ -7,21 +7,23 @@ one: requests that name no known route carry `route=""`), deployments are
 configured ids, codes come from the gateway's own error vocabulary, and key
 names appear only when the operator opts in (`LOWART_METRICS_KEY_LABELS=1`).
 
-Recording is cheap: the label children a call needs are looked up in a plain
-dict of already-resolved children (no lock, no keyword handling), and the
-values that live elsewhere (queue depth, circuit states) are read only when
-Prometheus scrapes. `Metrics.disabled()` records nothing at all.
+Recording is cheap: values are plain dict entries updated on the event loop
+(`_families`), turned into Prometheus families only when /metrics is
+scraped; what lives elsewhere (queue depth, circuit states) is read then too.
+`Metrics.disabled()` records nothing at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
+
+from lowart.telemetry._families import CounterFamily, GaugeFamily, HistogramFamily
 
 __all__ = ["METRICS_MODES", "Metrics", "status_class"]
 
@@ -33,6 +35,7 @@ _TTFT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60)
 _BATCH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10)
 _LUA_BUCKETS = (0.00002, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.025, 0.1, 0.5)
 _CIRCUIT_STATES = ("closed", "half_open", "open")
+_STATUS_CLASSES = {status: f"{min(max(status // 100, 1), 5)}xx" for status in range(600)}
 
 CircuitSource = Callable[[], Iterable[tuple[str, str, str]]]
 """Yields (route, deployment id, state) for every deployment this process has a breaker for."""
@@ -40,7 +43,7 @@ CircuitSource = Callable[[], Iterable[tuple[str, str, str]]]
 
 def status_class(status: int) -> str:
     """`2xx` .. `5xx` (a client that went away, 499, is a `4xx`)."""
-    return f"{min(max(status // 100, 1), 5)}xx"
+    return _STATUS_CLASSES.get(status) or f"{min(max(status // 100, 1), 5)}xx"
 
 
 class Metrics:
@@ -49,124 +52,124 @@ class Metrics:
     enabled = True
 
     def __init__(self, *, key_labels: bool = False) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
+        self.registry = CollectorRegistry(auto_describe=False)
         self._key_labels = key_labels
         keyed = ("key",) if key_labels else ()
-        r = self.registry
-        self._requests = Counter(
+        self._requests = CounterFamily(
             "lowart_requests",
             "Requests answered, by interface, route, vendor, status class and error code.",
             ("interface", "route", "vendor", "status_class", "code", *keyed),
-            registry=r,
         )
-        self._duration = Histogram(
+        self._duration = HistogramFamily(
             "lowart_request_duration_seconds",
             "Time from a request's arrival to its last byte (streams: the whole stream).",
             ("interface", "route"),
-            buckets=_LATENCY_BUCKETS,
-            registry=r,
+            _LATENCY_BUCKETS,
         )
-        self._ttft = Histogram(
+        self._ttft = HistogramFamily(
             "lowart_time_to_first_token_seconds",
             "Time from a streamed request's arrival to its first chunk.",
             ("interface", "route", "vendor"),
-            buckets=_TTFT_BUCKETS,
-            registry=r,
+            _TTFT_BUCKETS,
         )
-        self._tokens = Counter(
+        self._tokens = CounterFamily(
             "lowart_tokens",
             "Tokens used, by route, vendor and kind (prompt, completion, cached, reasoning).",
             ("route", "vendor", "kind", *keyed),
-            registry=r,
         )
-        self._cost = Counter(
+        self._cost = CounterFamily(
             "lowart_cost",
             "What the usage cost, by route, vendor and currency (from the route's prices).",
             ("route", "vendor", "currency", *keyed),
-            registry=r,
         )
-        self._in_flight = Gauge(
-            "lowart_in_flight_requests", "Requests being handled now.", registry=r
+        self._in_flight = GaugeFamily("lowart_in_flight_requests", "Requests being handled now.")
+        self._streams = GaugeFamily(
+            "lowart_open_streams", "Streamed answers open now.", ("interface",)
         )
-        self._streams = Gauge(
-            "lowart_open_streams", "Streamed answers open now.", ("interface",), registry=r
-        )
-        self._attempts = Counter(
+        self._attempts = CounterFamily(
             "lowart_upstream_attempts",
             "Attempts to call a deployment, by outcome (ok or the error code).",
             ("route", "deployment", "outcome"),
-            registry=r,
         )
-        self._retries = Counter(
+        self._retries = CounterFamily(
             "lowart_upstream_retries",
             "Attempts repeated on the same deployment after a retryable failure.",
             ("route", "deployment"),
-            registry=r,
         )
-        self._fallbacks = Counter(
+        self._fallbacks = CounterFamily(
             "lowart_fallbacks",
             "Requests answered by a fallback model instead of the one asked for.",
             ("requested", "served"),
-            registry=r,
         )
-        self._rejections = Counter(
+        self._rejections = CounterFamily(
             "lowart_limiter_rejections",
             "Requests refused by a key's limits, by kind (rpm, tpm, concurrency, quota, ...).",
             ("kind",),
-            registry=r,
         )
-        self._batch = Histogram(
+        self._batch = HistogramFamily(
             "lowart_usage_batch_seconds",
             "Time to write one batch of usage records to the database.",
-            buckets=_BATCH_BUCKETS,
-            registry=r,
+            (),
+            _BATCH_BUCKETS,
         )
-        self._written = Counter(
-            "lowart_usage_rows_written", "Usage records written to the database.", registry=r
+        self._written = CounterFamily(
+            "lowart_usage_rows_written", "Usage records written to the database."
         )
-        self._quarantined = Counter(
+        self._quarantined = CounterFamily(
             "lowart_usage_rows_quarantined",
             "Usage records the database refused on their own (logged, never written).",
-            registry=r,
         )
-        self._lua_calls = Counter(
-            "lowart_lua_calls", "Lua transform calls.", ("route", "phase"), registry=r
+        self._lua_calls = CounterFamily(
+            "lowart_lua_calls", "Lua transform calls.", ("route", "phase")
         )
-        self._lua_errors = Counter(
-            "lowart_lua_errors", "Lua transform calls that failed.", ("route", "phase"), registry=r
+        self._lua_errors = CounterFamily(
+            "lowart_lua_errors", "Lua transform calls that failed.", ("route", "phase")
         )
-        self._lua_seconds = Histogram(
+        self._lua_seconds = HistogramFamily(
             "lowart_lua_seconds",
             "Time of one Lua transform call.",
             ("route", "phase"),
-            buckets=_LUA_BUCKETS,
-            registry=r,
+            _LUA_BUCKETS,
         )
-        self._image_jobs = Counter(
+        self._image_jobs = CounterFamily(
             "lowart_image_jobs",
             "Image jobs reaching a state (queued, running, succeeded, failed, cancelled).",
             ("state",),
-            registry=r,
         )
-        self._children: dict[tuple[Any, ...], Any] = {}
+        families: list[Any] = [
+            self._requests,
+            self._duration,
+            self._ttft,
+            self._tokens,
+            self._cost,
+            self._in_flight,
+            self._streams,
+            self._attempts,
+            self._retries,
+            self._fallbacks,
+            self._rejections,
+            self._batch,
+            self._written,
+            self._quarantined,
+            self._lua_calls,
+            self._lua_errors,
+            self._lua_seconds,
+            self._image_jobs,
+        ]
+        self._in_flight.add((), 0.0)  # zero-valued series show from the first scrape on
+        self._written.inc((), 0.0)
+        self._quarantined.inc((), 0.0)
+        self.registry.register(_Families(families))
 
     @classmethod
     def disabled(cls) -> Metrics:
         """Metrics that record nothing (LOWART_METRICS=off)."""
         return _NoMetrics()
 
-    def _child(self, metric: Any, *labels: str) -> Any:
-        """The child for `labels`, resolved once (prometheus-client's `labels` takes a lock)."""
-        key = (id(metric), *labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*labels)
-        return child
-
     # ---- requests (the frontends, through the Gateway) -------------------------------------
 
     def request_started(self) -> None:
-        self._in_flight.inc()
+        self._in_flight.add((), 1.0)
 
     def request_finished(
         self,
@@ -178,24 +181,21 @@ class Metrics:
         key: str | None,
         seconds: float,
     ) -> None:
-        self._in_flight.dec()
-        labels: tuple[str, ...] = (
-            interface,
-            route or "",
-            vendor or "",
-            status_class(status),
-            code or "",
-        )
+        self._in_flight.add((), -1.0)
+        route = route or ""
+        klass = _STATUS_CLASSES.get(status) or status_class(status)
         if self._key_labels:
-            labels += (key or "",)
-        self._child(self._requests, *labels).inc()
-        self._child(self._duration, interface, route or "").observe(seconds)
+            labels: tuple[str, ...] = (interface, route, vendor or "", klass, code or "", key or "")
+        else:
+            labels = (interface, route, vendor or "", klass, code or "")
+        self._requests.inc(labels)
+        self._duration.observe((interface, route), seconds)
 
     def stream_opened(self, interface: str) -> None:
-        self._child(self._streams, interface).inc()
+        self._streams.add((interface,), 1.0)
 
     def stream_closed(self, interface: str) -> None:
-        self._child(self._streams, interface).dec()
+        self._streams.add((interface,), -1.0)
 
     # ---- usage (every usage record, through the writer) ------------------------------------
 
@@ -210,27 +210,32 @@ class Metrics:
         cost: tuple[float, str] | None = None,
     ) -> None:
         """`tokens`: prompt, completion, cached and reasoning tokens."""
+        prompt, completion, cached, reasoning = tokens
+        counter = self._tokens
         keyed = (key or "",) if self._key_labels else ()
-        for kind, count in zip(
-            ("prompt", "completion", "cached", "reasoning"), tokens, strict=True
-        ):
-            if count:
-                self._child(self._tokens, route, vendor, kind, *keyed).inc(count)
+        if prompt:
+            counter.inc((route, vendor, "prompt", *keyed), prompt)
+        if completion:
+            counter.inc((route, vendor, "completion", *keyed), completion)
+        if cached:
+            counter.inc((route, vendor, "cached", *keyed), cached)
+        if reasoning:
+            counter.inc((route, vendor, "reasoning", *keyed), reasoning)
         if ttft_seconds is not None:
-            self._child(self._ttft, interface, route, vendor).observe(ttft_seconds)
+            self._ttft.observe((interface, route, vendor), ttft_seconds)
         if cost is not None and cost[0]:
-            self._child(self._cost, route, vendor, cost[1], *keyed).inc(cost[0])
+            self._cost.inc((route, vendor, cost[1], *keyed), cost[0])
 
     # ---- routing ---------------------------------------------------------------------------
 
     def attempt(self, route: str, deployment: int, outcome: str) -> None:
-        self._child(self._attempts, route, str(deployment), outcome).inc()
+        self._attempts.inc((route, str(deployment), outcome))
 
     def retry(self, route: str, deployment: int) -> None:
-        self._child(self._retries, route, str(deployment)).inc()
+        self._retries.inc((route, str(deployment)))
 
     def fallback(self, requested: str, served: str) -> None:
-        self._child(self._fallbacks, requested, served).inc()
+        self._fallbacks.inc((requested, served))
 
     def watch_circuits(self, source: CircuitSource) -> None:
         """Report circuit states, read from `source` at each scrape (not on the hot path)."""
@@ -239,36 +244,38 @@ class Metrics:
     # ---- limits ----------------------------------------------------------------------------
 
     def rejected(self, kind: str) -> None:
-        self._child(self._rejections, kind).inc()
+        self._rejections.inc((kind,))
 
     # ---- the usage writer ------------------------------------------------------------------
 
     def watch_usage_queue(self, depth: Callable[[], int]) -> None:
         """Report the writer's queue depth, read at each scrape."""
-        gauge = Gauge(
-            "lowart_usage_queue_depth",
-            "Usage records waiting to be written to the database.",
-            registry=self.registry,
+        self.registry.register(
+            _GaugeCallback(
+                "lowart_usage_queue_depth",
+                "Usage records waiting to be written to the database.",
+                depth,
+            )
         )
-        gauge.set_function(lambda: float(depth()))
 
     def usage_batch(self, seconds: float, rows: int) -> None:
-        self._batch.observe(seconds)
-        self._written.inc(rows)
+        self._batch.observe((), seconds)
+        self._written.inc((), rows)
 
     def usage_quarantined(self) -> None:
-        self._quarantined.inc()
+        self._quarantined.inc(())
 
     # ---- Lua transforms and image jobs -----------------------------------------------------
 
     def lua_call(self, route: str, phase: str, seconds: float, failed: bool) -> None:
-        self._child(self._lua_calls, route, phase).inc()
-        self._child(self._lua_seconds, route, phase).observe(seconds)
+        key = (route, phase)
+        self._lua_calls.inc(key)
+        self._lua_seconds.observe(key, seconds)
         if failed:
-            self._child(self._lua_errors, route, phase).inc()
+            self._lua_errors.inc(key)
 
     def image_job(self, state: str) -> None:
-        self._child(self._image_jobs, state).inc()
+        self._image_jobs.inc((state,))
 
     # ---- exposition ------------------------------------------------------------------------
 
@@ -331,11 +338,30 @@ class _NoMetrics(Metrics):
         pass
 
 
+class _Families(Collector):
+    """The families above, as prometheus-client's registry collects them."""
+
+    def __init__(self, families: list[Any]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterator[Metric]:
+        for family in self._families:
+            yield from family.collect()
+
+
+class _GaugeCallback(Collector):
+    def __init__(self, name: str, doc: str, read: Callable[[], int]) -> None:
+        self._name, self._doc, self._read = name, doc, read
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(self._name, self._doc, value=float(self._read()))
+
+
 class _CircuitCollector(Collector):
     def __init__(self, source: CircuitSource) -> None:
         self._source = source
 
-    def collect(self) -> Iterable[GaugeMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         family = GaugeMetricFamily(
             "lowart_circuit_state",
             "Circuit breaker state per deployment in this process (1 for the current state).",
@@ -345,6 +371,3 @@ class _CircuitCollector(Collector):
             for state in _CIRCUIT_STATES:
                 family.add_metric((route, deployment, state), 1.0 if state == current else 0.0)
         yield family
-
-    def describe(self) -> Iterable[GaugeMetricFamily]:
-        return []

@@ -56,7 +56,7 @@ def image_request(caller: Caller, arguments: dict[str, Any]) -> dict[str, Any]:
 
 async def _generate_image(caller: Caller, arguments: dict[str, Any]) -> ToolOutput:
     body = image_request(caller, arguments)
-    ctx = caller.call_context()
+    ctx = caller.call_context(links_from_caller=False)
     reported = 0
     async with await caller.gateway.open_generation(caller.principal, body, ctx) as generation:
         async for event in generation:

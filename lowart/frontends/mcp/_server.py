@@ -99,7 +99,7 @@ def build_server(
                 code=types.INVALID_PARAMS,
                 message=f"Unknown tool '{params.name}'. Available: {', '.join(visible)}.",
             )
-        call = CallContext(request_id=request_id, interface="mcp", base_url=caller.base_url)
+        call = CallContext(request_id=request_id, interface="mcp")
         caller = replace(caller, ctx=call)
         gateway.begin_request(call, f"mcp tools/call {tool.name}")
         status = 200  # the call's HTTP equivalent, for the metrics

@@ -38,11 +38,16 @@ class Caller:
     ctx: CallContext | None = None
     """The tool call's context (the server made it, and reports the call's end)."""
 
-    def call_context(self) -> CallContext:
-        """The context a tool hands the Gateway (its own when the server made none)."""
-        if self.ctx is not None:
-            return self.ctx
-        return CallContext(request_id=self.request_id, interface="mcp", base_url=self.base_url)
+    def call_context(self, *, links_from_caller: bool = True) -> CallContext:
+        """The context a tool hands the Gateway (its own when the server made none).
+
+        `links_from_caller=False` keeps links to result files as paths unless
+        LOWART_PUBLIC_URL is set (what the image tool has always answered)."""
+        ctx = self.ctx
+        if ctx is None:
+            ctx = CallContext(request_id=self.request_id, interface="mcp")
+        ctx.base_url = self.base_url if links_from_caller else None
+        return ctx
 
 
 @dataclass(frozen=True, slots=True)
