@@ -722,10 +722,14 @@ class CpuTally:
 
     cpu: float = 0.0
     requests: int = 0
+    rounds: list[float] = field(default_factory=list)
+    """CPU µs per request of each round, to show the spread."""
 
     def add(self, cpu: float, requests: int) -> None:
         self.cpu += cpu
         self.requests += requests
+        if requests:
+            self.rounds.append(cpu / requests * 1e6)
 
     @property
     def us_per_request(self) -> float | None:
