@@ -701,7 +701,7 @@ def run_header(s: Settings, busy_before: float) -> str:
 
 
 # --------------------------------------------------------------------------- telemetry
-TELEMETRY_CONCURRENCY = 16
+TELEMETRY_CONCURRENCY = 16  # the labels of telemetry_report say so too
 SCRAPE_TOKEN = "bench-scrape-token"
 
 
@@ -820,19 +820,25 @@ def check_metrics(base: str, enabled: bool) -> None:
 
 def telemetry_report(tallies: dict[str, dict[str, CpuTally]], s: Settings, header: str) -> None:
     off = tallies["metrics off"]
-    head = ["variant", "load", "requests", "CPU s", "CPU us/request", "vs metrics off"]
+    head = [
+        *("variant", "load", "requests", "CPU s", "CPU us/request", "vs metrics off"),
+        "per-round ratio min / median / max",
+    ]
     rows = []
     for name, loads in tallies.items():
         for load, tally in loads.items():
-            label = (
-                f"non-stream c={TELEMETRY_CONCURRENCY}"
-                if load == "plain"
-                else (f"20-chunk stream c={TELEMETRY_CONCURRENCY}")
-            )
+            label = f"{'non-stream' if load == 'plain' else '20-chunk stream'} c=16"
             rel = ratio(tally.us_per_request, off[load].us_per_request)
+            per_round = sorted(
+                mine / base for mine, base in zip(tally.rounds, off[load].rounds, strict=False)
+            )
+            spread = "-"
+            if per_round:
+                middle = per_round[len(per_round) // 2]
+                spread = f"{per_round[0]:.3f} / {middle:.3f} / {per_round[-1]:.3f}"
             rows.append([
                 name, label, str(tally.requests), fmt(tally.cpu, 2),
-                fmt(tally.us_per_request, 1), fmt(rel, 3),
+                fmt(tally.us_per_request, 1), fmt(rel, 3), spread,
             ])  # fmt: skip
     rows.sort(key=lambda r: (r[1], r[0] != "metrics off", r[0]))
     print(f"{header}; telemetry A/B, {s.telemetry_rounds} interleaved rounds")
