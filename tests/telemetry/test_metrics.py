@@ -248,3 +248,31 @@ def test_cost_is_counted_from_the_records(metered: GatewayHandle, fake_openai: F
     counted = value(found, "lowart_cost_total", route="priced", vendor="openai", currency="USD")
     assert expected > 0 and counted == pytest.approx(expected, rel=1e-9)
     assert value(found, "lowart_cost_total", route="fake") == 0  # 'echo' has no price
+
+
+async def test_mcp_tool_calls_are_counted(metered: GatewayHandle):
+    """An MCP agent's chat through the MCP SDK client counts as an `mcp` request."""
+    from tests.support.mcp_client import http_client
+
+    async with http_client(metered.base_url + "/mcp", metered.admin_key) as client:
+        result = await client.call_tool("chat", {"model": "fake", "prompt": "hi"})
+        assert not result.is_error
+        failed = await client.call_tool("chat", {"model": "broken", "prompt": "hi"})
+        assert failed.is_error
+    text, _ = metered.runtime.metrics.exposition()
+    found = samples(text.decode())
+    assert (
+        value(found, "lowart_requests_total", interface="mcp", route="fake", status_class="2xx")
+        == 1
+    )
+    assert (
+        value(
+            found,
+            "lowart_requests_total",
+            interface="mcp",
+            route="broken",
+            status_class="5xx",
+            code="upstream_unavailable",
+        )
+        == 1
+    )

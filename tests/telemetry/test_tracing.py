@@ -162,6 +162,12 @@ def test_grpc_metadata_traceparent(
             )
         )
     assert messages
+    # gRPC calls are counted like any other (metrics are on by default).
+    text, _ = traced.runtime.metrics.exposition()
+    assert (
+        'lowart_requests_total{code="",interface="grpc",route="scripted",'
+        'status_class="2xx",vendor="openai"} 1.0'
+    ) in text.decode()
     server = one(receiver.wait_for("grpc StreamChatCompletion"), TRACE_ID)
     assert server.parent_span_id == CALLER_SPAN
     attempt = one(receiver.wait_for("chat echo"), TRACE_ID)
