@@ -521,8 +521,6 @@ class _Call:
         price = self.route.price
         cost = price.of_tokens(prompt, completion, cache_read) if price is not None else None
         self.admission.settle(prompt + completion, cost)
-        if status != "ok":
-            ctx.attribute(self.principal.name, self.route.name, self.route.vendor)
         if ctx.span.recording:
             _trace_usage(ctx, self.route, prompt, completion)
         self.usage_writer.submit(
