@@ -17,6 +17,15 @@ upstream and the load generators share core 1.  This is a measurement tool:
 nothing here asserts on timings; targets are printed next to the numbers.
 
 Run: ``.venv/bin/python bench/overhead.py [--quick] [--duration S] [--markdown]``
+
+``--telemetry [ROUNDS]`` measures something else: what lowart's own telemetry
+costs. It runs ``lowart serve`` with ``LOWART_METRICS=off``, ``=admin`` and
+``=admin`` plus OpenTelemetry tracing exporting to a loopback collector
+(``bench/_otlp_sink.py``), interleaved, ROUNDS times (default 3), and reports
+the gateway's **CPU time per request** (user + system, read from ``/proc`` for
+its process tree, exporter thread included) and its ratio to metrics off. CPU
+time, not throughput: the machine is shared, and another process taking core 0
+changes req/s but not the CPU a request needs.
 """
 
 from __future__ import annotations
@@ -69,6 +78,7 @@ class Run:
     p50_ms: float | None
     p99_ms: float | None
     errors: int = 0
+    requests: int | None = None
     ttfb_p50_ms: float | None = None
     ttfb_p99_ms: float | None = None
     note: str = ""
@@ -97,6 +107,7 @@ class Settings:
     lowart: bool
     keep_tmp: bool
     use_wrk: bool
+    telemetry_rounds: int = 0
 
 
 # --------------------------------------------------------------------------- processes
@@ -218,12 +229,17 @@ def parse_wrk(out: str) -> Run:
         return float(m.group(1)) * _UNIT_MS[m.group(2)] if m else None
 
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total = re.search(r"^\s*(\d+) requests in", out, re.M)
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", out))
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if sock:
         errors += sum(int(n) for n in sock.groups())
     return Run(
-        rps=float(rps.group(1)) if rps else 0.0, p50_ms=lat("50"), p99_ms=lat("99"), errors=errors
+        rps=float(rps.group(1)) if rps else 0.0,
+        p50_ms=lat("50"),
+        p99_ms=lat("99"),
+        errors=errors,
+        requests=int(total.group(1)) if total else None,
     )
 
 
@@ -258,6 +274,7 @@ def run_loadgen(url: str, body_file: Path, headers: dict[str, str], conc: int, d
         p50_ms=res["p50_ms"],
         p99_ms=res["p99_ms"],
         errors=res["errors"],
+        requests=res["requests"],
         ttfb_p50_ms=res["ttfb_p50_ms"],
         ttfb_p99_ms=res["ttfb_p99_ms"],
         note=note.strip(),
@@ -683,6 +700,153 @@ def run_header(s: Settings, busy_before: float) -> str:
     )
 
 
+# --------------------------------------------------------------------------- telemetry
+TELEMETRY_CONCURRENCY = 16  # the labels of telemetry_report say so too
+SCRAPE_TOKEN = "bench-scrape-token"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid``'s process tree so far (all threads)."""
+    ticks = 0
+    for p in tree_pids(pid):
+        with contextlib.suppress(OSError):
+            stat = Path(f"/proc/{p}/stat").read_text()
+            fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class CpuTally:
+    """CPU seconds and requests summed over the rounds of one variant and load."""
+
+    cpu: float = 0.0
+    requests: int = 0
+    rounds: list[float] = field(default_factory=list)
+    """CPU µs per request of each round, to show the spread."""
+
+    def add(self, cpu: float, requests: int) -> None:
+        self.cpu += cpu
+        self.requests += requests
+        if requests:
+            self.rounds.append(cpu / requests * 1e6)
+
+    @property
+    def us_per_request(self) -> float | None:
+        return self.cpu / self.requests * 1e6 if self.requests else None
+
+
+def telemetry_variants(sink: str) -> list[tuple[str, dict[str, str]]]:
+    tracing = {
+        "LOWART_METRICS": "admin",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": sink,
+        "OTEL_SERVICE_NAME": "lowart-bench",
+    }
+    return [
+        ("metrics off", {"LOWART_METRICS": "off"}),
+        ("metrics on", {"LOWART_METRICS": "admin"}),
+        ("metrics + tracing", tracing),
+    ]
+
+
+def run_telemetry(s: Settings, tmp: Path, procs: Procs) -> dict[str, dict[str, CpuTally]]:
+    """Interleaved rounds of lowart with each telemetry variant; CPU per request of each."""
+    up_port, sink_port = free_port(), free_port()
+    up_base, sink = f"http://127.0.0.1:{up_port}", f"http://127.0.0.1:{sink_port}"
+    procs.start([PY, str(BENCH_DIR / "_fast_upstream.py"), str(up_port)], LOAD_CORE, tmp / "up.log")
+    wait_http_ok(up_base + "/health", procs.children[-1], tmp / "up.log")
+    procs.start([PY, str(BENCH_DIR / "_otlp_sink.py"), str(sink_port)], LOAD_CORE, tmp / "sink.log")
+    wait_http_ok(sink + "/health", procs.children[-1], tmp / "sink.log")
+    base_env, key, extra = prepare_lowart(tmp, up_port)
+    base_env = {k: v for k, v in base_env.items() if not k.startswith(("OTEL_", "LOWART_METRICS"))}
+    base_env["LOWART_METRICS_TOKEN"] = SCRAPE_TOKEN  # the bench key is not an admin key
+    kit = LoadKit(tmp / "telemetry-load", s, {"Authorization": f"Bearer {key}"})
+    kit.tmp.mkdir()
+    script, plain, stream = kit.files()
+    variants = telemetry_variants(sink)
+    tallies = {name: {"plain": CpuTally(), "stream": CpuTally()} for name, _ in variants}
+    for number in range(s.telemetry_rounds):
+        for name, env in variants:
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            url = base + "/v1/chat/completions"
+            argv = [*lowart_cmd(), "serve", "--host", "127.0.0.1", "--port", str(port), *extra]
+            log = tmp / f"lowart-{number}-{name.replace(' ', '')}.log"
+            with started(
+                procs, argv, GATEWAY_CORE, log, base + "/health",
+                env={**base_env, **env}, cwd=tmp / "lowart",
+            ) as pid:  # fmt: skip
+                smoke_test(base, key)
+                plain_run(url, script, plain, kit, TELEMETRY_CONCURRENCY, s.warmup)
+                before = cpu_seconds(pid)
+                r = plain_run(url, script, plain, kit, TELEMETRY_CONCURRENCY, s.duration)
+                tallies[name]["plain"].add(cpu_seconds(pid) - before, requests_of(r, s.duration))
+                before = cpu_seconds(pid)
+                r = run_loadgen(url, stream, kit.headers, TELEMETRY_CONCURRENCY, s.stream_duration)
+                tallies[name]["stream"].add(
+                    cpu_seconds(pid) - before, requests_of(r, s.stream_duration)
+                )
+                check_metrics(base, env["LOWART_METRICS"] != "off")
+            progress(
+                f"[round {number + 1}] {name:<18} plain "
+                f"{fmt(tallies[name]['plain'].us_per_request, 1)} us/req (cumulative)"
+            )
+    with urllib.request.urlopen(sink + "/stats", timeout=5) as resp:
+        posts = json.loads(resp.read())["posts"]
+    if not posts:
+        raise RuntimeError("the tracing variant exported nothing to the loopback collector")
+    progress(f"collector received {posts} OTLP exports")
+    return tallies
+
+
+def requests_of(run: Run, duration: float) -> int:
+    return run.requests if run.requests is not None else round(run.rps * duration)
+
+
+def check_metrics(base: str, enabled: bool) -> None:
+    """The variant is what it claims: /metrics answers (and counted the load) or is absent."""
+    auth = {"Authorization": f"Bearer {SCRAPE_TOKEN}"}
+    req = urllib.request.Request(base + "/metrics", headers=auth)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            text = resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        if enabled or exc.code != 404:
+            raise RuntimeError(f"/metrics answered {exc.code}") from exc
+        return
+    if not enabled or "lowart_requests_total{" not in text:
+        raise RuntimeError("/metrics is not what the variant should serve")
+
+
+def telemetry_report(tallies: dict[str, dict[str, CpuTally]], s: Settings, header: str) -> None:
+    off = tallies["metrics off"]
+    head = [
+        *("variant", "load", "requests", "CPU s", "CPU us/request", "vs metrics off"),
+        "per-round ratio min / median / max",
+    ]
+    rows = []
+    for name, loads in tallies.items():
+        for load, tally in loads.items():
+            label = f"{'non-stream' if load == 'plain' else '20-chunk stream'} c=16"
+            rel = ratio(tally.us_per_request, off[load].us_per_request)
+            per_round = sorted(
+                mine / base for mine, base in zip(tally.rounds, off[load].rounds, strict=False)
+            )
+            spread = "-"
+            if per_round:
+                middle = per_round[len(per_round) // 2]
+                spread = f"{per_round[0]:.3f} / {middle:.3f} / {per_round[-1]:.3f}"
+            rows.append([
+                name, label, str(tally.requests), fmt(tally.cpu, 2),
+                fmt(tally.us_per_request, 1), fmt(rel, 3), spread,
+            ])  # fmt: skip
+    rows.sort(key=lambda r: (r[1], r[0] != "metrics off", r[0]))
+    print(f"{header}; telemetry A/B, {s.telemetry_rounds} interleaved rounds")
+    print(text_table(head, rows))
+    if s.markdown:
+        print("\n" + md_table(head, rows))
+
+
 # --------------------------------------------------------------------------- main
 def parse_args(argv: list[str] | None = None) -> Settings:
     """Command line -> Settings; --quick shortens every run."""
@@ -695,6 +859,15 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     ap.add_argument("--no-lowart", action="store_true", help="only upstream and bare proxy")
     ap.add_argument("--no-wrk", action="store_true", help="use the Python load generator")
     ap.add_argument("--keep-tmp", action="store_true", help="keep logs and the SQLite db")
+    ap.add_argument(
+        "--telemetry",
+        type=int,
+        nargs="?",
+        const=3,
+        default=0,
+        metavar="ROUNDS",
+        help="only compare lowart's CPU per request with metrics off / on / tracing (rounds)",
+    )
     a = ap.parse_args(argv)
     duration = a.duration or (2.0 if a.quick else 5.0)
     use_wrk = not a.no_wrk and shutil.which("wrk") is not None
@@ -708,6 +881,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         lowart=not a.no_lowart,
         keep_tmp=a.keep_tmp,
         use_wrk=use_wrk,
+        telemetry_rounds=a.telemetry,
     )
 
 
@@ -730,6 +904,9 @@ def main(argv: list[str] | None = None) -> int:
     if busy_before > BUSY_CPU:
         progress(f"warning: CPUs are {busy_before:.0%} busy before starting; expect noise")
     try:
+        if s.telemetry_rounds:
+            telemetry_report(run_telemetry(s, tmp, procs), s, run_header(s, busy_before))
+            return 0
         results, notes = run_all(s, tmp, procs)
         report(results, notes, s, run_header(s, busy_before))
         return 0

@@ -18,7 +18,7 @@ import orjson
 
 from lowart.types import CallContext
 
-__all__ = ["configure_logging", "flush_access_log", "log_access"]
+__all__ = ["configure_logging", "flush_access_log", "log_access", "outcome_of"]
 
 _access = logging.getLogger("lowart.access")
 _FLUSH_AFTER = 0.05  # seconds an access line may wait to share a write with others
@@ -71,28 +71,54 @@ _QUIET = ("aiosqlite", "sqlalchemy", "alembic", "asyncio", "mcp")
 
 def log_access(ctx: CallContext, status: int | str, **where: str) -> None:
     """One structured line per request: who, which route, outcome, latency, tokens.
-    Never a body or a key (`where` is the method and path or RPC name)."""
+    Never a body or a key (`where` is the method and path or RPC name).
+
+    A failed request also says why: `error` (the code the client got), and for a
+    failed upstream `cause` (dns, refused, reset, closed, tls, connect_timeout,
+    first_byte_timeout, read_timeout, total_timeout, status_NNN, ...) and the
+    `upstream_status` it answered with."""
     if not _access.isEnabledFor(logging.INFO):
         return
-    line = orjson.dumps(
-        {
-            "ts": round(time.time(), 3),
-            "request_id": ctx.request_id,
-            "interface": ctx.interface,
-            **where,
-            "status": status,
-            "key": ctx.key_name,
-            "route": ctx.route,
-            "outcome": ctx.status,
-            "latency_ms": round((time.perf_counter() - ctx.started) * 1000, 2),
-            "prompt_tokens": ctx.prompt_tokens,
-            "completion_tokens": ctx.completion_tokens,
-        }
-    ).decode()
+    fields = {
+        "ts": round(time.time(), 3),
+        "request_id": ctx.request_id,
+        "interface": ctx.interface,
+        **where,
+        "status": status,
+        "key": ctx.key_name,
+        "route": ctx.route,
+        "outcome": outcome_of(ctx, status),
+        "latency_ms": round((time.perf_counter() - ctx.started) * 1000, 2),
+        "prompt_tokens": ctx.prompt_tokens,
+        "completion_tokens": ctx.completion_tokens,
+    }
+    if ctx.error_code is not None:
+        fields["error"] = ctx.error_code
+        if ctx.cause is not None:
+            fields["cause"] = ctx.cause
+        if ctx.upstream_status is not None:
+            fields["upstream_status"] = ctx.upstream_status
+    line = orjson.dumps(fields).decode()
     if _sink is not None:
         _sink.write(line)
     else:
         _access.info(line)
+
+
+def outcome_of(ctx: CallContext, status: int | str) -> str:
+    """ok, error or cancelled: what the protocol status says, unless it says success and
+    the engine knows better (a stream that failed after its 200 went out)."""
+    if isinstance(status, int):
+        failed = status >= 400
+        cancelled = status == 499
+    else:  # a gRPC status code name
+        failed = status != "OK"
+        cancelled = status == "CANCELLED"
+    if cancelled:
+        return "cancelled"
+    if failed:
+        return "error"
+    return ctx.status or "ok"
 
 
 class _NoProtocolTracebacks(logging.Filter):

@@ -17,6 +17,7 @@ import hashlib
 import logging
 import signal
 import sys
+from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -61,6 +62,7 @@ from lowart.store import (
     open_engine,
     read_version,
 )
+from lowart.telemetry import Metrics, Tracing, open_tracing
 from lowart.transforms import ScriptLimits, ScriptRegistry
 from lowart.upstream import Timeouts, UpstreamClient
 
@@ -85,6 +87,8 @@ class Runtime:
     models: ModelManager
     session: aiohttp.ClientSession
     adapters: dict[str, Adapter]
+    metrics: Metrics
+    tracing: Tracing
     _applier: _Applier = field(repr=False)
     _stack: AsyncExitStack = field(repr=False)
     bootstrap_key: str | None = None
@@ -100,6 +104,13 @@ class Runtime:
 
     @classmethod
     async def _build(cls, settings: Settings, stack: AsyncExitStack, background: bool) -> Runtime:
+        metrics = (
+            Metrics(key_labels=settings.metrics_key_labels)
+            if settings.metrics != "off"
+            else Metrics.disabled()
+        )
+        tracing = open_tracing(settings.otel)
+        stack.push_async_callback(tracing.close)  # last: it exports the spans of the shutdown
         engine = open_engine(settings.database_url)
         stack.push_async_callback(engine.dispose)
         await migrate(engine)
@@ -151,6 +162,8 @@ class Runtime:
             batch_size=settings.usage_batch_size,
             is_data_error=is_data_error,
             journal=journal,
+            metrics=metrics,
+            tracing=tracing,
         )
         if background:
             writer.recover()  # what a killed process had served but not yet written
@@ -165,17 +178,19 @@ class Runtime:
         )
         publisher = HealthPublisher(health_store)
         stack.push_async_callback(publisher.close)
-        scripts = ScriptRegistry(ScriptLimits.from_settings(settings))
+        scripts = ScriptRegistry(ScriptLimits.from_settings(settings), metrics)
         jobs = ImageJobs(
             JobStore(engine),
             FileStore(engine, settings.data_dir),
             lambda name: gateway.image_route(name),  # resolved when a job resumes
             writer,
+            metrics=metrics,
         )
         stack.push_async_callback(jobs.close)  # before the session and writer close
         breakers = Breakers(on_change=publisher.publish)
         responses = ResponseService(ResponseStore(engine))
         stack.push_async_callback(responses.close)  # background runs record their usage first
+        metrics.watch_circuits(partial(_circuit_states, models, breakers))
         gateway = Gateway(
             authenticator=authenticator,
             limiter=limiter,
@@ -186,6 +201,8 @@ class Runtime:
             hooks_for=scripts.hooks_for,
             images=ImageService(jobs, jobs.files, settings.public_url),
             responses=responses,
+            metrics=metrics,
+            tracing=tracing,
         )
         applied = _Applier(engine, authenticator, models)
         admin = Admin.over(
@@ -207,6 +224,8 @@ class Runtime:
             models=models,
             session=session,
             adapters=adapters,
+            metrics=metrics,
+            tracing=tracing,
             _applier=applied,
             _stack=stack,
         )
@@ -298,6 +317,15 @@ class Runtime:
         key, _ = await self.admin.create_key("admin", admin=True)
         self.bootstrap_key = key
         return key
+
+
+def _circuit_states(models: ModelManager, breakers: Breakers) -> Iterator[tuple[str, str, str]]:
+    """(route, deployment, state) of each deployment this process has used (for /metrics)."""
+    for name, routes in models.deployments().items():
+        for route in routes:
+            state = breakers.live_state(route.id)
+            if state is not None:
+                yield name, str(route.id), state
 
 
 async def _prune_files(files: FileStore, days: int) -> None:

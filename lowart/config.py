@@ -14,6 +14,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from lowart.telemetry import METRICS_MODES
+
 __all__ = ["DEFAULT_API_KEY_ENV_ALLOW", "DEFAULT_DATABASE_URL", "Settings", "api_key_env_refusal"]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./lowart.db"
@@ -57,6 +59,13 @@ _OFF = ("0", "off", "false", "no")
 
 def _env_list(name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
+def _metrics_mode(raw: str) -> str:
+    mode = raw.strip().lower() or "admin"
+    if mode not in METRICS_MODES:
+        raise ValueError(f"LOWART_METRICS must be one of {', '.join(METRICS_MODES)}, not {raw!r}")
+    return mode
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,14 @@ class Settings:
     lua_timeout: float = 0.25
     api_key_env_allow: tuple[str, ...] = DEFAULT_API_KEY_ENV_ALLOW
     """Patterns of environment variables a route's `api_key_env` may name."""
+    metrics: str = "admin"
+    """Who may read /metrics: `admin` (admin keys or `metrics_token`), `public`, `off`."""
+    metrics_token: str | None = field(default=None, repr=False)
+    """A bearer token that may read /metrics (besides admin keys), for scrapers."""
+    metrics_key_labels: bool = False
+    """Label token and request counters with key names (the operator's opt-in)."""
+    otel: dict[str, str] = field(default_factory=dict, repr=False)
+    """The standard `OTEL_*` settings the process started with (tracing is off without them)."""
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -158,6 +175,11 @@ class Settings:
             lua_max_memory_mb=_env_int("LOWART_LUA_MAX_MEMORY_MB", 64),
             lua_timeout=_env_float("LOWART_LUA_TIMEOUT", 0.25),
             api_key_env_allow=_env_list("LOWART_API_KEY_ENV_ALLOW") or DEFAULT_API_KEY_ENV_ALLOW,
+            metrics=_metrics_mode(os.environ.get("LOWART_METRICS", "admin")),
+            metrics_token=os.environ.get("LOWART_METRICS_TOKEN") or None,
+            metrics_key_labels=os.environ.get("LOWART_METRICS_KEY_LABELS", "").lower()
+            in ("1", "true", "yes", "on"),
+            otel={k: v for k, v in os.environ.items() if k.startswith("OTEL_")},
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean)

@@ -39,6 +39,7 @@ class _ErrorOptions(TypedDict, total=False):
     param: str | None
     status: int | None
     retry_after: float | None
+    cause: str | None
 
 
 class GatewayError(Exception):
@@ -59,12 +60,17 @@ class GatewayError(Exception):
         param: str | None = None,
         status: int | None = None,
         retry_after: float | None = None,
+        cause: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code if code is not None else self.default_code
         self.param = param
         self.retry_after = retry_after
+        self.cause = cause
+        """What exactly went wrong, for the operator (access log, metrics, traces): an
+        upstream's `dns`, `refused`, `reset`, `tls`, `connect_timeout`, ..., or which
+        limit refused (`rpm`, `tpm`, `concurrency`, `quota`). Never sent to a client."""
         if status is not None:
             self.status = status
 
@@ -188,6 +194,8 @@ class UpstreamError(GatewayError):
     ) -> None:
         super().__init__(message, **kw)
         self.upstream_status = upstream_status
+        if upstream_status is not None and self.cause is None:
+            self.cause = f"status_{upstream_status}"
         if upstream_status is not None and "status" not in kw:
             self.status = _client_status_for_upstream(upstream_status)
             if self.status == 400:

@@ -62,6 +62,7 @@ from lowart.images import (
 )
 from lowart.responses import ResponseService
 from lowart.routing import Breakers, ModelManager, Policy, Router, Ticket, Trail, close_quietly
+from lowart.telemetry import NO_TRACING, Metrics, Tracing, valid_traceparent
 from lowart.types import (
     CallContext,
     ChatChunk,
@@ -94,7 +95,11 @@ class Gateway:
         breakers: Breakers | None = None,
         images: ImageService | None = None,
         responses: ResponseService | None = None,
+        metrics: Metrics | None = None,
+        tracing: Tracing = NO_TRACING,
     ) -> None:
+        self.metrics = metrics or Metrics.disabled()
+        self.tracing = tracing
         self._auth = authenticator
         self._limiter = limiter
         self.models = models
@@ -104,7 +109,49 @@ class Gateway:
         self._responses = responses  # None: Responses API objects are not kept
         self.breakers = breakers or Breakers()
         # Deployments, fallbacks, retries, breakers and timeouts: see lowart.routing.
-        self.router = Router(models, self.adapter_for, self.breakers, hooks_for)
+        self.router = Router(
+            models, self.adapter_for, self.breakers, hooks_for, metrics=self.metrics
+        )
+
+    # ---- what every frontend says when a request starts and ends -----------------------
+
+    def begin_request(self, ctx: CallContext, name: str) -> None:
+        """A request arrived: it is in flight, and traced under `name` when tracing is on
+        (continuing the trace of the caller's `ctx.traceparent`). Pair with `end_request`."""
+        self.metrics.request_started()
+        if ctx.traceparent is not None:
+            ctx.traceparent = valid_traceparent(ctx.traceparent)
+        if self.tracing.enabled:
+            ctx.span = self.tracing.request(
+                name, ctx.traceparent, {"lowart.interface": ctx.interface}
+            )
+
+    def end_request(self, ctx: CallContext, status: int) -> None:
+        """The request was answered with `status` (HTTP's, or its equivalent for gRPC)."""
+        self.metrics.request_finished(
+            ctx.interface,
+            ctx.route,
+            ctx.vendor,
+            status,
+            ctx.error_code,
+            ctx.key_name,
+            time.perf_counter() - ctx.started,
+        )
+        span = ctx.span
+        if span.recording:
+            span.set_many(
+                {
+                    "lowart.request_id": ctx.request_id,
+                    "lowart.interface": ctx.interface,
+                    "lowart.route": ctx.route,
+                    "lowart.key": ctx.key_name,
+                    "http.response.status_code": status,
+                    "lowart.cause": ctx.cause,
+                }
+            )
+            if status >= 400 or ctx.error_code:
+                span.fail(ctx.error_code or str(status))
+            span.end()
 
     async def authenticate(self, presented: str | None) -> Principal:
         return await self._auth.authenticate(presented)
@@ -234,14 +281,26 @@ class Gateway:
         refused, before any work, when the rate, a spent quota or budget says so);
         `cost` (an image job's) is reserved against the key's budget like an estimate
         (refused when it does not fit), then charged at once."""
-        admission = await self._limiter.acquire(principal, 0)
+        admission = await self._admit(principal)
         if cost:
             try:
                 await admission.reserve(0, 0, cost=cost)
+            except GatewayError as exc:
+                admission.settle(0)
+                self.metrics.rejected(exc.cause or exc.code or "error")
+                raise
             except BaseException:
                 admission.settle(0)
                 raise
         admission.settle(0, cost)
+
+    async def _admit(self, principal: Principal) -> Admission:
+        """The key's limits let the request in (a refusal is counted by its kind)."""
+        try:
+            return await self._limiter.acquire(principal, 0)
+        except GatewayError as exc:
+            self.metrics.rejected(exc.cause or exc.code or "error")
+            raise
 
     async def count_tokens(self, principal: Principal, body: Any, ctx: CallContext) -> int:
         """Prompt tokens a request would use on its route (no upstream call is billed)."""
@@ -250,7 +309,7 @@ class Gateway:
         request = validate_chat_request(body)
         route = self.route_for(principal, request["model"])
         self._require_kind(route, "chat")
-        ctx.attribute(principal.name, route.name)
+        ctx.attribute(principal.name, route.name, route.vendor)
         await self._spend_request(principal)  # a count is a request too
         await ensure_loaded(route.upstream_model)
         return await self.adapter_for(route).count_tokens(route, request, ctx)
@@ -267,12 +326,13 @@ class Gateway:
         else:
             route = self._permitted(principal, named)
         self._require_kind(route, "chat")
-        ctx.attribute(principal.name, route.name)
+        ctx.attribute(principal.name, route.name, route.vendor)
         plan = self._plan_for(principal, route)
         for candidate in plan:  # any of them may have to count tokens
             await ensure_loaded(candidate.upstream_model)
         # Rate, concurrency and a quota already spent refuse a caller before any counting.
-        admission = await self._limiter.acquire(principal, 0)
+        _trace_chat_request(ctx, request)
+        admission = await self._admit(principal)
         if self._limiter.needs_estimate(principal):
             try:
                 prompt = await count_prompt_tokens_off_loop(request, route.upstream_model)
@@ -281,6 +341,10 @@ class Gateway:
                 await admission.reserve(
                     prompt, limit if isinstance(limit, int) else None, route.price
                 )
+            except GatewayError as exc:
+                admission.settle(0)
+                self.metrics.rejected(exc.cause or exc.code or "error")
+                raise
             except BaseException:
                 admission.settle(0)
                 raise
@@ -328,7 +392,13 @@ class Gateway:
         call.first_chunk_at = time.perf_counter()
         meter = StreamMeter(call.request, opened.route.upstream_model)
         return ChatStream(
-            call, opened.upstream, meter, opened.first, opened.ticket, opened.deadline
+            call,
+            opened.upstream,
+            meter,
+            opened.first,
+            opened.ticket,
+            opened.deadline,
+            self.metrics,
         )
 
     # ---- embeddings: the same admission, plan and usage record as chat ----------------
@@ -467,7 +537,7 @@ class Gateway:
         engine = self._image_engine()
         ctx.attribute(principal.name)
         route = self.route_for(principal, params.model)
-        ctx.attribute(principal.name, route.name)
+        ctx.attribute(principal.name, route.name, route.vendor)
         adapter = self._image_adapter(route)
         plan = self._plan_for(principal, route)
         # Image calls count no tokens; their budget is charged what the images will cost.
@@ -485,7 +555,9 @@ class Gateway:
             )
 
         try:
-            served, ticket, _ = await self.router.run(plan, ctx, trail, attempt)
+            served, ticket, _ = await self.router.run(
+                plan, ctx, trail, attempt, operation="generate_content"
+            )
         except GatewayError as exc:
             await engine.fail(job, trail.last or route, exc, trail.extra)
             raise
@@ -493,7 +565,7 @@ class Gateway:
             await asyncio.shield(engine.cancel_by_id(job["id"]))
             raise
         ticket.success()
-        ctx.attribute(principal.name, served.name)
+        ctx.attribute(principal.name, served.name, served.vendor)
         return job, served
 
     # ---- Responses API objects: kept per key, run in the background --------------------
@@ -571,7 +643,7 @@ class _Call:
     def serve(self, route: Route) -> None:
         """The deployment that answered (a sibling or a fallback after failures)."""
         self.route = route
-        self.ctx.attribute(self.principal.name, route.name)
+        self.ctx.attribute(self.principal.name, route.name, route.vendor)
 
     def finish(
         self,
@@ -592,12 +664,15 @@ class _Call:
         now = time.perf_counter()
         ctx = self.ctx
         ctx.report(status, prompt, completion)
-        cache_read = cache_creation = 0
+        cache_read = cache_creation = reasoning = 0
         if usage is not None:
             cache_read, cache_creation = usage.cache_read, usage.cache_creation
+            reasoning = usage.reasoning
         price = self.route.price
         cost = price.of_tokens(prompt, completion, cache_read) if price is not None else None
         self.admission.settle(prompt + completion, cost)
+        if ctx.span.recording:
+            _trace_usage(ctx, self.route, prompt, completion)
         self.usage_writer.submit(
             UsageRecord(
                 request_id=ctx.request_id,
@@ -621,6 +696,7 @@ class _Call:
                 extra=_extra(self.trail.extra(), usage),
                 cost=cost,
                 currency=price.currency if price is not None else None,
+                reasoning_tokens=reasoning,
             )
         )
 
@@ -634,6 +710,7 @@ class _Call:
         (or those the upstream `reported` for a reply that could not be used)."""
         if isinstance(exc, GatewayError):
             status, http_status, code = "error", exc.status, exc.code
+            self.ctx.failed(code, exc.cause, getattr(exc, "upstream_status", None))
         elif isinstance(exc, asyncio.CancelledError | GeneratorExit):
             status, http_status, code = "cancelled", 499, "client_closed"
         else:
@@ -672,7 +749,9 @@ class ChatStream:
         first: ChatChunk | None,
         ticket: Ticket | None = None,
         deadline: float | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        metrics = metrics or Metrics.disabled()
         self._call = call
         self._upstream = upstream
         self._meter = meter
@@ -682,6 +761,14 @@ class ChatStream:
         options = call.request.get("stream_options") or {}
         self._include_usage = bool(options.get("include_usage"))
         self._iterator = self._chunks()
+        self._metrics = metrics
+        self._open = True
+        metrics.stream_opened(call.ctx.interface)
+
+    def _closed(self) -> None:
+        if self._open:
+            self._open = False
+            self._metrics.stream_closed(self._call.ctx.interface)
 
     @property
     def route(self) -> Route:
@@ -698,6 +785,7 @@ class ChatStream:
 
     async def aclose(self) -> None:
         await self._iterator.aclose()
+        self._closed()
         if not self._call.recorded:
             self._call.fail(asyncio.CancelledError(), self._meter)
         if self._ticket is not None:
@@ -710,7 +798,8 @@ class ChatStream:
                 return await anext(self._upstream, None)
         except TimeoutError as exc:
             raise UpstreamTimeout(
-                f"Upstream for model '{self._call.route.name}' exceeded its total timeout."
+                f"Upstream for model '{self._call.route.name}' exceeded its total timeout.",
+                cause="total_timeout",
             ) from exc
 
     async def _chunks(self) -> AsyncGenerator[ChatChunk]:
@@ -755,7 +844,48 @@ class ChatStream:
             call.fail(exc, meter)
             raise
         finally:
+            self._closed()
             await close_quietly(self._upstream)
+
+
+def _trace_chat_request(ctx: CallContext, request: ChatRequest) -> None:
+    """The GenAI attributes of the request on its span (when traced)."""
+    span = ctx.span
+    if not span.recording:
+        return
+    limit = request.get("max_completion_tokens") or request.get("max_tokens")
+    span.set_many(
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": str(request.get("model")),
+            "gen_ai.request.max_tokens": limit if isinstance(limit, int) else None,
+            "gen_ai.request.temperature": _number(request.get("temperature")),
+            "gen_ai.request.top_p": _number(request.get("top_p")),
+            "lowart.stream": bool(request.get("stream")),
+        }
+    )
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _trace_usage(ctx: CallContext, route: Route, prompt: int, completion: int) -> None:
+    """What the call used, on the request's span, and the usage record's own span."""
+    ctx.span.set_many(
+        {
+            "gen_ai.provider.name": route.vendor,
+            "gen_ai.system": route.vendor,
+            "gen_ai.response.model": route.upstream_model,
+            "gen_ai.usage.input_tokens": prompt,
+            "gen_ai.usage.output_tokens": completion,
+            "lowart.route": route.name,
+        }
+    )
+    ctx.span.child(
+        "lowart.usage.record",
+        {"lowart.route": route.name, "lowart.deployment": route.id, "lowart.status": ctx.status},
+    ).end()
 
 
 def _reply_usage(call: _Call, response: ChatResponse) -> tuple[int, int, str, CheckedUsage | None]:

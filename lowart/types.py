@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, NotRequired, Protocol, TypedDict
 
+from lowart.telemetry import NO_SPAN, Span
+
 __all__ = [
     "CallContext",
     "ChatChunk",
@@ -244,7 +246,10 @@ class CallContext:
     - The engine (Gateway, image engine) reports who called and which route served
       the call with `attribute`, and the outcome with `report`, so the frontend's
       access log line needs no second lookup.
-    - Everything below the Gateway only reads it.
+    - A failure is noted once with `failed` (by the engine when it records the call,
+      else by the frontend that maps the error), so the access line, the metrics and
+      the trace say why a call failed without formatting anything themselves.
+    - Everything below the Gateway only reads it, and records into `span`.
     """
 
     request_id: str
@@ -252,7 +257,13 @@ class CallContext:
     started: float = field(default_factory=time.perf_counter)
     key_name: str | None = None
     route: str | None = None
-    status: str = "ok"
+    vendor: str | None = None
+    status: str | None = None
+    """ok, error or cancelled once the engine recorded the call; None until then."""
+    error_code: str | None = None
+    cause: str | None = None
+    """Why an upstream failed (dns, refused, reset, tls, connect_timeout, ...), for logs only."""
+    upstream_status: int | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
     timeout: float | None = None  # seconds the caller allows, counted from `started`
@@ -261,6 +272,12 @@ class CallContext:
     """What the caller sent in a vendor's own protocol; its frontend sets it, adapters read it."""
     base_url_from: Callable[[], str | None] | None = field(default=None, repr=False)
     """Works out `base_url` when first asked (see `caller_base_url`)."""
+    traceparent: str | None = None
+    """The W3C trace context the caller sent (continued, and forwarded upstream)."""
+    span: Span = field(default=NO_SPAN, repr=False)
+    """The request's span (a no-op unless tracing is on); the Gateway starts it."""
+    attempt_span: Span = field(default=NO_SPAN, repr=False)
+    """The span of the upstream attempt under way (the router sets it per attempt)."""
 
     # ---- the frontend's ----------------------------------------------------------------
 
@@ -272,17 +289,34 @@ class CallContext:
 
     # ---- the engine's -------------------------------------------------------------------
 
-    def attribute(self, key_name: str | None, route: str | None = None) -> None:
-        """Who called and, once known, which route serves the call."""
+    def attribute(
+        self, key_name: str | None, route: str | None = None, vendor: str | None = None
+    ) -> None:
+        """Who called and, once known, which route (and vendor) serves the call."""
         self.key_name = key_name
         if route is not None:
             self.route = route
+            self.vendor = vendor
 
     def report(self, status: str, prompt_tokens: int, completion_tokens: int) -> None:
         """How the call ended and what it used (what its usage record says)."""
         self.status = status
         self.prompt_tokens = prompt_tokens
         self.completion_tokens = completion_tokens
+
+    def failed(
+        self, code: str | None, cause: str | None = None, upstream_status: int | None = None
+    ) -> None:
+        """Why the call failed; the first note wins (the engine's is the most precise)."""
+        if self.error_code is None:
+            self.error_code = code
+            self.cause = cause
+            self.upstream_status = upstream_status
+
+    def upstream_traceparent(self) -> str | None:
+        """The `traceparent` to send upstream: the attempt's own span when tracing,
+        else the caller's unchanged (so a traced caller's trace still reaches the vendor)."""
+        return self.attempt_span.traceparent() or self.traceparent
 
     # ---- anyone's -----------------------------------------------------------------------
 
@@ -324,6 +358,8 @@ class UsageRecord:
     cost: Decimal | None = None
     """What the call cost (exact), None when its route has no price."""
     currency: str | None = None
+    reasoning_tokens: int = 0
+    """Of `completion_tokens`, those spent reasoning (metrics only; not stored)."""
 
     @property
     def total_tokens(self) -> int:

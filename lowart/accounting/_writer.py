@@ -15,10 +15,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 
 from lowart.accounting._journal import UsageJournal
+from lowart.telemetry import NO_TRACING, Metrics, Tracing
 from lowart.types import UsageRecord
 
 __all__ = ["UsageWriter"]
@@ -35,7 +37,12 @@ class UsageWriter:
         batch_size: int = 500,
         is_data_error: Callable[[BaseException], bool] = lambda exc: False,
         journal: UsageJournal | None = None,
+        metrics: Metrics | None = None,
+        tracing: Tracing = NO_TRACING,
     ) -> None:
+        self._metrics = metrics or Metrics.disabled()
+        self._tracing = tracing
+        self._metrics.watch_usage_queue(lambda: len(self._pending))
         self._write_batch = write_batch
         self._journal = journal
         self._is_data_error = is_data_error
@@ -62,6 +69,22 @@ class UsageWriter:
         self._pending.append(record)
         if self._journal is not None:
             self._journal.append(record)
+        self._metrics.usage(
+            record.route,
+            record.vendor,
+            record.interface,
+            record.key_name,
+            (
+                record.prompt_tokens,
+                record.completion_tokens,
+                record.cache_read_tokens,
+                record.reasoning_tokens,
+            ),
+            record.ttft_ms / 1000 if record.ttft_ms is not None else None,
+            (float(record.cost), record.currency or "")
+            if record.cost is not None and record.cost
+            else None,
+        )
         for listener in self._listeners:
             try:
                 listener(record)
@@ -126,11 +149,16 @@ class UsageWriter:
         pieces = [batch]
         while pieces:
             piece = pieces.pop()
+            span = self._tracing.root("lowart.usage.write", {"lowart.usage.rows": len(piece)})
+            started = time.perf_counter()
             try:
                 await self._write_batch(piece)
             except asyncio.CancelledError:
+                span.end()
                 raise
             except Exception as exc:
+                span.fail(type(exc).__name__)
+                span.end()
                 if not self._is_data_error(exc):
                     raise
                 if len(piece) > 1:
@@ -139,6 +167,8 @@ class UsageWriter:
                     continue
                 self._quarantine(piece[0], exc)
             else:
+                span.end()
+                self._metrics.usage_batch(time.perf_counter() - started, len(piece))
                 self.written += len(piece)
             del self._pending[: len(piece)]
             if self._journal is not None:
@@ -146,6 +176,7 @@ class UsageWriter:
 
     def _quarantine(self, record: UsageRecord, exc: Exception) -> None:
         self.quarantined += 1
+        self._metrics.usage_quarantined()
         log.error(
             "usage record %s rejected by the store, dropped: %s; record: %r",
             record.request_id[:200],

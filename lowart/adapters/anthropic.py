@@ -195,6 +195,9 @@ class AnthropicAdapter(Adapter):
             headers["x-api-key"] = route.api_key
         elif route.api_key_env:
             raise ProviderKeyMissing(route.name, route.api_key_env)
+        traceparent = ctx.upstream_traceparent()
+        if traceparent is not None:
+            headers["traceparent"] = traceparent
         return headers
 
 

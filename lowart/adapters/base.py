@@ -289,35 +289,64 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 def translate_transport_error(route: Route, exc: BaseException) -> GatewayError:
-    """Map client/asyncio failures to the gateway's vocabulary (used as `raise ... from exc`)."""
+    """Map client/asyncio failures to the gateway's vocabulary (used as `raise ... from exc`).
+
+    The error's `cause` keeps the exact reason (dns, refused, tls, reset, which
+    timeout, ...) for the operator; the client gets the gateway's usual words."""
     if isinstance(exc, GatewayError):
         return exc
     if isinstance(exc, TransportError):
         return _from_transport_error(route, exc)
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
-        return UpstreamTimeout(f"Upstream for model '{route.name}' timed out.")
+        return UpstreamTimeout(f"Upstream for model '{route.name}' timed out.", cause="timeout")
     if isinstance(exc, aiohttp.ClientConnectorError):
-        return UpstreamUnavailable(f"Upstream for model '{route.name}' is unreachable.")
+        return UpstreamUnavailable(
+            f"Upstream for model '{route.name}' is unreachable.", cause=_aiohttp_reason(exc)
+        )
     if isinstance(exc, (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError)):
-        return UpstreamError(f"Upstream for model '{route.name}' dropped the connection.")
-    return UpstreamError(f"Upstream for model '{route.name}' failed: {type(exc).__name__}.")
+        return UpstreamError(
+            f"Upstream for model '{route.name}' dropped the connection.", cause="closed"
+        )
+    return UpstreamError(
+        f"Upstream for model '{route.name}' failed: {type(exc).__name__}.",
+        cause="transport_error",
+    )
+
+
+def _aiohttp_reason(exc: aiohttp.ClientConnectorError) -> str:
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientConnectorSSLError):
+        return "tls"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return "dns"
+    if isinstance(exc.os_error, ConnectionRefusedError):
+        return "refused"
+    return "connect_error"
 
 
 def _from_transport_error(route: Route, exc: TransportError) -> GatewayError:
+    cause = exc.reason
     if isinstance(exc, TimeoutError):
-        return UpstreamTimeout(f"Upstream for model '{route.name}' timed out.")
+        return UpstreamTimeout(f"Upstream for model '{route.name}' timed out.", cause=cause)
     if isinstance(exc, ConnectFailed):
-        return UpstreamUnavailable(f"Upstream for model '{route.name}' is unreachable.")
+        return UpstreamUnavailable(
+            f"Upstream for model '{route.name}' is unreachable.", cause=cause
+        )
     if isinstance(exc, ConnectionDropped):
-        return UpstreamError(f"Upstream for model '{route.name}' dropped the connection.")
+        return UpstreamError(
+            f"Upstream for model '{route.name}' dropped the connection.", cause=cause
+        )
     if isinstance(exc, EventTooLarge):
         return UpstreamError(
             f"Upstream for model '{route.name}' sent a stream event larger than "
-            f"{exc.limit} bytes (LOWART_UPSTREAM_MAX_EVENT_BYTES)."
+            f"{exc.limit} bytes (LOWART_UPSTREAM_MAX_EVENT_BYTES).",
+            cause=cause,
         )
     if isinstance(exc, InvalidRequestHeader):
         return GatewayError(
             f"Model '{route.name}' is configured with a header value that cannot be sent "
-            "(line break or non-Latin-1 text)."
+            "(line break or non-Latin-1 text).",
+            cause="invalid_request_header",
         )
-    return UpstreamError(f"Upstream for model '{route.name}' sent an invalid HTTP response.")
+    return UpstreamError(
+        f"Upstream for model '{route.name}' sent an invalid HTTP response.", cause=cause
+    )

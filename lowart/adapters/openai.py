@@ -57,12 +57,15 @@ class OpenAIAdapter(Adapter):
         return (route.base_url or DEFAULT_BASE_URL).rstrip("/") + path
 
     @staticmethod
-    def _headers(route: Route) -> dict[str, str]:
+    def _headers(route: Route, ctx: CallContext) -> dict[str, str]:
         headers = {"Content-Type": _JSON, "Accept": _JSON}
         if route.api_key:
             headers["Authorization"] = f"Bearer {route.api_key}"
         elif route.api_key_env:
             raise ProviderKeyMissing(route.name, route.api_key_env)
+        traceparent = ctx.upstream_traceparent()  # the caller's trace goes on upstream
+        if traceparent is not None:
+            headers["traceparent"] = traceparent
         return headers
 
     def vendor_payload(
@@ -114,7 +117,7 @@ class OpenAIAdapter(Adapter):
             async with self._client.post(
                 self._url(route, path),
                 orjson.dumps(payload),
-                self._headers(route),
+                self._headers(route, ctx),
                 self._timeout_for(route, ctx),
             ) as resp:
                 body = await resp.read()
@@ -155,7 +158,7 @@ class OpenAIAdapter(Adapter):
             async with self._client.post(
                 self._url(route, "/responses" if native else "/chat/completions"),
                 orjson.dumps(payload),
-                self._headers(route),
+                self._headers(route, ctx),
                 self._timeout_for(route, ctx),
             ) as resp:
                 if resp.status >= 400:

@@ -74,6 +74,7 @@ def too_many_requests(principal: Principal, retry_after: float) -> RateLimited:
     return RateLimited(
         f"Rate limit of {principal.rpm} requests per minute reached for key '{principal.name}'.",
         retry_after=retry_after,
+        cause="rpm",
     )
 
 
@@ -81,6 +82,7 @@ def too_many_tokens(principal: Principal, retry_after: float) -> RateLimited:
     return RateLimited(
         f"Token limit of {principal.tpm} tokens per minute reached for key '{principal.name}'.",
         retry_after=retry_after,
+        cause="tpm",
     )
 
 
@@ -88,6 +90,7 @@ def too_many_concurrent(principal: Principal) -> RateLimited:
     return RateLimited(
         f"Key '{principal.name}' already has {principal.max_concurrency} requests in flight.",
         retry_after=1.0,
+        cause="concurrency",
     )
 
 
@@ -97,6 +100,7 @@ def quota_exceeded(principal: Principal, window: QuotaWindow, used: int) -> Quot
         f"Token quota of {principal.quota_tokens}{scope.get(principal.quota_period, '')} for key "
         f"'{principal.name}' is exhausted ({used} used).",
         retry_after=window.seconds_left,
+        cause="quota",
     )
 
 

@@ -30,6 +30,7 @@ from lowart.adapters import ImageAdapter, ImageFinished
 from lowart.errors import GatewayError, UpstreamError, UpstreamTimeout
 from lowart.images._params import ImageParams
 from lowart.store import FileStore, JobStore
+from lowart.telemetry import Metrics
 from lowart.types import CallContext, ImageProgress, Principal, Route, UsageRecord, VendorHooks
 
 __all__ = ["ImageJobs", "JobEvent"]
@@ -69,7 +70,9 @@ class ImageJobs:
         usage: UsageWriter,
         *,
         lease_seconds: float = LEASE_SECONDS,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics or Metrics.disabled()
         self.store = store
         self.files = files
         self._image_route = image_route
@@ -85,6 +88,7 @@ class ImageJobs:
         self, principal: Principal, route: Route, params: ImageParams, ctx: CallContext
     ) -> dict[str, Any]:
         """The job's row, before any attempt to submit it (this process holds its lease)."""
+        self._metrics.image_job("queued")
         return await self.store.create(
             lease_owner=self.owner,
             lease_until=self._lease_end(),
@@ -270,6 +274,7 @@ class ImageJobs:
         values: dict[str, Any] = {}
         if progress.state == "running" and not live.running:
             live.running = True
+            self._metrics.image_job("running")
             values.update(status="running", started_at=datetime.now(UTC))
         if (
             values
@@ -322,6 +327,7 @@ class ImageJobs:
             error=error_json,
         )
         if won:
+            self._metrics.image_job(status)
             if routing is None and (watching := self._live.get(job["id"])) is not None:
                 routing = watching.routing
             note = routing() if routing is not None else None

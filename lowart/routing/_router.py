@@ -32,6 +32,7 @@ from lowart.routing._manager import ModelManager
 from lowart.routing._plan import build_plan
 from lowart.routing._plan_cache import PlanCache
 from lowart.routing._policy import Policy
+from lowart.telemetry import NO_SPAN, Metrics, Span
 from lowart.types import CallContext, ChatChunk, ChatRequest, ChatResponse, Route, VendorHooks
 
 __all__ = ["OpenedStream", "Router", "Trail", "backoff_delay", "classify", "close_quietly"]
@@ -132,7 +133,9 @@ class Router:
         *,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         rnd: Callable[[], float] = random.random,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics or Metrics.disabled()
         self._models = models
         self._adapter_for = adapter_for
         self._breakers = breakers
@@ -178,8 +181,11 @@ class Router:
             limit = _min(policy.first_byte_timeout, policy.total_timeout)
             if limit is None:  # the common case skips the timer entirely
                 return await adapter.complete(route, request, ctx, hooks)
-            async with asyncio.timeout(limit):
-                return await adapter.complete(route, request, ctx, hooks)
+            try:
+                async with asyncio.timeout(limit):
+                    return await adapter.complete(route, request, ctx, hooks)
+            except TimeoutError as exc:
+                raise _timed_out(route, policy.first_byte_timeout, policy.total_timeout) from exc
 
         route, ticket, response = await self.run(plan, ctx, trail, attempt)
         ticket.success()
@@ -224,6 +230,9 @@ class Router:
                 else:
                     async with asyncio.timeout_at(first_deadline):
                         first = await anext(upstream, None)
+            except TimeoutError as exc:
+                await close_quietly(upstream)
+                raise _timed_out(route, first_by, deadline) from exc
             except BaseException:
                 await close_quietly(upstream)
                 raise
@@ -238,12 +247,16 @@ class Router:
         ctx: CallContext,
         trail: Trail,
         attempt: Callable[[Route, Policy, Ticket, VendorHooks | None], Awaitable[T]],
+        *,
+        operation: str = "chat",
     ) -> tuple[Route, Ticket, T]:
         """Run one call over a plan, whatever its kind (chat, stream, image submission):
         `attempt` gets each deployment in turn, with its policy, its breaker's ticket and
         its route's transforms, under the retries and fallbacks; the caller settles the
-        ticket of the attempt that succeeded."""
+        ticket of the attempt that succeeded. Each attempt is counted and gets its own
+        span (`operation` names it, after the GenAI conventions)."""
         last: GatewayError | None = None
+        metrics = self._metrics
         for route in plan:
             policy = self._policy_for(route)
             breaker = self._breakers.for_route(route, policy)
@@ -251,24 +264,37 @@ class Router:
                 ticket = breaker.acquire()
                 if ticket is None:
                     trail.note(route, "circuit_open")
+                    metrics.attempt(route.name, route.id, "circuit_open")
                     break
+                span = ctx.attempt_span = _attempt_span(ctx, route, operation, number)
                 # Per attempt: a fallback runs its own route's script.
                 hooks = self._hooks_for(route, ctx) if self._hooks_for is not None else None
                 try:
                     result = await attempt(route, policy, ticket, hooks)
                 except TimeoutError:
                     error: GatewayError = UpstreamTimeout(
-                        f"Upstream for model '{route.name}' timed out."
+                        f"Upstream for model '{route.name}' timed out.", cause="timeout"
                     )
                 except GatewayError as exc:
                     error = exc
                 except BaseException:
                     ticket.release()
+                    span.fail("cancelled")
+                    span.end()
                     raise
                 else:
                     trail.note(route, "ok")
                     trail.served_by = route
+                    metrics.attempt(route.name, route.id, "ok")
+                    if route.name != trail.requested:
+                        metrics.fallback(trail.requested, route.name)
+                    span.end()
                     return route, ticket, result
+                finally:
+                    ctx.attempt_span = NO_SPAN
+                metrics.attempt(route.name, route.id, error.code or "error")
+                span.fail(error.cause or error.code or "error", error.message)
+                span.end()
                 if isinstance(error, UpstreamTimeout) and _caller_deadline_passed(ctx):
                     # The caller's own deadline ran out, not the deployment's patience: it
                     # says nothing about the deployment's health, and nobody waits any more.
@@ -290,6 +316,7 @@ class Router:
                 delay = backoff_delay(policy, number, error.retry_after, self._rnd)
                 if delay is None:
                     break
+                metrics.retry(route.name, route.id)
                 await self._sleep(delay)
         if last is not None:
             raise last
@@ -308,6 +335,35 @@ class Router:
             code="circuit_open",
             retry_after=retry_after,
         )
+
+
+def _attempt_span(ctx: CallContext, route: Route, operation: str, number: int) -> Span:
+    """The span of one upstream attempt (a no-op unless the request is traced)."""
+    if not ctx.span.recording:
+        return NO_SPAN
+    return ctx.span.child(
+        f"{operation} {route.upstream_model}",
+        {
+            "gen_ai.operation.name": operation,
+            "gen_ai.provider.name": route.vendor,
+            "gen_ai.system": route.vendor,
+            "gen_ai.request.model": route.upstream_model,
+            "lowart.route": route.name,
+            "lowart.deployment": route.id,
+            "lowart.attempt": number + 1,
+        },
+        client=True,
+    )
+
+
+def _timed_out(route: Route, first_by: float | None, total: float | None) -> UpstreamTimeout:
+    """The deployment's own limit that ran out: until the first byte, or the whole call."""
+    first = first_by is not None and (total is None or first_by <= total)
+    return UpstreamTimeout(
+        f"Upstream for model '{route.name}' exceeded its "
+        + ("first byte timeout." if first else "total timeout."),
+        cause="first_byte_timeout" if first else "total_timeout",
+    )
 
 
 def _caller_deadline_passed(ctx: CallContext) -> bool:

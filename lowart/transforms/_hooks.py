@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, NoReturn
 
 from lowart.errors import TransformFailed
+from lowart.telemetry import NO_SPAN, Metrics, Span
 from lowart.transforms._script import SKIPPED, CompiledScript, ScriptError
 
 __all__ = ["FailedHooks", "ScriptHooks", "run_phase"]
@@ -40,13 +42,24 @@ class ScriptHooks:
     change the rest of it.
     """
 
-    __slots__ = ("_ctx", "_fields", "_route", "_script")
+    __slots__ = ("_ctx", "_fields", "_metrics", "_route", "_script", "_span")
 
-    def __init__(self, route: str, script: CompiledScript, fields: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        route: str,
+        script: CompiledScript,
+        fields: dict[str, Any],
+        metrics: Metrics | None = None,
+        span: Span = NO_SPAN,
+    ) -> None:
         self._route = route
         self._script = script
         self._fields = fields
         self._ctx: Any = None
+        self._metrics = metrics or Metrics.disabled()
+        self._span = span
+        """The attempt's span: request and response calls get a child span each (a chunk
+        call, one per stream event, is counted in the metrics but not traced)."""
 
     # `run_phase` checked the shape: an object, or nil only for a chunk.
     def request(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -64,15 +77,27 @@ class ScriptHooks:
     def _run(self, phase: str, payload: dict[str, Any]) -> Any:
         if phase not in self._script.phases:
             return payload
+        span = (
+            self._span.child(f"lua {phase}", {"lowart.route": self._route, "lowart.phase": phase})
+            if self._span.recording and phase != "chunk"
+            else NO_SPAN
+        )
+        started = time.perf_counter()
         try:
             if self._ctx is None:
                 self._ctx = self._script.context(self._fields)
-            return run_phase(self._script, phase, payload, self._ctx)
+            result = run_phase(self._script, phase, payload, self._ctx)
         except ScriptError as exc:
+            self._metrics.lua_call(self._route, phase, time.perf_counter() - started, True)
+            span.fail("lua_error", exc.message)
+            span.end()
             log.warning("script of model %r failed in %s: %s", self._route, phase, exc.message)
             raise TransformFailed(
                 f"The script of model '{self._route}' failed in {phase}: {exc.message}"
             ) from None
+        self._metrics.lua_call(self._route, phase, time.perf_counter() - started, False)
+        span.end()
+        return result
 
 
 class FailedHooks:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from lowart.telemetry import Metrics
 from lowart.transforms._hooks import FailedHooks, ScriptHooks
 from lowart.transforms._limits import ScriptLimits
 from lowart.transforms._script import CompiledScript, ScriptError
@@ -22,7 +23,8 @@ class ScriptRegistry:
     flight keep the hooks (and so the compiled script) they started with.
     """
 
-    def __init__(self, limits: ScriptLimits) -> None:
+    def __init__(self, limits: ScriptLimits, metrics: Metrics | None = None) -> None:
+        self._metrics = metrics or Metrics.disabled()
         self._limits = limits
         self._compiled: dict[int, tuple[int, str, CompiledScript | str]] = {}
 
@@ -41,7 +43,7 @@ class ScriptRegistry:
             "key_name": ctx.key_name,
             "request_id": ctx.request_id,
         }
-        return ScriptHooks(route.name, compiled, fields)
+        return ScriptHooks(route.name, compiled, fields, self._metrics, ctx.attempt_span)
 
     def _compiled_for(self, route: Route) -> CompiledScript | str:
         source = route.script or ""

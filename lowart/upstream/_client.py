@@ -10,6 +10,7 @@ router decides about retries with the route's policy.
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
 import socket
 import ssl
@@ -209,8 +210,10 @@ class UpstreamClient:
         except TransportError:
             raise
         except OSError as exc:  # DNS failures
-            raise ConnectFailed(f"cannot resolve {target.host}: {exc}") from exc
-        raise ConnectFailed(f"cannot connect to {target.host_header}: {failure}") from failure
+            raise ConnectFailed(f"cannot resolve {target.host}: {exc}", reason="dns") from exc
+        raise ConnectFailed(
+            f"cannot connect to {target.host_header}: {failure}", reason=_connect_reason(failure)
+        ) from failure
 
     async def _resolve(
         self, loop: asyncio.AbstractEventLoop, host: str, port: int
@@ -232,7 +235,7 @@ class UpstreamClient:
             dict.fromkeys((family, str(sockaddr[0])) for family, *_, sockaddr in infos)
         )
         if not addresses:
-            raise ConnectFailed(f"{host} has no addresses")
+            raise ConnectFailed(f"{host} has no addresses", reason="dns")
         self._dns[(host, port)] = (now + DNS_TTL_S, addresses)
         return addresses
 
@@ -241,6 +244,22 @@ class UpstreamClient:
         if self._ssl_context is None:
             self._ssl_context = ssl.create_default_context()
         return self._ssl_context
+
+
+def _connect_reason(failure: BaseException | None) -> str:
+    """The word for why no address took the connection (the last one's failure)."""
+    if isinstance(failure, ssl.SSLError | ssl.CertificateError):
+        return "tls"
+    if isinstance(failure, ConnectionRefusedError):
+        return "refused"
+    if isinstance(failure, OSError) and failure.errno in _UNREACHABLE:
+        return "unreachable"
+    if isinstance(failure, ConnectionResetError):
+        return "reset"
+    return "connect_error"
+
+
+_UNREACHABLE = (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL)
 
 
 def _safe(text: str) -> bool:

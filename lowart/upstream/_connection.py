@@ -163,7 +163,11 @@ class Connection(asyncio.Protocol):
         if due is not None and now < due:
             self._timer = self._loop.call_at(due, self._on_timer)
             return
-        self._fail(ReadTimeout("the upstream did not answer in time"))
+        if self._deadline is not None and now >= self._deadline:
+            reason = "total_timeout"
+        else:
+            reason = "read_timeout" if self.headers_done else "first_byte_timeout"
+        self._fail(ReadTimeout("the upstream did not answer in time", reason=reason))
         if self.transport is not None:
             self.transport.abort()
 
@@ -197,7 +201,15 @@ class Connection(asyncio.Protocol):
             if self.headers_done and not self._framed:
                 self.complete = True  # a body delimited by the end of the connection
             else:
-                self._fail(ConnectionDropped("the upstream closed the connection mid-response"))
+                reset = isinstance(exc, ConnectionResetError)
+                self._fail(
+                    ConnectionDropped(
+                        "the upstream "
+                        + ("reset" if reset else "closed")
+                        + " the connection mid-response",
+                        reason="reset" if reset else "closed",
+                    )
+                )
         self._cancel_timer()
         self._wake()
 

@@ -20,6 +20,7 @@ from lowart.frontends._sockets import prepare_unix_socket_path
 from lowart.frontends.http import _admin, _anthropic, _images, _openai, _responses
 from lowart.frontends.http._errors import request_middleware
 from lowart.frontends.http._head_timeout import limit_request_heads
+from lowart.frontends.http._metrics import add_metrics_route
 from lowart.frontends.http._state import ADMIN, GATEWAY, IN_FLIGHT
 from lowart.gateway import Gateway
 
@@ -47,6 +48,7 @@ def create_app(
     app.add_routes(_responses.routes)
     app.add_routes(_admin.routes)
     app.add_routes(_images.routes)
+    add_metrics_route(app, settings.metrics, settings.metrics_token)
     for extend in extensions:
         extend(app)
     return app

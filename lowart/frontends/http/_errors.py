@@ -17,7 +17,7 @@ from lowart._logging import log_access
 from lowart._request_id import request_id as new_request_id
 from lowart.errors import GatewayError, InvalidRequest, NotFound, PayloadTooLarge
 from lowart.frontends._web import CTX, envelope_of, error_response
-from lowart.frontends.http._state import IN_FLIGHT
+from lowart.frontends.http._state import GATEWAY, IN_FLIGHT
 from lowart.types import CallContext
 
 __all__ = ["request_middleware"]
@@ -63,8 +63,11 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
         request_id=request_id,
         interface="http",
         base_url_from=_origin_of(request),
+        traceparent=request.headers.get("traceparent"),
     )
     request[CTX] = ctx
+    gateway = request.app[GATEWAY]
+    gateway.begin_request(ctx, _span_name(request))
     in_flight = request.app[IN_FLIGHT]
     task = asyncio.current_task()
     if task is not None:
@@ -72,18 +75,21 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
     try:
         response = await handler(request)
     except GatewayError as exc:
-        response = error_response(exc, envelope_of(request))
+        response = _failed(ctx, exc, request)
     except web.HTTPException as exc:
-        response = error_response(_from_http_exception(exc), envelope_of(request))
+        response = _failed(ctx, _from_http_exception(exc), request)
     except asyncio.CancelledError:
         # The client went away (or the gateway stopped): 499, as nginx logs it.
+        ctx.failed("client_closed")
         log_access(ctx, 499, method=request.method, path=request.path)
+        gateway.end_request(ctx, 499)
         raise
     except Exception:
         log.exception("unhandled error in request %s", request_id)
-        response = error_response(
+        response = _failed(
+            ctx,
             GatewayError(f"Internal error. Quote request id {request_id} when reporting it."),
-            envelope_of(request),
+            request,
         )
     finally:
         if task is not None:
@@ -91,4 +97,16 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
     if not response.prepared:
         response.headers["x-request-id"] = request_id
     log_access(ctx, response.status, method=request.method, path=request.path)
+    gateway.end_request(ctx, response.status)
     return response
+
+
+def _failed(ctx: CallContext, exc: GatewayError, request: web.Request) -> web.Response:
+    ctx.failed(exc.code, exc.cause, getattr(exc, "upstream_status", None))
+    return error_response(exc, envelope_of(request))
+
+
+def _span_name(request: web.Request) -> str:
+    """`POST /v1/chat/completions`: the route's pattern, never a client's arbitrary path."""
+    resource = request.match_info.route.resource
+    return f"{request.method} {resource.canonical if resource is not None else 'unknown'}"

@@ -91,7 +91,7 @@ def _message(index: int, message: Any) -> dict[str, Any]:
 async def _chat(caller: Caller, arguments: dict[str, Any]) -> ToolOutput:
     caller.gateway.check_model(caller.principal, arguments)  # an unknown model first
     request = chat_request(arguments)
-    ctx = CallContext(request_id=caller.request_id, interface="mcp", base_url=caller.base_url)
+    ctx = caller.call_context()
     calls: list[dict[str, Any]]
     if caller.wants_progress:
         text, finish_reason, usage, model, calls = await _streamed(caller, request, ctx)

@@ -17,7 +17,7 @@ from lowart.frontends.mcp._arguments import optional_string, reject_unknown, req
 from lowart.frontends.mcp._spec import Caller, ToolImage, ToolOutput, ToolSpec
 from lowart.gateway import Gateway
 from lowart.images import GenerationResult, progress_text
-from lowart.types import CallContext, ImageProgress, Principal, Route
+from lowart.types import ImageProgress, Principal, Route
 
 __all__ = ["GENERATE_IMAGE", "image_models"]
 
@@ -56,7 +56,7 @@ def image_request(caller: Caller, arguments: dict[str, Any]) -> dict[str, Any]:
 
 async def _generate_image(caller: Caller, arguments: dict[str, Any]) -> ToolOutput:
     body = image_request(caller, arguments)
-    ctx = CallContext(request_id=caller.request_id, interface="mcp")
+    ctx = caller.call_context(links_from_caller=False)
     reported = 0
     async with await caller.gateway.open_generation(caller.principal, body, ctx) as generation:
         async for event in generation:

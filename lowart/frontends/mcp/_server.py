@@ -8,9 +8,11 @@ mid-session, exactly as on the HTTP API.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import mcp_types as types
@@ -28,7 +30,7 @@ from lowart.frontends.mcp._errors import internal_error, protocol_error, tool_er
 from lowart.frontends.mcp._images import GENERATE_IMAGE
 from lowart.frontends.mcp._spec import Caller, ResourceSpec, ToolSpec
 from lowart.gateway import Gateway
-from lowart.types import Principal
+from lowart.types import CallContext, Principal
 
 __all__ = ["DEFAULT_RESOURCES", "DEFAULT_TOOLS", "PrincipalResolver", "build_server"]
 
@@ -97,12 +99,26 @@ def build_server(
                 code=types.INVALID_PARAMS,
                 message=f"Unknown tool '{params.name}'. Available: {', '.join(visible)}.",
             )
+        call = CallContext(request_id=request_id, interface="mcp")
+        caller = replace(caller, ctx=call)
+        gateway.begin_request(call, f"mcp tools/call {tool.name}")
+        status = 200  # the call's HTTP equivalent, for the metrics
         try:
             output = await tool.run(caller, dict(params.arguments or {}))
         except GatewayError as exc:
+            status = exc.status
+            call.failed(exc.code, exc.cause, getattr(exc, "upstream_status", None))
             return tool_error(exc)
+        except asyncio.CancelledError:
+            status = 499
+            call.failed("client_closed")
+            raise
         except Exception as exc:
+            status = 500
+            call.failed("internal_error")
             return tool_error(internal_error(exc, request_id))
+        finally:
+            gateway.end_request(call, status)
         images = [
             types.ImageContent(
                 type="image", data=base64.b64encode(i.data).decode(), mime_type=i.mime_type

@@ -16,7 +16,7 @@ import mcp_types as types
 
 from lowart.admin import Admin
 from lowart.gateway import Gateway
-from lowart.types import Principal
+from lowart.types import CallContext, Principal
 
 __all__ = ["Caller", "ProgressReporter", "ResourceSpec", "ToolImage", "ToolOutput", "ToolSpec"]
 
@@ -35,6 +35,19 @@ class Caller:
     report_progress: ProgressReporter
     base_url: str | None = None
     """How the caller reaches lowart over HTTP (for links to result files); None on stdio."""
+    ctx: CallContext | None = None
+    """The tool call's context (the server made it, and reports the call's end)."""
+
+    def call_context(self, *, links_from_caller: bool = True) -> CallContext:
+        """The context a tool hands the Gateway (its own when the server made none).
+
+        `links_from_caller=False` keeps links to result files as paths unless
+        LOWART_PUBLIC_URL is set (what the image tool has always answered)."""
+        ctx = self.ctx
+        if ctx is None:
+            ctx = CallContext(request_id=self.request_id, interface="mcp")
+        ctx.base_url = self.base_url if links_from_caller else None
+        return ctx
 
 
 @dataclass(frozen=True, slots=True)
