@@ -1,5 +1,6 @@
 """Persistence: schema, migrations, repositories and at-rest encryption."""
 
+from lowart.store._agent_tasks import AgentTaskStore, StoredTask, TaskPage
 from lowart.store._api_keys import KeyStore
 from lowart.store._config_version import read_version
 from lowart.store._crypto import SecretBox, SecretBoxError
@@ -16,6 +17,7 @@ from lowart.store._usage import UsageStore, is_data_error
 __all__ = [
     "REQUEST_ID_MAX_LENGTH",
     "TOKEN_COLUMN_MAX",
+    "AgentTaskStore",
     "DuplicateName",
     "FallbackStore",
     "FileStore",
@@ -25,6 +27,8 @@ __all__ = [
     "ModelStore",
     "SecretBox",
     "SecretBoxError",
+    "StoredTask",
+    "TaskPage",
     "UsageStore",
     "is_data_error",
     "migrate",

@@ -1,7 +1,7 @@
 """Running an ASGI application inside an aiohttp handler.
 
-The `mcp` SDK's streamable HTTP transport (sessions, SSE, resumability, the
-2026 single-exchange wire) is an ASGI application. Rather than re-implement it,
+The `mcp` SDK's streamable HTTP transport and the `a2a` SDK's JSON-RPC and REST
+bindings are ASGI applications. Rather than re-implement them,
 lowart serves it from its own aiohttp listener through this bridge: the
 request becomes an ASGI scope, the body is fed to `receive` as it arrives, and
 each `send` is written through at once, so SSE events reach the client as they
@@ -24,7 +24,7 @@ from multidict import CIMultiDict
 
 __all__ = ["AsgiApp", "AsgiBridge"]
 
-log = logging.getLogger("lowart.mcp")
+log = logging.getLogger("lowart.http")
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -136,5 +136,5 @@ class AsgiBridge:
         try:
             await operation
         except _CLIENT_GONE:
-            log.debug("MCP client went away mid-response")
+            log.debug("client went away mid-response")
             self._gone.set()

@@ -1,0 +1,90 @@
+"""The A2A agents of one gateway process: the SDK's request handler over lowart.
+
+Built once by the composition root and shared by the HTTP and gRPC bindings, so
+a task started over one binding can be read, cancelled or resubscribed over
+another. The SDK does the protocol (task lifecycle, streams, resubscription,
+push configuration); lowart supplies the executor (Gateway calls), the stores
+(AgentTasks service, per key) and the push delivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from a2a.server.context import ServerCallContext
+from a2a.server.request_handlers import DefaultRequestHandlerV2
+from a2a.types.a2a_pb2 import AgentCard
+
+from lowart.agents import AgentTasks
+from lowart.config import Settings
+from lowart.frontends.a2a._caller import BASE_URL, principal_of
+from lowart.frontends.a2a._cards import Endpoints, gateway_card, route_card, route_skill
+from lowart.frontends.a2a._executor import RouteExecutor
+from lowart.frontends.a2a._handler import AdmittingHandler
+from lowart.frontends.a2a._push import PushDelivery, push_url_allowed
+from lowart.frontends.a2a._tasks import DatabasePushConfigs, DatabaseTasks
+from lowart.gateway import Gateway
+from lowart.types import Principal
+
+__all__ = ["A2aAgents"]
+
+
+class A2aAgents:
+    def __init__(
+        self,
+        gateway: Gateway,
+        tasks: AgentTasks,
+        settings: Settings,
+        grpc_targets: Callable[[], Sequence[str]] = tuple,
+    ) -> None:
+        self.gateway = gateway
+        self.settings = settings
+        self._grpc_targets = grpc_targets
+        configs = DatabasePushConfigs(tasks)
+        allow_private = settings.a2a_push_allow_private
+        self._push = PushDelivery(
+            configs,
+            allow_private=allow_private,
+            timeout=settings.a2a_push_timeout,
+            attempts=settings.a2a_push_attempts,
+        )
+
+        async def url_allowed(url: str) -> bool:
+            return await push_url_allowed(url, allow_private=allow_private)
+
+        self._inner = DefaultRequestHandlerV2(
+            agent_executor=RouteExecutor(gateway, tasks),
+            task_store=DatabaseTasks(tasks),
+            agent_card=gateway_card(Endpoints("http://localhost")),
+            push_config_store=configs,
+            push_sender=self._push,
+            extended_agent_card=gateway_card(Endpoints("http://localhost")),
+            extended_card_modifier=self._extended_card,
+            push_url_validator=url_allowed,
+        )
+        self.handler = AdmittingHandler(gateway, self._inner)
+
+    def endpoints(self, base_url: str) -> Endpoints:
+        return Endpoints(base_url.rstrip("/"), tuple(self._grpc_targets()))
+
+    def gateway_card(self, base_url: str) -> AgentCard:
+        return gateway_card(self.endpoints(base_url))
+
+    def route_card(self, principal: Principal, model: str, base_url: str) -> AgentCard:
+        """A route's card for a key that may use it (raises NotFound / PermissionDenied)."""
+        route = self.gateway.route_for(principal, model)
+        return route_card(route.name, self.gateway.model_kind(route), self.endpoints(base_url))
+
+    async def _extended_card(self, card: AgentCard, context: ServerCallContext) -> AgentCard:
+        """The gateway card with the routes this key may use as skills."""
+        principal = principal_of(context)
+        base_url = context.state.get(BASE_URL) or self.settings.public_url or "http://localhost"
+        extended = self.gateway_card(base_url)
+        del extended.skills[:]
+        for route in sorted(self.gateway.models_for(principal), key=lambda r: r.name):
+            extended.skills.append(route_skill(route.name, self.gateway.model_kind(route)))
+        return extended
+
+    async def close(self) -> None:
+        await self._inner.aclose()
+        await self._push.close()
