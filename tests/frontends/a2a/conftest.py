@@ -21,6 +21,7 @@ from tests.support.servers import GatewayHandle, LoopThread, start_gateway, stop
 from tests.support.servers import test_settings as settings_for
 
 BINDINGS = ("JSONRPC", "HTTP+JSON", "GRPC")
+LONG_REPLY = " ".join(f"word{i}" for i in range(200))  # 4 s at 20 ms a word
 
 
 @pytest.fixture
@@ -51,6 +52,7 @@ def start_a2a_gateway(loop: LoopThread, tmp_path: Path, short_dir: Path, **overr
     handle.grpc = handle.run(start_grpc())
     handle.add_model("echo", "mock")
     handle.add_model("slow", "mock", options={"delay": 0.05})
+    handle.add_model("long", "mock", options={"delay": 0.02, "reply": LONG_REPLY})
     return handle
 
 

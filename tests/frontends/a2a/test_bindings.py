@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from a2a.client import A2AClientError
-from a2a.types.a2a_pb2 import GetTaskRequest, ListTasksRequest, TaskState
+from a2a.types.a2a_pb2 import CancelTaskRequest, GetTaskRequest, ListTasksRequest, TaskState
+from a2a.utils.errors import TaskNotFoundError
 
 from tests.frontends.a2a.conftest import BINDINGS, agent
 
@@ -41,12 +41,23 @@ async def test_send_get_and_list(a2a_gateway, binding):
 
 
 @pytest.mark.parametrize("binding", BINDINGS)
-async def test_context_continues_the_conversation(a2a_gateway, binding):
-    a2a_gateway.add_model("fake", "openai", base_url=a2a_gateway.extra.get("fake_url", ""))
-    async with agent(a2a_gateway, "echo", binding) as caller:
+async def test_context_continues_the_conversation(a2a_gateway, fake_openai, binding):
+    a2a_gateway.add_model(
+        "fake", "openai", base_url=fake_openai.base_url, upstream_model="echo", api_key="sk-x"
+    )
+    async with agent(a2a_gateway, "fake", binding) as caller:
         first = (await caller.send("my name is Ada"))[0].task
         second = (await caller.send("what is my name?", context_id=first.context_id))[0].task
         assert second.context_id == first.context_id and second.id != first.id
+        # The route saw the earlier turn (and its answer) before the new question.
+        sent = fake_openai.requests[-1]["messages"]
+        assert [m["role"] for m in sent] == ["user", "assistant", "user"]
+        assert sent[0]["content"] == "my name is Ada"
+        assert sent[1]["content"] == answer_of(first)
+        assert sent[2]["content"] == "what is my name?"
+        # A new conversation starts empty.
+        await caller.send("fresh start")
+        assert [m["role"] for m in fake_openai.requests[-1]["messages"]] == ["user"]
         listed = await caller.client.list_tasks(
             ListTasksRequest(context_id=first.context_id), context=caller.ctx
         )
@@ -59,8 +70,9 @@ async def test_another_keys_task_is_not_found(a2a_gateway, binding):
     async with agent(a2a_gateway, "echo", binding) as owner:
         task = (await owner.send("secret"))[0].task
     async with agent(a2a_gateway, "echo", binding, key=other) as stranger:
-        with pytest.raises(A2AClientError) as caught:
+        with pytest.raises(TaskNotFoundError):
             await stranger.client.get_task(GetTaskRequest(id=task.id), context=stranger.ctx)
-        assert "not found" in str(caught.value).lower()
+        with pytest.raises(TaskNotFoundError):
+            await stranger.client.cancel_task(CancelTaskRequest(id=task.id), context=stranger.ctx)
         listed = await stranger.client.list_tasks(ListTasksRequest(), context=stranger.ctx)
         assert list(listed.tasks) == []
