@@ -87,6 +87,8 @@ class RouteExecutor(AgentExecutor):
     def __init__(self, gateway: Gateway, tasks: AgentTasks) -> None:
         self._gateway = gateway
         self._tasks = tasks
+        self.running: dict[str, Principal] = {}
+        """Tasks this process is working on, and whose they are (see A2aAgents.close)."""
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id, context_id = str(context.task_id), str(context.context_id)
@@ -108,6 +110,7 @@ class RouteExecutor(AgentExecutor):
             interface="a2a",
             base_url=call.state.get(BASE_URL),
         )
+        self.running[task_id] = principal
         try:
             if message is None:
                 raise InvalidRequest("SendMessage needs a message.")
@@ -123,6 +126,8 @@ class RouteExecutor(AgentExecutor):
             log.exception("A2A task %s failed unexpectedly", task_id)
             failure = GatewayError("The agent failed; the gateway logged the details.")
             await updater.failed(_error_message(failure, task_id, context_id))
+        finally:
+            self.running.pop(task_id, None)
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         """The SDK has cancelled `execute` already (which stopped the upstream call)."""

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from a2a.helpers import new_text_message
 from a2a.server.context import ServerCallContext
 from a2a.server.request_handlers import DefaultRequestHandlerV2
-from a2a.types.a2a_pb2 import AgentCard
+from a2a.types.a2a_pb2 import AgentCard, Task, TaskState, TaskStatus
+from google.protobuf.json_format import MessageToDict, ParseDict
 
 from lowart.agents import AgentTasks
 from lowart.config import Settings
@@ -27,6 +29,16 @@ from lowart.gateway import Gateway
 from lowart.types import Principal
 
 __all__ = ["A2aAgents"]
+
+_FINAL_STATES = frozenset(
+    TaskState.Name(state)
+    for state in (
+        TaskState.TASK_STATE_COMPLETED,
+        TaskState.TASK_STATE_FAILED,
+        TaskState.TASK_STATE_CANCELED,
+        TaskState.TASK_STATE_REJECTED,
+    )
+)
 
 
 class A2aAgents:
@@ -52,8 +64,10 @@ class A2aAgents:
         async def url_allowed(url: str) -> bool:
             return await push_url_allowed(url, allow_private=allow_private)
 
+        self._tasks = tasks
+        self._executor = RouteExecutor(gateway, tasks)
         self._inner = DefaultRequestHandlerV2(
-            agent_executor=RouteExecutor(gateway, tasks),
+            agent_executor=self._executor,
             task_store=DatabaseTasks(tasks),
             agent_card=gateway_card(Endpoints("http://localhost")),
             push_config_store=configs,
@@ -86,5 +100,35 @@ class A2aAgents:
         return extended
 
     async def close(self) -> None:
+        """Stop the tasks still running; they are marked failed, not left `working`
+        forever (nothing would ever finish them once this process is gone)."""
+        running = dict(self._executor.running)
         await self._inner.aclose()
+        for task_id, principal in running.items():
+            await self._mark_interrupted(principal, task_id)
         await self._push.close()
+
+    async def _mark_interrupted(self, principal: Principal, task_id: str) -> None:
+        stored = await self._tasks.get(principal, task_id)
+        if stored is None or stored.state in _FINAL_STATES:
+            return
+        task = ParseDict(stored.document, Task(), ignore_unknown_fields=True)
+        task.status.CopyFrom(
+            TaskStatus(
+                state=TaskState.TASK_STATE_FAILED,
+                message=new_text_message(
+                    "The gateway stopped before this task finished; send the message again.",
+                    context_id=task.context_id,
+                    task_id=task_id,
+                ),
+            )
+        )
+        task.status.timestamp.GetCurrentTime()
+        await self._tasks.save(
+            principal,
+            task_id,
+            context_id=task.context_id,
+            route=stored.route,
+            state=TaskState.Name(task.status.state),
+            document=MessageToDict(task),
+        )

@@ -32,16 +32,23 @@ def short_dir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def start_a2a_gateway(loop: LoopThread, tmp_path: Path, short_dir: Path, **overrides: Any):
-    settings = settings_for(
-        tmp_path,
-        grpc_uds=str(short_dir / "grpc.sock"),
-        a2a_push_allow_private=True,
-        a2a_push_attempts=2,
-        a2a_push_timeout=2.0,
-        **overrides,
-    )
-    handle = start_gateway(loop, settings)
+def start_a2a_gateway(
+    loop: LoopThread,
+    tmp_path: Path,
+    short_dir: Path,
+    *,
+    restarted: bool = False,
+    **overrides: Any,
+) -> GatewayHandle:
+    """A gateway with A2A on HTTP and gRPC; `restarted`: a new one on an existing database."""
+    options: dict[str, Any] = {
+        "grpc_uds": str(short_dir / "grpc.sock"),
+        "a2a_push_allow_private": True,  # the test webhooks listen on loopback
+        "a2a_push_attempts": 2,
+        "a2a_push_timeout": 2.0,
+    }
+    settings = settings_for(tmp_path, **{**options, **overrides})
+    handle = start_gateway(loop, settings, "restart-admin" if restarted else "test-admin")
 
     async def start_grpc():
         listener = handle.runtime.grpc_listener()
@@ -50,6 +57,8 @@ def start_a2a_gateway(loop: LoopThread, tmp_path: Path, short_dir: Path, **overr
         return listener
 
     handle.grpc = handle.run(start_grpc())
+    if restarted:
+        return handle
     handle.add_model("echo", "mock")
     handle.add_model("slow", "mock", options={"delay": 0.05})
     handle.add_model("long", "mock", options={"delay": 0.02, "reply": LONG_REPLY})
@@ -57,7 +66,9 @@ def start_a2a_gateway(loop: LoopThread, tmp_path: Path, short_dir: Path, **overr
 
 
 @pytest.fixture
-def a2a_gateway(loop_thread: LoopThread, tmp_path: Path, short_dir: Path) -> Iterator[GatewayHandle]:
+def a2a_gateway(
+    loop_thread: LoopThread, tmp_path: Path, short_dir: Path
+) -> Iterator[GatewayHandle]:
     handle = start_a2a_gateway(loop_thread, tmp_path, short_dir)
     yield handle
     stop_gateway(handle)
@@ -77,7 +88,9 @@ class Agent:
         return ClientCallContext(service_parameters={"authorization": f"Bearer {self.key}"})
 
     async def send(self, text: str, **message: Any) -> list[StreamResponse]:
-        request = SendMessageRequest(message=user_message(text, **message))
+        return await self.events(SendMessageRequest(message=user_message(text, **message)))
+
+    async def events(self, request: SendMessageRequest) -> list[StreamResponse]:
         return [event async for event in self.client.send_message(request, context=self.ctx)]
 
 
@@ -126,5 +139,3 @@ async def agent(
             yield Agent(client, card, key, binding)
         finally:
             await client.close()
-
-

@@ -96,7 +96,7 @@ async def test_return_immediately_then_poll(a2a_gateway, binding):
             message=user_message("in the background"),
             configuration=SendMessageConfiguration(return_immediately=True),
         )
-        first = [e async for e in caller.client.send_message(request, context=caller.ctx)][0].task
+        first = (await caller.events(request))[0].task
         assert first.status.state in (TaskState.TASK_STATE_SUBMITTED, TaskState.TASK_STATE_WORKING)
         for _ in range(200):
             got = await caller.client.get_task(GetTaskRequest(id=first.id), context=caller.ctx)
