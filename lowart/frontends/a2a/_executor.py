@@ -61,7 +61,12 @@ def _options(message: Message, names: tuple[str, ...]) -> dict[str, Any]:
     if not message.HasField("metadata"):
         return {}
     metadata = MessageToDict(message.metadata)
-    return {name: metadata[name] for name in names if name in metadata}
+    return {name: _number(metadata[name]) for name in names if name in metadata}
+
+
+def _number(value: Any) -> Any:
+    """Metadata is a protobuf Struct, whose numbers are all doubles: 3.0 is meant as 3."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _turns(task: dict[str, Any]) -> list[dict[str, str]]:
