@@ -24,21 +24,13 @@ from lowart.frontends.a2a._cards import Endpoints, gateway_card, route_card, rou
 from lowart.frontends.a2a._executor import RouteExecutor
 from lowart.frontends.a2a._handler import AdmittingHandler
 from lowart.frontends.a2a._push import PushDelivery, push_url_allowed
-from lowart.frontends.a2a._tasks import DatabasePushConfigs, DatabaseTasks
+from lowart.frontends.a2a._tasks import FINAL_STATES, DatabasePushConfigs, DatabaseTasks
 from lowart.gateway import Gateway
 from lowart.types import Principal
 
 __all__ = ["A2aAgents"]
 
-_FINAL_STATES = frozenset(
-    TaskState.Name(state)
-    for state in (
-        TaskState.TASK_STATE_COMPLETED,
-        TaskState.TASK_STATE_FAILED,
-        TaskState.TASK_STATE_CANCELED,
-        TaskState.TASK_STATE_REJECTED,
-    )
-)
+_FINAL_STATE_NAMES = frozenset(TaskState.Name(state) for state in FINAL_STATES)
 
 
 class A2aAgents:
@@ -65,10 +57,11 @@ class A2aAgents:
             return await push_url_allowed(url, allow_private=allow_private)
 
         self._tasks = tasks
+        self._store = DatabaseTasks(tasks)
         self._executor = RouteExecutor(gateway, tasks)
         self._inner = DefaultRequestHandlerV2(
             agent_executor=self._executor,
-            task_store=DatabaseTasks(tasks),
+            task_store=self._store,
             agent_card=gateway_card(Endpoints("http://localhost")),
             push_config_store=configs,
             push_sender=self._push,
@@ -104,13 +97,14 @@ class A2aAgents:
         forever (nothing would ever finish them once this process is gone)."""
         running = dict(self._executor.running)
         await self._inner.aclose()
+        await self._store.flush()
         for task_id, principal in running.items():
             await self._mark_interrupted(principal, task_id)
         await self._push.close()
 
     async def _mark_interrupted(self, principal: Principal, task_id: str) -> None:
         stored = await self._tasks.get(principal, task_id)
-        if stored is None or stored.state in _FINAL_STATES:
+        if stored is None or stored.state in _FINAL_STATE_NAMES:
             return
         task = ParseDict(stored.document, Task(), ignore_unknown_fields=True)
         task.status.CopyFrom(

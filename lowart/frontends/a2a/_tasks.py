@@ -8,9 +8,12 @@ be taken over (a save on it is refused).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
 import logging
+from dataclasses import dataclass
 from datetime import UTC
 
 from a2a.server.context import ServerCallContext
@@ -30,12 +33,22 @@ from google.protobuf.json_format import MessageToDict, ParseDict
 
 from lowart.agents import AgentTasks
 from lowart.frontends.a2a._caller import ROUTE, principal_of
+from lowart.types import Principal
 
-__all__ = ["DEFAULT_PAGE_SIZE", "DatabasePushConfigs", "DatabaseTasks"]
+__all__ = ["DEFAULT_PAGE_SIZE", "FINAL_STATES", "DatabasePushConfigs", "DatabaseTasks"]
 
 log = logging.getLogger("lowart.a2a")
 
 DEFAULT_PAGE_SIZE = 50
+FLUSH_SECONDS = 0.25  # a running task's changes reach the database at most this late
+FINAL_STATES = frozenset(
+    {
+        TaskState.TASK_STATE_COMPLETED,
+        TaskState.TASK_STATE_FAILED,
+        TaskState.TASK_STATE_CANCELED,
+        TaskState.TASK_STATE_REJECTED,
+    }
+)
 MAX_PAGE_SIZE = 100
 
 
@@ -55,25 +68,94 @@ def _offset(token: str) -> int:
     raise InvalidParamsError(message="The page token is not one this server gave out.")
 
 
+@dataclass
+class _Live:
+    """A task this process is running: its latest state, written to the database
+    at once when it starts and ends, and in between at most every FLUSH_SECONDS."""
+
+    principal: Principal
+    route: str | None
+    task: Task
+    flush: asyncio.TimerHandle | None = None
+    writing: asyncio.Task[None] | None = None
+
+
 class DatabaseTasks(TaskStore):
+    """The SDK saves a task on every event (each status change, each artifact piece)
+    and reads it back several times per message. Running tasks are therefore kept in
+    memory here: reads of them are free, a task's first and final states are written
+    at once, and the states in between are written behind, at most every
+    FLUSH_SECONDS (a reader on another process sees them that much later). A
+    process that stops writes what it holds (`flush`)."""
+
     def __init__(self, tasks: AgentTasks) -> None:
         self._tasks = tasks
+        self._live: dict[str, _Live] = {}
 
     async def save(self, task: Task, context: ServerCallContext) -> None:
         principal = principal_of(context)
-        saved = await self._tasks.save(
-            principal,
-            task.id,
-            context_id=task.context_id,
-            route=context.state.get(ROUTE),
-            state=TaskState.Name(task.status.state),
-            document=MessageToDict(task),
+        live = self._live.get(task.id)
+        if live is not None and live.principal.key_id == principal.key_id:
+            live.task = _copy(task)
+            if task.status.state in FINAL_STATES:
+                del self._live[task.id]
+                if live.flush is not None:
+                    live.flush.cancel()
+                await self._write(live)
+            elif live.flush is None:
+                loop = asyncio.get_running_loop()
+                live.flush = loop.call_later(FLUSH_SECONDS, self._flush_later, task.id)
+            return
+        live = _Live(principal, context.state.get(ROUTE), _copy(task))
+        await self._write(live, first=True)
+        if task.status.state not in FINAL_STATES:
+            self._live[task.id] = live
+
+    def _flush_later(self, task_id: str) -> None:
+        live = self._live.get(task_id)
+        if live is None:
+            return
+        live.flush = None
+        live.writing = asyncio.create_task(
+            self._write(live, behind=True), name="lowart-a2a-task-write"
         )
+
+    async def _write(self, live: _Live, *, first: bool = False, behind: bool = False) -> None:
+        if live.writing is not None and not behind:
+            with contextlib.suppress(Exception):
+                await live.writing  # a write behind must not land after this one
+        task = live.task
+        try:
+            saved = await self._tasks.save(
+                live.principal,
+                task.id,
+                context_id=task.context_id,
+                route=live.route,
+                state=TaskState.Name(task.status.state),
+                document=MessageToDict(task),
+            )
+        except Exception:
+            if first:
+                raise
+            log.exception("writing A2A task %s failed", task.id)
+            return
         if not saved:  # an id another key owns: never overwrite it
             raise InvalidParamsError(message=f"Task id '{task.id}' cannot be used.")
 
+    async def flush(self) -> None:
+        """Write every running task's latest state (the process is stopping)."""
+        for live in list(self._live.values()):
+            if live.flush is not None:
+                live.flush.cancel()
+                live.flush = None
+            await self._write(live)
+
     async def get(self, task_id: str, context: ServerCallContext) -> Task | None:
-        stored = await self._tasks.get(principal_of(context), task_id)
+        principal = principal_of(context)
+        live = self._live.get(task_id)
+        if live is not None and live.principal.key_id == principal.key_id:
+            return _copy(live.task)
+        stored = await self._tasks.get(principal, task_id)
         if stored is None:
             return None
         return ParseDict(stored.document, Task(), ignore_unknown_fields=True)
@@ -104,7 +186,19 @@ class DatabaseTasks(TaskStore):
         )
 
     async def delete(self, task_id: str, context: ServerCallContext) -> None:
-        await self._tasks.delete(principal_of(context), task_id)
+        principal = principal_of(context)
+        live = self._live.get(task_id)
+        if live is not None and live.principal.key_id == principal.key_id:
+            del self._live[task_id]
+            if live.flush is not None:
+                live.flush.cancel()
+        await self._tasks.delete(principal, task_id)
+
+
+def _copy(task: Task) -> Task:
+    copied = Task()
+    copied.CopyFrom(task)
+    return copied
 
 
 class DatabasePushConfigs(PushNotificationConfigStore):
