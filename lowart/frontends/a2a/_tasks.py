@@ -13,6 +13,7 @@ import base64
 import binascii
 import contextlib
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -40,6 +41,7 @@ __all__ = ["DEFAULT_PAGE_SIZE", "FINAL_STATES", "DatabasePushConfigs", "Database
 log = logging.getLogger("lowart.a2a")
 
 DEFAULT_PAGE_SIZE = 50
+_FINISHED_KEPT = 512
 FLUSH_SECONDS = 0.25  # a running task's changes reach the database at most this late
 FINAL_STATES = frozenset(
     {
@@ -86,11 +88,13 @@ class DatabaseTasks(TaskStore):
     memory here: reads of them are free, a task's first and final states are written
     at once, and the states in between are written behind, at most every
     FLUSH_SECONDS (a reader on another process sees them that much later). A
-    process that stops writes what it holds (`flush`)."""
+    process that stops writes what it holds (`flush`). A finished task never changes
+    again, so the last few hundred are kept too (the SDK reads a task back as it ends)."""
 
     def __init__(self, tasks: AgentTasks) -> None:
         self._tasks = tasks
         self._live: dict[str, _Live] = {}
+        self._finished: OrderedDict[str, tuple[int, Task]] = OrderedDict()
 
     async def save(self, task: Task, context: ServerCallContext) -> None:
         principal = principal_of(context)
@@ -102,6 +106,7 @@ class DatabaseTasks(TaskStore):
                 if live.flush is not None:
                     live.flush.cancel()
                 await self._write(live)
+                self._remember(principal, live.task)
             elif live.flush is None:
                 loop = asyncio.get_running_loop()
                 live.flush = loop.call_later(FLUSH_SECONDS, self._flush_later, task.id)
@@ -110,6 +115,13 @@ class DatabaseTasks(TaskStore):
         await self._write(live, first=True)
         if task.status.state not in FINAL_STATES:
             self._live[task.id] = live
+        else:
+            self._remember(principal, live.task)
+
+    def _remember(self, principal: Principal, task: Task) -> None:
+        self._finished[task.id] = (principal.key_id, task)
+        while len(self._finished) > _FINISHED_KEPT:
+            self._finished.popitem(last=False)
 
     def _flush_later(self, task_id: str) -> None:
         live = self._live.get(task_id)
@@ -155,6 +167,9 @@ class DatabaseTasks(TaskStore):
         live = self._live.get(task_id)
         if live is not None and live.principal.key_id == principal.key_id:
             return _copy(live.task)
+        finished = self._finished.get(task_id)
+        if finished is not None and finished[0] == principal.key_id:
+            return _copy(finished[1])
         stored = await self._tasks.get(principal, task_id)
         if stored is None:
             return None
@@ -187,6 +202,8 @@ class DatabaseTasks(TaskStore):
 
     async def delete(self, task_id: str, context: ServerCallContext) -> None:
         principal = principal_of(context)
+        if self._finished.get(task_id, (None,))[0] == principal.key_id:
+            del self._finished[task_id]
         live = self._live.get(task_id)
         if live is not None and live.principal.key_id == principal.key_id:
             del self._live[task_id]
