@@ -41,6 +41,7 @@ from lowart.admin import Admin
 from lowart.agents import AgentTasks
 from lowart.auth import Authenticator, open_limiter
 from lowart.config import Settings
+from lowart.frontends.a2a import mount_a2a
 from lowart.frontends.http import AppExtension, HttpListener
 from lowart.frontends.mcp import mount_mcp
 from lowart.gateway import Gateway
@@ -271,11 +272,8 @@ class Runtime:
         extensions: list[AppExtension] = []
         if self.settings.mcp_enabled:
             extensions.append(partial(mount_mcp, self.gateway, self.admin, self.settings))
-        agents = self.a2a_agents()
-        if agents is not None:
-            from lowart.frontends.a2a import mount_a2a
-
-            extensions.append(partial(mount_a2a, agents))
+        if self.settings.a2a_enabled:
+            extensions.append(partial(mount_a2a, self.a2a_agents))  # the SDK loads on first use
         return HttpListener(self.gateway, self.admin, self.settings, extensions)
 
     def grpc_listener(self) -> GrpcListener | None:

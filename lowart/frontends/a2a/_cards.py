@@ -33,10 +33,10 @@ from a2a.types.a2a_pb2 import (
 from a2a.utils.constants import PROTOCOL_VERSION_CURRENT, TransportProtocol
 
 from lowart import __version__
+from lowart.frontends.a2a._paths import A2A_PATH
 
 __all__ = ["A2A_PATH", "Endpoints", "gateway_card", "route_card", "route_skill"]
 
-A2A_PATH = "/a2a"
 _BEARER = "lowart-key"
 
 CHAT_SKILL = AgentSkill(

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Any
 
-import grpc
 from a2a.server.context import ServerCallContext
 from a2a.server.events import Event
 from a2a.server.request_handlers import RequestHandler
@@ -54,6 +53,8 @@ class AdmittingHandler(RequestHandler):
     async def _refuse(self, context: ServerCallContext, exc: GatewayError) -> None:
         grpc_context: Any = context.state.get("grpc_context")
         if grpc_context is not None:
+            import grpc  # loaded already: the call came over gRPC
+
             code = getattr(grpc.StatusCode, exc.grpc_code, grpc.StatusCode.INVALID_ARGUMENT)
             await grpc_context.abort(code, exc.message)
         raise InvalidParamsError(message=exc.message) from exc

@@ -36,7 +36,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from lowart.errors import AuthenticationFailed
 from lowart.frontends._web import AsgiBridge, call_context, error_response, presented_key
 from lowart.frontends.a2a._caller import BASE_URL, MODEL, PRINCIPAL, REQUEST_ID, KeyUser
-from lowart.frontends.a2a._cards import A2A_PATH
+from lowart.frontends.a2a._paths import A2A_PATH
 from lowart.frontends.a2a._service import A2aAgents
 from lowart.types import Principal
 
