@@ -64,9 +64,17 @@ def _scope(request: web.Request, extra: dict[str, Any]) -> dict[str, Any]:
 class AsgiBridge:
     """One HTTP exchange between an aiohttp request and an ASGI app."""
 
-    def __init__(self, request: web.Request, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        request: web.Request,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+    ) -> None:
+        """`body`: the request body when the caller has read it already (bounded by
+        aiohttp's `client_max_size`); otherwise it is streamed from the connection."""
         self._request = request
         self._extra_headers = headers or {}
+        self._body = body
         self._response: web.StreamResponse | None = None
         self._body_done = False
         self._finished = False
@@ -88,6 +96,9 @@ class AsgiBridge:
         return self._response
 
     async def _receive(self) -> Message:
+        if not self._body_done and self._body is not None:
+            self._body_done = True
+            return {"type": "http.request", "body": self._body, "more_body": False}
         if not self._body_done:
             try:
                 chunk = await self._request.content.readany()

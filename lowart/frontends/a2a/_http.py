@@ -33,7 +33,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount, Route
 
-from lowart.errors import AuthenticationFailed
+from lowart.errors import AuthenticationFailed, PayloadTooLarge
 from lowart.frontends._web import AsgiBridge, call_context, error_response, presented_key
 from lowart.frontends.a2a._caller import BASE_URL, MODEL, PRINCIPAL, REQUEST_ID, KeyUser
 from lowart.frontends.a2a._paths import A2A_PATH
@@ -85,6 +85,15 @@ def _asgi_app(agents: A2aAgents) -> Starlette:
     return Starlette(routes=routes)
 
 
+async def read_body(request: web.Request) -> bytes:
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise PayloadTooLarge(
+            f"The request body is larger than the limit of {request.client_max_size} bytes."
+        ) from exc
+
+
 def _card_response(card: Any) -> web.Response:
     return web.json_response(agent_card_to_dict(card), headers={"Cache-Control": "no-store"})
 
@@ -134,7 +143,8 @@ class A2aHttpEndpoint:
             REQUEST_ID: ctx.request_id or uuid.uuid4().hex,
             BASE_URL: ctx.caller_base_url(),
         }
-        bridge = AsgiBridge(request, headers={"x-request-id": ctx.request_id})
+        body = await read_body(request)  # bounded by the listener's body limit (413)
+        bridge = AsgiBridge(request, headers={"x-request-id": ctx.request_id}, body=body)
         self._streams.add(bridge)
         try:
             return await bridge.run(self._app, {_SCOPE_STATE: admitted})

@@ -52,6 +52,7 @@ FINAL_STATES = frozenset(
     }
 )
 MAX_PAGE_SIZE = 100
+MAX_WEBHOOKS_PER_TASK = 10  # each state change is one call to each: bound the fan-out
 
 
 def _page_token(offset: int) -> str:
@@ -229,7 +230,15 @@ class DatabasePushConfigs(PushNotificationConfigStore):
         context: ServerCallContext,
     ) -> TaskPushNotificationConfig:
         config = normalize_push_notification_config(task_id, notification_config)
-        await self._tasks.set_push(principal_of(context), task_id, config.id, MessageToDict(config))
+        principal = principal_of(context)
+        others = [
+            d for d in await self._tasks.pushes(principal, task_id) if d.get("id") != config.id
+        ]
+        if len(others) >= MAX_WEBHOOKS_PER_TASK:
+            raise InvalidParamsError(
+                message=f"A task may have at most {MAX_WEBHOOKS_PER_TASK} push webhooks."
+            )
+        await self._tasks.set_push(principal, task_id, config.id, MessageToDict(config))
         return config
 
     async def get_info(

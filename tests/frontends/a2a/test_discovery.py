@@ -104,3 +104,26 @@ async def test_grpc_over_the_unix_socket(a2a_gateway):
     async with agent(a2a_gateway, "echo", "GRPC", uds=True) as caller:
         events = await caller.send("over the socket")
         assert events[0].task.status.state == TaskState.TASK_STATE_COMPLETED
+
+
+async def test_a_body_over_the_limit_is_refused(loop_thread, tmp_path, short_dir):
+    from tests.frontends.a2a.conftest import start_a2a_gateway
+    from tests.support.servers import stop_gateway
+
+    handle = start_a2a_gateway(loop_thread, tmp_path, short_dir, max_body_bytes=4096)
+    try:
+        body = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "SendMessage",
+            "params": {
+                "message": {"messageId": "m", "role": "ROLE_USER", "parts": [{"text": "x" * 8000}]}
+            },
+        }
+        headers = {"Authorization": f"Bearer {handle.admin_key}", "A2A-Version": "1.0"}
+        async with httpx.AsyncClient() as http:
+            response = await http.post(handle.base_url + "/a2a/echo", json=body, headers=headers)
+        assert response.status_code == 413
+        assert "larger than the limit" in response.text
+    finally:
+        stop_gateway(handle)

@@ -113,3 +113,20 @@ async def test_private_webhooks_are_refused_unless_allowed(loop_thread, tmp_path
                     )
     finally:
         stop_gateway(handle)
+
+
+async def test_a_task_takes_at_most_ten_webhooks(a2a_gateway):
+    async with agent(a2a_gateway, "echo", "HTTP+JSON") as caller:
+        task = (await caller.send("hello"))[0].task
+        for i in range(10):
+            config = TaskPushNotificationConfig(
+                task_id=task.id, id=f"hook-{i}", url=f"http://127.0.0.1:9/{i}"
+            )
+            await caller.client.create_task_push_notification_config(config, context=caller.ctx)
+        again = TaskPushNotificationConfig(task_id=task.id, id="hook-3", url="http://127.0.0.1:9/x")
+        await caller.client.create_task_push_notification_config(again, context=caller.ctx)
+        extra = TaskPushNotificationConfig(
+            task_id=task.id, id="hook-10", url="http://127.0.0.1:9/y"
+        )
+        with pytest.raises(InvalidParamsError, match="at most 10"):
+            await caller.client.create_task_push_notification_config(extra, context=caller.ctx)
