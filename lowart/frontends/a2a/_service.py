@@ -24,7 +24,8 @@ from lowart.frontends.a2a._cards import Endpoints, gateway_card, route_card, rou
 from lowart.frontends.a2a._executor import RouteExecutor
 from lowart.frontends.a2a._handler import AdmittingHandler
 from lowart.frontends.a2a._push import PushDelivery, push_url_allowed
-from lowart.frontends.a2a._tasks import FINAL_STATES, DatabasePushConfigs, DatabaseTasks
+from lowart.frontends.a2a._push_configs import DatabasePushConfigs
+from lowart.frontends.a2a._tasks import FINAL_STATES, DatabaseTasks
 from lowart.gateway import Gateway
 from lowart.types import Principal
 

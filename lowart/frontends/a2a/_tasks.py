@@ -1,4 +1,4 @@
-"""The SDK's task and push-config stores, kept by lowart's AgentTasks service.
+"""The SDK's task store, kept by lowart's AgentTasks service.
 
 Tasks are written as the protocol's JSON (`MessageToDict`) and read back with
 `ParseDict`, so the database holds what a client would see. Every call is
@@ -18,15 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC
 
 from a2a.server.context import ServerCallContext
-from a2a.server.tasks import PushNotificationConfigStore, TaskStore
-from a2a.server.tasks.push_notification_config_store import (
-    normalize_push_notification_config,
-)
+from a2a.server.tasks import TaskStore
 from a2a.types.a2a_pb2 import (
     ListTasksRequest,
     ListTasksResponse,
     Task,
-    TaskPushNotificationConfig,
     TaskState,
 )
 from a2a.utils.errors import InvalidParamsError
@@ -36,7 +32,7 @@ from lowart.agents import AgentTasks
 from lowart.frontends.a2a._caller import ROUTE, principal_of
 from lowart.types import Principal
 
-__all__ = ["DEFAULT_PAGE_SIZE", "FINAL_STATES", "DatabasePushConfigs", "DatabaseTasks"]
+__all__ = ["DEFAULT_PAGE_SIZE", "FINAL_STATES", "DatabaseTasks"]
 
 log = logging.getLogger("lowart.a2a")
 
@@ -52,7 +48,6 @@ FINAL_STATES = frozenset(
     }
 )
 MAX_PAGE_SIZE = 100
-MAX_WEBHOOKS_PER_TASK = 10  # each state change is one call to each: bound the fan-out
 
 
 def _page_token(offset: int) -> str:
@@ -217,44 +212,3 @@ def _copy(task: Task) -> Task:
     copied = Task()
     copied.CopyFrom(task)
     return copied
-
-
-class DatabasePushConfigs(PushNotificationConfigStore):
-    def __init__(self, tasks: AgentTasks) -> None:
-        self._tasks = tasks
-
-    async def set_info(
-        self,
-        task_id: str,
-        notification_config: TaskPushNotificationConfig,
-        context: ServerCallContext,
-    ) -> TaskPushNotificationConfig:
-        config = normalize_push_notification_config(task_id, notification_config)
-        principal = principal_of(context)
-        others = [
-            d for d in await self._tasks.pushes(principal, task_id) if d.get("id") != config.id
-        ]
-        if len(others) >= MAX_WEBHOOKS_PER_TASK:
-            raise InvalidParamsError(
-                message=f"A task may have at most {MAX_WEBHOOKS_PER_TASK} push webhooks."
-            )
-        await self._tasks.set_push(principal, task_id, config.id, MessageToDict(config))
-        return config
-
-    async def get_info(
-        self, task_id: str, context: ServerCallContext
-    ) -> list[TaskPushNotificationConfig]:
-        documents = await self._tasks.pushes(principal_of(context), task_id)
-        return [_config(d) for d in documents]
-
-    async def get_info_for_dispatch(self, task_id: str) -> list[TaskPushNotificationConfig]:
-        return [_config(d) for d in await self._tasks.pushes_for_delivery(task_id)]
-
-    async def delete_info(
-        self, task_id: str, context: ServerCallContext, config_id: str | None = None
-    ) -> None:
-        await self._tasks.delete_push(principal_of(context), task_id, config_id)
-
-
-def _config(document: dict[str, object]) -> TaskPushNotificationConfig:
-    return ParseDict(document, TaskPushNotificationConfig(), ignore_unknown_fields=True)
