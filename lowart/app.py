@@ -3,8 +3,9 @@
 `Runtime` owns each shared resource (database engine, upstream HTTP session,
 usage writer, caches) and closes them in reverse order. It builds the two
 services the frontends use, the Gateway (calls) and Admin (configuration,
-keys, usage queries), and hands the listeners (HTTP with MCP mounted at /mcp,
-gRPC, MCP over stdio) those services only. `serve` is the one shutdown
+keys, usage queries) plus the agent-task service A2A keeps its tasks in, and
+hands the listeners (HTTP with MCP at /mcp and A2A at /a2a, gRPC with A2A's
+A2AService, MCP over stdio) those services only. `serve` is the one shutdown
 sequence.
 """
 
@@ -38,8 +39,10 @@ from lowart.adapters import (
     OpenAIAdapter,
 )
 from lowart.admin import Admin
+from lowart.agents import AgentTasks
 from lowart.auth import Authenticator, open_limiter
 from lowart.config import Settings
+from lowart.frontends.a2a import mount_a2a
 from lowart.frontends.http import AppExtension, HttpListener
 from lowart.frontends.mcp import mount_mcp
 from lowart.gateway import Gateway
@@ -47,6 +50,7 @@ from lowart.images import ImageJobs, ImageService
 from lowart.responses import ResponseService
 from lowart.routing import Breakers, HealthPublisher, ModelManager
 from lowart.store import (
+    AgentTaskStore,
     AliasStore,
     FallbackStore,
     FileStore,
@@ -67,7 +71,8 @@ from lowart.transforms import ScriptLimits, ScriptRegistry
 from lowart.upstream import Timeouts, UpstreamClient
 
 if TYPE_CHECKING:
-    from lowart.frontends.grpc import GrpcListener
+    from lowart.frontends.a2a import A2aAgents
+    from lowart.frontends.grpc import GrpcExtension, GrpcListener
 
 __all__ = ["ListenError", "Runtime", "serve", "serve_mcp_stdio"]
 
@@ -89,9 +94,12 @@ class Runtime:
     adapters: dict[str, Adapter]
     metrics: Metrics
     tracing: Tracing
+    agent_tasks: AgentTasks
     _applier: _Applier = field(repr=False)
     _stack: AsyncExitStack = field(repr=False)
     bootstrap_key: str | None = None
+    _a2a: A2aAgents | None = field(default=None, repr=False)
+    _grpc: GrpcListener | None = field(default=None, repr=False)
 
     @classmethod
     async def open(cls, settings: Settings, *, background: bool = True) -> Runtime:
@@ -204,6 +212,7 @@ class Runtime:
             metrics=metrics,
             tracing=tracing,
         )
+        agent_tasks = AgentTasks(AgentTaskStore(engine))
         applied = _Applier(engine, authenticator, models)
         admin = Admin.over(
             engine,
@@ -226,6 +235,7 @@ class Runtime:
             adapters=adapters,
             metrics=metrics,
             tracing=tracing,
+            agent_tasks=agent_tasks,
             _applier=applied,
             _stack=stack,
         )
@@ -248,6 +258,12 @@ class Runtime:
             runtime._spawn(stack, runtime._watch_config(), "lowart-config-watch")
             if settings.usage_retention_days:
                 runtime._spawn(stack, runtime._prune_usage(), "lowart-usage-retention")
+            if settings.a2a_enabled and settings.a2a_task_retention_days:
+                runtime._spawn(
+                    stack,
+                    _prune_agent_tasks(agent_tasks, settings.a2a_task_retention_days),
+                    "lowart-a2a-task-retention",
+                )
         return runtime
 
     @staticmethod
@@ -269,11 +285,31 @@ class Runtime:
         themselves; the watcher would notice within a tick)."""
         await self._applier.apply()
 
+    def a2a_agents(self) -> A2aAgents | None:
+        """The A2A agents, shared by the HTTP and gRPC bindings (None when A2A is off).
+
+        Built on first use: the a2a SDK loads only in a process that serves it."""
+        if not self.settings.a2a_enabled:
+            return None
+        if self._a2a is None:
+            from lowart.frontends.a2a import A2aAgents
+
+            self._a2a = A2aAgents(
+                self.gateway,
+                self.agent_tasks,
+                self.settings,
+                grpc_targets=lambda: self._grpc.targets if self._grpc is not None else [],
+            )
+            self._stack.push_async_callback(self._a2a.close)
+        return self._a2a
+
     def http_listener(self) -> HttpListener:
-        """The HTTP listener, with MCP's streamable HTTP at /mcp when enabled."""
+        """The HTTP listener, with MCP's streamable HTTP at /mcp and A2A when enabled."""
         extensions: list[AppExtension] = []
         if self.settings.mcp_enabled:
             extensions.append(partial(mount_mcp, self.gateway, self.admin, self.settings))
+        if self.settings.a2a_enabled:
+            extensions.append(partial(mount_a2a, self.a2a_agents))  # the SDK loads on first use
         return HttpListener(self.gateway, self.admin, self.settings, extensions)
 
     def grpc_listener(self) -> GrpcListener | None:
@@ -286,7 +322,14 @@ class Runtime:
             return None
         from lowart.frontends.grpc import GrpcListener
 
-        return GrpcListener.from_settings(self.gateway, settings)
+        extensions: list[GrpcExtension] = []
+        agents = self.a2a_agents()
+        if agents is not None:
+            from lowart.frontends.a2a import add_a2a_service
+
+            extensions.append(partial(add_a2a_service, agents))
+        self._grpc = GrpcListener.from_settings(self.gateway, settings, extensions)
+        return self._grpc
 
     async def _watch_config(self) -> None:
         """Notice changes made by the CLI or another gateway process: one cheap read a tick."""
@@ -351,6 +394,18 @@ async def _prune_responses(responses: ResponseService, days: int) -> None:
                 )
         except Exception:
             log.exception("response retention failed")
+        await asyncio.sleep(3600)
+
+
+async def _prune_agent_tasks(tasks: AgentTasks, days: int) -> None:
+    """A2A tasks nobody changed for `days` (and their webhooks) go, checked hourly."""
+    while True:
+        try:
+            removed = await tasks.prune(datetime.now(UTC) - timedelta(days=days))
+            if removed:
+                log.info("A2A task retention removed %d tasks older than %d days", removed, days)
+        except Exception:
+            log.exception("A2A task retention failed")
         await asyncio.sleep(3600)
 
 

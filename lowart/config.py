@@ -105,6 +105,12 @@ class Settings:
     mcp_session_idle_seconds: float = 600.0  # a session nobody used for this long ends
     mcp_max_sessions: int = 2_000  # open MCP sessions in one process, all keys together
     mcp_max_sessions_per_key: int = 32  # so one key cannot take them all
+    a2a_enabled: bool = True
+    a2a_task_retention_days: int | None = 30  # A2A tasks not changed for this long go
+    a2a_push_allow_private: bool = False
+    """Let push webhooks reach loopback, link-local and private addresses (tests, LANs)."""
+    a2a_push_timeout: float = 10.0  # seconds one webhook call may take
+    a2a_push_attempts: int = 3  # tries per notification (backing off between them)
     redis_url: str | None = field(default=None, repr=False)
     """Shared limit counters for several gateway processes; unset = in-process limits."""
     redis_prefix: str = "lowart"
@@ -169,6 +175,12 @@ class Settings:
             mcp_session_idle_seconds=_env_float("LOWART_MCP_SESSION_IDLE_SECONDS", 600.0),
             mcp_max_sessions=_env_int("LOWART_MCP_MAX_SESSIONS", 2_000),
             mcp_max_sessions_per_key=_env_int("LOWART_MCP_MAX_SESSIONS_PER_KEY", 32),
+            a2a_enabled=os.environ.get("LOWART_A2A", "on").lower() not in _OFF,
+            a2a_task_retention_days=_env_int("LOWART_A2A_TASK_RETENTION_DAYS", 30) or None,
+            a2a_push_allow_private=os.environ.get("LOWART_A2A_PUSH_ALLOW_PRIVATE", "")
+            in ("1", "true", "yes"),
+            a2a_push_timeout=_env_float("LOWART_A2A_PUSH_TIMEOUT", 10.0),
+            a2a_push_attempts=max(1, _env_int("LOWART_A2A_PUSH_ATTEMPTS", 3)),
             redis_url=os.environ.get("LOWART_REDIS_URL") or None,
             redis_prefix=os.environ.get("LOWART_REDIS_PREFIX") or "lowart",
             lua_max_instructions=_env_int("LOWART_LUA_MAX_INSTRUCTIONS", 5_000_000),

@@ -1,5 +1,6 @@
 """Persistence: schema, migrations, repositories and at-rest encryption."""
 
+from lowart.store._agent_tasks import AgentTaskStore, StoredTask, TaskPage
 from lowart.store._aliases import AliasStore
 from lowart.store._api_keys import KeyStore
 from lowart.store._config_version import read_version
@@ -20,6 +21,7 @@ __all__ = [
     "REPORT_GROUPS",
     "REQUEST_ID_MAX_LENGTH",
     "TOKEN_COLUMN_MAX",
+    "AgentTaskStore",
     "AliasStore",
     "DuplicateName",
     "FallbackStore",
@@ -32,6 +34,8 @@ __all__ = [
     "SecretBox",
     "SecretBoxError",
     "StoredResponse",
+    "StoredTask",
+    "TaskPage",
     "UsageFilter",
     "UsageStore",
     "is_data_error",

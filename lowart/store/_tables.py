@@ -9,6 +9,8 @@ from lowart.store._money import Money
 __all__ = [
     "REQUEST_ID_MAX_LENGTH",
     "TOKEN_COLUMN_MAX",
+    "a2a_push_configs",
+    "a2a_tasks",
     "api_keys",
     "config_state",
     "deployment_health",
@@ -239,4 +241,32 @@ responses = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_responses_key_created", "key_id", "created_at"),
     sa.Index("ix_responses_created", "created_at"),
+)
+
+# A2A tasks: the whole task (status, history, artifacts) as the protocol's JSON,
+# owned by the key that created it. `context_id` groups the turns of one conversation.
+a2a_tasks = sa.Table(
+    "a2a_tasks",
+    metadata,
+    sa.Column("id", sa.String(100), primary_key=True),
+    sa.Column("key_id", sa.Integer, nullable=False),
+    sa.Column("context_id", sa.String(100), nullable=False),
+    sa.Column("route", sa.String(200)),
+    sa.Column("state", sa.String(40), nullable=False),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_a2a_tasks_key_updated", "key_id", "updated_at"),
+    sa.Index("ix_a2a_tasks_key_context", "key_id", "context_id", "created_at"),
+)
+
+# Where a task's state changes are pushed (the client's webhook and its token).
+a2a_push_configs = sa.Table(
+    "a2a_push_configs",
+    metadata,
+    sa.Column("task_id", sa.String(100), primary_key=True),
+    sa.Column("config_id", sa.String(100), primary_key=True),
+    sa.Column("key_id", sa.Integer, nullable=False),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )

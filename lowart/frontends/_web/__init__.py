@@ -1,7 +1,9 @@
-"""aiohttp helpers shared by the frontends served over HTTP (the HTTP API and MCP's
-streamable HTTP transport): the caller's key and body, the call context, error
-envelopes. Neutral ground, so those frontends never import each other."""
+"""aiohttp helpers shared by the frontends served over HTTP (the HTTP API, MCP's
+streamable HTTP transport, A2A): the caller's key and body, the call context, error
+envelopes, the bridge that serves an SDK's ASGI app. Neutral ground, so those
+frontends never import each other."""
 
+from lowart.frontends._web._asgi import AsgiApp, AsgiBridge
 from lowart.frontends._web._context import CTX, call_context
 from lowart.frontends._web._envelope import (
     ANTHROPIC,
@@ -17,6 +19,8 @@ __all__ = [
     "ANTHROPIC",
     "CTX",
     "OPENAI",
+    "AsgiApp",
+    "AsgiBridge",
     "ErrorEnvelope",
     "call_context",
     "envelope_of",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable, Sequence
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -22,7 +23,10 @@ from lowart.frontends._sockets import prepare_unix_socket_path
 from lowart.frontends.grpc._services import ChatServicer, ImageServicer, ModelServicer
 from lowart.gateway import Gateway
 
-__all__ = ["GrpcListener", "server_options"]
+__all__ = ["GrpcExtension", "GrpcListener", "server_options"]
+
+GrpcExtension = Callable[[grpc.aio.Server], Sequence[str]]
+"""Adds services to the server (A2A, from the composition root); returns their names."""
 
 SERVICE_NAMES = (
     chat_pb2.DESCRIPTOR.services_by_name["ChatService"].full_name,
@@ -67,9 +71,16 @@ class GrpcListener:
     """ChatService, ModelService, health and reflection; the socket file is owner-only."""
 
     def __init__(
-        self, gateway: Gateway, settings: Settings, *, address: str | None, uds: str | None
+        self,
+        gateway: Gateway,
+        settings: Settings,
+        *,
+        address: str | None,
+        uds: str | None,
+        extensions: Sequence[GrpcExtension] = (),
     ) -> None:
         self._gateway = gateway
+        self._extensions = extensions
         self._settings = settings
         self._address = address
         self._uds = os.path.abspath(uds) if uds else None
@@ -78,10 +89,18 @@ class GrpcListener:
         self.port: int | None = None
 
     @classmethod
-    def from_settings(cls, gateway: Gateway, settings: Settings) -> GrpcListener | None:
+    def from_settings(
+        cls, gateway: Gateway, settings: Settings, extensions: Sequence[GrpcExtension] = ()
+    ) -> GrpcListener | None:
         if not settings.grpc or not (settings.grpc_addr or settings.grpc_uds):
             return None
-        return cls(gateway, settings, address=settings.grpc_addr, uds=settings.grpc_uds)
+        return cls(
+            gateway,
+            settings,
+            address=settings.grpc_addr,
+            uds=settings.grpc_uds,
+            extensions=extensions,
+        )
 
     @property
     def addresses(self) -> list[str]:
@@ -91,6 +110,16 @@ class GrpcListener:
             found.append(f"grpc://{host}:{self.port}")
         if self._uds:
             found.append(f"grpc+unix://{self._uds}")
+        return found
+
+    @property
+    def targets(self) -> list[str]:
+        """The listening addresses as gRPC channel targets (`host:port`, `unix:/path`)."""
+        found = []
+        if self._address and self.port is not None:
+            found.append(f"{self._address.rsplit(':', 1)[0]}:{self.port}")
+        if self._uds:
+            found.append(f"unix:{self._uds}")
         return found
 
     @property
@@ -104,8 +133,11 @@ class GrpcListener:
         models_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(gateway), server)
         images_pb2_grpc.add_ImageServiceServicer_to_server(ImageServicer(gateway), server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        names = list(SERVICE_NAMES)
+        for extend in self._extensions:
+            names.extend(extend(server))
         reflection.enable_server_reflection(
-            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+            (*names, health.SERVICE_NAME, reflection.SERVICE_NAME), server
         )
         self._server = server
         if self._address:
@@ -121,7 +153,7 @@ class GrpcListener:
             os.chmod(self._uds, 0o600)
         else:
             await server.start()
-        for name in SERVICE_NAMES:
+        for name in names:
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
 
     async def stop(self) -> None:

@@ -41,7 +41,7 @@ from lowart.admin import Admin
 from lowart.config import Settings
 from lowart.errors import AuthenticationFailed, PermissionDenied, RateLimited
 from lowart.frontends._web import call_context, error_response, presented_key
-from lowart.frontends.mcp._asgi import AsgiBridge
+from lowart.frontends._web._asgi import AsgiBridge
 from lowart.frontends.mcp._events import CURRENT_SESSION, MemoryEventStore, SessionTag
 from lowart.frontends.mcp._server import build_server
 from lowart.gateway import Gateway

@@ -1,7 +1,7 @@
 """Running an ASGI application inside an aiohttp handler.
 
-The `mcp` SDK's streamable HTTP transport (sessions, SSE, resumability, the
-2026 single-exchange wire) is an ASGI application. Rather than re-implement it,
+The `mcp` SDK's streamable HTTP transport and the `a2a` SDK's JSON-RPC and REST
+bindings are ASGI applications. Rather than re-implement them,
 lowart serves it from its own aiohttp listener through this bridge: the
 request becomes an ASGI scope, the body is fed to `receive` as it arrives, and
 each `send` is written through at once, so SSE events reach the client as they
@@ -24,7 +24,7 @@ from multidict import CIMultiDict
 
 __all__ = ["AsgiApp", "AsgiBridge"]
 
-log = logging.getLogger("lowart.mcp")
+log = logging.getLogger("lowart.http")
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -64,9 +64,17 @@ def _scope(request: web.Request, extra: dict[str, Any]) -> dict[str, Any]:
 class AsgiBridge:
     """One HTTP exchange between an aiohttp request and an ASGI app."""
 
-    def __init__(self, request: web.Request, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        request: web.Request,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+    ) -> None:
+        """`body`: the request body when the caller has read it already (bounded by
+        aiohttp's `client_max_size`); otherwise it is streamed from the connection."""
         self._request = request
         self._extra_headers = headers or {}
+        self._body = body
         self._response: web.StreamResponse | None = None
         self._body_done = False
         self._finished = False
@@ -88,6 +96,9 @@ class AsgiBridge:
         return self._response
 
     async def _receive(self) -> Message:
+        if not self._body_done and self._body is not None:
+            self._body_done = True
+            return {"type": "http.request", "body": self._body, "more_body": False}
         if not self._body_done:
             try:
                 chunk = await self._request.content.readany()
@@ -136,5 +147,5 @@ class AsgiBridge:
         try:
             await operation
         except _CLIENT_GONE:
-            log.debug("MCP client went away mid-response")
+            log.debug("client went away mid-response")
             self._gone.set()
