@@ -125,7 +125,7 @@ def check_currency_field(value: object) -> str | None:
 
 
 def check_budget(value: object) -> Decimal | None:
-    """A key's spending limit (None removes it): a decimal from 0 to MAX_BUDGET."""
+    """A key's spending limit (None removes it): a decimal above 0, at most MAX_BUDGET."""
     if value is None:
         return None
     try:
@@ -134,6 +134,8 @@ def check_budget(value: object) -> Decimal | None:
         raise InvalidRequest(str(exc), param="budget") from exc
     if budget > MAX_BUDGET:
         raise InvalidRequest(f"'budget' must be at most {MAX_BUDGET}.", param="budget")
+    if not budget:  # to stop a key spending, revoke it or limit its models
+        raise InvalidRequest("'budget' must be greater than 0.", param="budget")
     return budget
 
 

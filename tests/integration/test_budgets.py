@@ -103,6 +103,12 @@ def test_bad_prices_and_budgets_are_refused(gateway):
         status, answer = gateway.admin_call("PATCH", "/admin/models/mock", body)
         assert status == 400, (body, answer)
         assert answer["error"]["param"] == next(iter(body)), answer
-    for body in ({"budget": "-5"}, {"budget": "x"}, {"budget": "2000000"}, {"budget_period": "y"}):
+    for body in (
+        {"budget": "-5"},
+        {"budget": "x"},
+        {"budget": "0"},
+        {"budget": "2000000"},
+        {"budget_period": "y"},
+    ):
         status, answer = gateway.admin_call("PATCH", f"/admin/keys/{'test-admin'}", body)
         assert status == 400, (body, answer)

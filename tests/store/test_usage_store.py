@@ -100,6 +100,12 @@ async def _costs_add_up_exactly(url: str) -> None:
     assert row["cost"] == Decimal("0.300000000001")
     stored = sorted(r["cost"] for r in await store.records() if r["cost"] is not None)
     assert stored == [Decimal("0.000000000001"), Decimal("0.1"), Decimal("0.2")]
+    # What budgets start from: a key's spending in total and since a day.
+    await store.write_batch([make_record("other", key_id=2, cost=Decimal("5"))])
+    assert await store.spent(1) == Decimal("0.300000000001")
+    assert await store.spent(1, datetime.now(UTC).date()) == Decimal("0.300000000001")
+    assert await store.spent(1, datetime.now(UTC).date() + timedelta(days=1)) == 0
+    assert await store.spent_by_key() == {1: Decimal("0.300000000001"), 2: Decimal(5)}
     await engine.dispose()
 
 
