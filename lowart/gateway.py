@@ -95,6 +95,7 @@ class Gateway:
         self._usage = usage
         self._images = images  # None: this gateway makes no images (no image engine)
         self.breakers = breakers or Breakers()
+        self.live = LiveStreams()
         # Deployments, fallbacks, retries, breakers and timeouts: see lowart.routing.
         self.router = Router(models, self.adapter_for, self.breakers, hooks_for)
 
@@ -262,7 +263,7 @@ class Gateway:
         call.first_chunk_at = time.perf_counter()
         meter = StreamMeter(call.request, opened.route.upstream_model)
         return ChatStream(
-            call, opened.upstream, meter, opened.first, opened.ticket, opened.deadline
+            call, opened.upstream, meter, opened.first, opened.ticket, opened.deadline, self.live
         )
 
     # ---- image generation: the same admission, routed like any call -------------------
@@ -510,6 +511,15 @@ class _Call:
         )
 
 
+class LiveStreams:
+    """How many chat streams are open in this process now (the dashboard shows it)."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 class ChatStream:
     """The client's view of a stream: canonical chunks, model renamed, usage exact.
 
@@ -526,8 +536,12 @@ class ChatStream:
         first: ChatChunk | None,
         ticket: Ticket | None = None,
         deadline: float | None = None,
+        live: LiveStreams | None = None,
     ) -> None:
         self._call = call
+        self._live = live
+        if live is not None:
+            live.count += 1
         self._upstream = upstream
         self._meter = meter
         self._first = first
@@ -551,6 +565,9 @@ class ChatStream:
         await self.aclose()
 
     async def aclose(self) -> None:
+        if self._live is not None:
+            self._live.count -= 1
+            self._live = None
         await self._iterator.aclose()
         if not self._call.recorded:
             self._call.fail(asyncio.CancelledError(), self._meter)

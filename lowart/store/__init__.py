@@ -12,9 +12,11 @@ from lowart.store._jobs import JobStore
 from lowart.store._models import ModelStore
 from lowart.store._tables import REQUEST_ID_MAX_LENGTH, TOKEN_COLUMN_MAX
 from lowart.store._usage import UsageStore, is_data_error
+from lowart.store._usage_search import SERIES_COLUMNS, UsageFilter, UsageSearch
 
 __all__ = [
     "REQUEST_ID_MAX_LENGTH",
+    "SERIES_COLUMNS",
     "TOKEN_COLUMN_MAX",
     "DuplicateName",
     "FallbackStore",
@@ -25,6 +27,8 @@ __all__ = [
     "ModelStore",
     "SecretBox",
     "SecretBoxError",
+    "UsageFilter",
+    "UsageSearch",
     "UsageStore",
     "is_data_error",
     "migrate",

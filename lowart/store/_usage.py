@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from lowart.store._money import to_units
 from lowart.store._rows import as_dict
 from lowart.store._tables import api_keys, usage_daily, usage_records
+from lowart.store._usage_search import UsageSearch
 from lowart.types import UsageRecord
 
 __all__ = ["UsageStore", "is_data_error"]
@@ -262,6 +263,10 @@ class UsageStore:
             if "day" in row and isinstance(row["day"], date):
                 row["day"] = row["day"].isoformat()
         return rows
+
+    def search(self) -> UsageSearch:
+        """Filtered, paged and windowed reads of the raw records (the dashboard's)."""
+        return UsageSearch(self._engine)
 
     async def used_tokens(self, key_id: int, since: date | None = None) -> int:
         """Tokens a key has used in total, or since a UTC day (a quota's starting point)."""
