@@ -197,8 +197,8 @@ async def usage_csv(request: web.Request) -> web.Response:
 
 @routes.get("/admin/live")
 async def live(request: web.Request) -> web.Response:
-    """This process now: open chat streams, HTTP requests in flight (this one too),
-    and every deployment's circuit."""
+    """This process now: open chat streams, other HTTP requests in flight, and every
+    deployment's circuit."""
     admin = await _admin(request)
     circuits = [
         {"id": m["id"], "name": m["name"], "circuit": m.get("circuit")}
@@ -207,7 +207,7 @@ async def live(request: web.Request) -> web.Response:
     return _json(
         {
             "open_streams": request.app[GATEWAY].live.count,
-            "in_flight": len(request.app[IN_FLIGHT]),
+            "in_flight": max(0, len(request.app[IN_FLIGHT]) - 1),
             "circuits": circuits,
         }
     )

@@ -88,12 +88,12 @@ async function route() {
     else a.removeAttribute("aria-current");
   }
   document.title = `${page.title} · lowart`;
+  root.dataset.page = page.path;
   if (page.admin && !session.admin) {
     root.append(h("section.card", {}, h("h1", {}, page.title), h("p", {}, "This page needs an admin key.")));
     return;
   }
   current = pageContext(root);
-  root.dataset.page = page.path;
   try {
     await page.render(current);
   } catch (error) {
