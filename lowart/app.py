@@ -153,6 +153,7 @@ class Runtime:
             settings.redis_url,
             prefix=settings.redis_prefix,
             baseline=usage_store.used_tokens,
+            spent=usage_store.spent,
             stack=stack,
         )
         publisher = HealthPublisher(health_store)

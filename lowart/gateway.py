@@ -18,6 +18,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
@@ -180,10 +181,11 @@ class Gateway:
             raise NotFound("Image generation is not enabled on this gateway.")
         return self._images
 
-    async def _spend_request(self, principal: Principal) -> None:
+    async def _spend_request(self, principal: Principal, cost: Decimal | None = None) -> None:
         """A call that uses no tokens still spends the key's request rate (and is
-        refused, before any work, when the rate or a spent quota says so)."""
-        (await self._limiter.acquire(principal, 0)).settle(0)
+        refused, before any work, when the rate, a spent quota or budget says so);
+        `cost` is charged to the key's budget at once (an image job's)."""
+        (await self._limiter.acquire(principal, 0)).settle(0, cost)
 
     async def count_tokens(self, principal: Principal, body: Any, ctx: CallContext) -> int:
         """Prompt tokens a request would use on its route (no upstream call is billed)."""
@@ -215,7 +217,9 @@ class Gateway:
                 prompt = await count_prompt_tokens_off_loop(request, route.upstream_model)
                 limit = request.get("max_completion_tokens") or request.get("max_tokens")
                 # Without a limit it reserves all that remains of the key's TPM and quota.
-                await admission.reserve(prompt, limit if isinstance(limit, int) else None)
+                await admission.reserve(
+                    prompt, limit if isinstance(limit, int) else None, route.price
+                )
             except BaseException:
                 admission.settle(0)
                 raise
@@ -358,7 +362,8 @@ class Gateway:
         ctx.attribute(principal.name, route.name)
         adapter = self._image_adapter(route)
         plan = self._plan_for(principal, route)
-        await self._spend_request(principal)  # image calls count no tokens
+        # Image calls count no tokens; their budget is charged what the images will cost.
+        await self._spend_request(principal, _images_cost(route, params))
         engine.check(principal, route, adapter, params, ctx)
         job = await engine.create_job(principal, route, params, ctx)
         trail = Trail(route.name)
@@ -648,6 +653,12 @@ def _reply_usage(call: _Call, response: ChatResponse) -> tuple[int, int, str, Ch
     prompt, completion, source, _ = meter.usage()
     response["usage"] = CheckedUsage(prompt, completion).as_openai()
     return prompt, completion, source, None
+
+
+def _images_cost(route: Route, params: ImageParams) -> Decimal | None:
+    if route.price is None or route.price.image is None:
+        return None
+    return route.price.of_images(params.n or 1)
 
 
 def _usage_chunk(last: ChatChunk | None, model: str, prompt: int, completion: int) -> ChatChunk:

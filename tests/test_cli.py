@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -87,40 +90,208 @@ def test_models_commands(tmp_path):
 def test_db_upgrade_and_empty_stats(tmp_path):
     assert "latest revision" in lowart(tmp_path, "db", "upgrade").stdout
     assert "(none)" in lowart(tmp_path, "stats").stdout
-    assert lowart(tmp_path, "stats", "--by", "day", "--json").stdout.strip() == "[]"
+    empty = json.loads(lowart(tmp_path, "stats", "--by", "day", "--json").stdout)
+    assert empty["data"] == [] and empty["total"]["requests"] == 0
 
 
-@pytest.mark.parametrize("by", ["model", "key", "day", "interface"])
-def test_stats_after_traffic(tmp_path, by):
+def _seed(tmp_path: Path, records: list) -> None:
     import asyncio
 
     from lowart.store import UsageStore, migrate, open_engine
-    from tests.support.records import make_record
 
     async def seed() -> None:
         engine = open_engine(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
         await migrate(engine)
-        records = [
-            make_record(
-                f"r{i}",
-                key_name="alice",
-                route="gpt",
-                vendor="openai",
-                upstream_model="gpt-4o",
-                status="ok" if i else "error",
-                prompt_tokens=10,
-                completion_tokens=5,
-                latency_ms=12.0,
-            )
-            for i in range(4)
-        ]
         await UsageStore(engine).write_batch(records)
         await engine.dispose()
 
     asyncio.run(seed())
+
+
+def _traffic() -> list:
+    """Ten records of alice on gpt (one failed) with latencies 10..100 ms, and one of bob
+    on claude; TTFT on the streamed ones; costs that a float would not add exactly."""
+    from tests.support.records import make_record
+
+    alice = [
+        make_record(
+            f"a{i}",
+            key_name="alice",
+            route="gpt",
+            vendor="openai",
+            upstream_model="gpt-4o",
+            status="ok" if i else "error",
+            http_status=200 if i else 502,
+            error_code=None if i else "upstream_error",
+            prompt_tokens=10,
+            completion_tokens=5,
+            cache_read_tokens=2,
+            latency_ms=10.0 * (i + 1),
+            ttft_ms=float(i + 1) if i % 2 else None,
+            stream=bool(i % 2),
+            cost=Decimal("0.1"),
+            currency="USD",
+        )
+        for i in range(10)
+    ]
+    bob = make_record(
+        "b0",
+        key_name="bob",
+        route="claude",
+        vendor="anthropic",
+        upstream_model="claude-sonnet-4-5",
+        interface="anthropic",
+        prompt_tokens=7,
+        completion_tokens=3,
+        latency_ms=500.0,
+        cost=Decimal("0.2"),
+        currency="USD",
+    )
+    return [*alice, bob]
+
+
+@pytest.mark.parametrize("by", ["model", "key", "day", "hour", "interface", "vendor"])
+def test_stats_after_traffic(tmp_path, by):
+    _seed(tmp_path, _traffic())
     out = lowart(tmp_path, "stats", "--by", by, "--since", "7d").stdout
-    assert "60" in out  # total tokens: 4 x 15
-    assert "4" in out
+    lines = out.splitlines()
+    assert lines[-1].startswith("TOTAL")
+    total = lines[-1].split()
+    # requests, errors, error rate, prompt, completion, cached, total tokens, cost, currency
+    assert total[1:10] == ["11", "1", "9.1%", "107", "53", "20", "160", "1.2", "USD"]
+    report = json.loads(lowart(tmp_path, "stats", "--by", by, "--json").stdout)
+    assert report["total"]["cost"] == "1.2"  # exact: ten 0.1s and a 0.2
+    assert sum(row["requests"] for row in report["data"]) == 11
+
+
+def test_stats_percentiles_error_rate_and_csv(tmp_path):
+    _seed(tmp_path, _traffic())
+    report = json.loads(lowart(tmp_path, "stats", "--json").stdout)
+    gpt = next(row for row in report["data"] if row["route"] == "gpt")
+    # Nearest rank over 10, 20, ... 100 ms: p50 is the 5th value, p95 the 10th.
+    assert (gpt["p50_latency_ms"], gpt["p95_latency_ms"]) == (50.0, 100.0)
+    # TTFT only where there was one (2, 4, 6, 8, 10 ms): p50 the 3rd, p95 the 5th.
+    assert (gpt["p50_ttft_ms"], gpt["p95_ttft_ms"]) == (6.0, 10.0)
+    assert (gpt["errors"], gpt["error_rate"], gpt["cost"]) == (1, 0.1, "1")
+    assert report["total"]["p95_latency_ms"] == 500.0
+    assert report["total"]["p50_latency_ms"] == 60.0  # 6th of 11
+    csv_out = lowart(tmp_path, "stats", "--by", "key", "--csv").stdout.splitlines()
+    assert csv_out[0].startswith("key_name,requests,errors,error_rate,")
+    rows = list(csv.DictReader(csv_out))
+    assert [r["key_name"] for r in rows] == ["alice", "bob", "TOTAL"]
+    assert rows[1]["cost"] == "0.2" and rows[1]["p50_ttft_ms"] == ""
+    assert rows[2]["requests"] == "11"
+    assert lowart(tmp_path, "stats", "--by", "weather", check=False).returncode == 2
+    failed = lowart(tmp_path, "stats", "--since", "yesterday", check=False)
+    assert failed.returncode == 1 and "Invalid 'since'" in failed.stderr
+
+
+def test_logs_filters_and_json(tmp_path):
+    _seed(tmp_path, _traffic())
+    out = lowart(tmp_path, "logs", "--limit", "3").stdout.splitlines()
+    assert out[0].split()[:3] == ["ID", "CREATED_AT", "KEY_NAME"]
+    assert [line.split()[2] for line in out[1:]] == ["alice", "alice", "bob"]  # oldest first
+    lines = lowart(tmp_path, "logs", "--json", "--key", "alice", "--status", "error").stdout
+    (failed,) = [json.loads(line) for line in lines.splitlines()]
+    assert failed["request_id"] == "a0" and failed["error_code"] == "upstream_error"
+    assert failed["cost"] == "0.1" and failed["http_status"] == 502
+    anthropic = lowart(tmp_path, "logs", "--json", "--interface", "anthropic").stdout
+    assert [json.loads(line)["request_id"] for line in anthropic.splitlines()] == ["b0"]
+    by_model = lowart(tmp_path, "logs", "--json", "--model", "gpt", "--since", "1h").stdout
+    assert len(by_model.splitlines()) == 10
+    assert lowart(tmp_path, "logs", "--since", "2999-01-01").stdout.strip() == "(none)"
+    assert lowart(tmp_path, "logs", "--limit", "0", check=False).returncode == 2
+
+
+def test_logs_follow_prints_new_records(tmp_path):
+    from tests.support.records import make_record
+
+    _seed(tmp_path, _traffic()[:1])
+    env = {
+        **os.environ,
+        "LOWART_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+        "LOWART_SECRET_KEY_FILE": str(tmp_path / "cli.key"),
+    }
+    lowart(tmp_path, "db", "upgrade")
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "lowart", "logs", "--follow", "--interval", "0.2", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert follower.stdout is not None
+        first = json.loads(follower.stdout.readline())
+        assert first["request_id"] == "a0"
+        _seed(tmp_path, [make_record("later-1"), make_record("later-2")])
+        seen = [json.loads(follower.stdout.readline())["request_id"] for _ in range(2)]
+        assert seen == ["later-1", "later-2"]
+    finally:
+        follower.terminate()
+        follower.wait(timeout=10)
+
+
+def test_list_commands_speak_json(tmp_path):
+    lowart(
+        tmp_path, "keys", "create", "--name", "k1", "--budget", "12.50", "--budget-period", "day"
+    )
+    (key,) = json.loads(lowart(tmp_path, "keys", "list", "--json").stdout)
+    assert (key["name"], key["budget"], key["budget_period"], key["spent"]) == (
+        "k1",
+        "12.5",
+        "day",
+        "0",
+    )
+    assert "12.5" in lowart(tmp_path, "keys", "list").stdout
+    lowart(tmp_path, "keys", "update", "k1", "--budget", "none")
+    (key,) = json.loads(lowart(tmp_path, "keys", "list", "--json").stdout)
+    assert key["budget"] is None
+    bad = lowart(tmp_path, "keys", "update", "k1", "--budget", "-3", check=False)
+    assert bad.returncode == 1 and "'budget' must be between 0" in bad.stderr
+
+    lowart(
+        tmp_path,
+        "models",
+        "add",
+        "gpt",
+        "--vendor",
+        "openai",
+        "--upstream-model",
+        "gpt-4o",
+        "--price-in",
+        "2",
+        "--price-out",
+        "8",
+        "--price-cached",
+        "0.5",
+        "--currency",
+        "eur",
+    )
+    models = json.loads(lowart(tmp_path, "models", "list", "--json").stdout)
+    gpt = next(m for m in models if m["name"] == "gpt")
+    assert gpt["price"] == {
+        "input": "2",
+        "cached": "0.5",
+        "output": "8",
+        "image": None,
+        "currency": "EUR",
+        "source": "route",
+    }
+    assert (
+        "in 2 / cached 0.5 / out 8 per 1M EUR (route)" in lowart(tmp_path, "models", "list").stdout
+    )
+    for flag in ("--price-in", "--price-out", "--price-cached", "--currency"):
+        lowart(tmp_path, "models", "update", "gpt", flag, "none")
+    models = json.loads(lowart(tmp_path, "models", "list", "--json").stdout)
+    price = next(m for m in models if m["name"] == "gpt")["price"]
+    assert price["source"] == "table" and price["input"] == "2.5" and price["as_of"]
+    bad = lowart(tmp_path, "models", "update", "gpt", "--price-in", "1e9", check=False)
+    assert bad.returncode == 1 and "price_in" in bad.stderr
+
+    lowart(tmp_path, "models", "fallback", "add", "gpt", "mock")
+    edges = json.loads(lowart(tmp_path, "models", "fallback", "list", "--json").stdout)
+    assert [(e["model"], e["fallback"]) for e in edges] == [("gpt", "mock")]
 
 
 def test_commands_other_than_db_upgrade_never_create_a_database(tmp_path):

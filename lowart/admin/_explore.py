@@ -13,7 +13,6 @@ import csv
 import io
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -148,7 +147,7 @@ class UsageExplorer:
             raise InvalidRequest(
                 f"At most {SERIES_BUCKETS_MAX} buckets: make 'step' longer.", param="step"
             )
-        where = replace(where, since=since, until=until)
+        where.since, where.until = since, until
         await self._flush_usage()
         rows = await self._search.window(where, SERIES_ROWS_MAX)
         folded = await asyncio.to_thread(

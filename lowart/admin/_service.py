@@ -18,21 +18,26 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from lowart.accounting import PRICE_COLUMNS
 from lowart.adapters import VENDORS
 from lowart.adapters.comfyui import check_comfyui_options
 from lowart.admin._checks import (
     KEY_LIMITS,
     MODEL_FIELDS,
+    check_budget,
+    check_currency_field,
     check_flag,
     check_limit,
     check_models,
     check_name,
     check_period,
+    check_price_field,
     check_text,
+    parse_moment,
     parse_since,
 )
 from lowart.admin._explore import UsageExplorer
-from lowart.admin._public import public_key, public_model
+from lowart.admin._public import money, public_key, public_model
 from lowart.admin._routing import RoutingAdmin, check_weight
 from lowart.auth import generate_key, hash_key, key_display_prefix, quota_window
 from lowart.config import DEFAULT_API_KEY_ENV_ALLOW, Settings, api_key_env_refusal
@@ -45,6 +50,7 @@ from lowart.store import (
     KeyStore,
     ModelStore,
     SecretBox,
+    UsageFilter,
     UsageStore,
 )
 from lowart.transforms import ScriptLimits, check_script, dry_run_script
@@ -129,6 +135,8 @@ class Admin:
         models: object = None,
         concurrency: object = None,
         quota_period: object = "total",
+        budget: object = None,
+        budget_period: object = "total",
     ) -> tuple[str, dict[str, Any]]:
         """Create a key; the returned key string is the only time it exists in clear.
 
@@ -147,19 +155,36 @@ class Admin:
                 quota_tokens=check_limit("quota", quota),
                 max_concurrency=check_limit("concurrency", concurrency),
                 quota_period=check_period(quota_period or "total"),
+                budget=check_budget(budget),
+                budget_period=check_period(budget_period or "total", "budget_period"),
                 allowed_models=allowed,
             )
         except DuplicateName as exc:
             raise InvalidRequest(str(exc), param="name", code="duplicate_name") from exc
         await self._changed()
-        return key, public_key(row)
+        return key, public_key(row, await self._spent_by_key([row]))
 
     async def list_keys(self) -> list[dict[str, Any]]:
-        return [public_key(row) for row in await self.keys.list()]
+        """Every key with what it spent in its budget's window (total without a budget)."""
+        await self._flush_usage()
+        rows = await self.keys.list()
+        spent = await self._spent_by_key(rows)
+        return [public_key(row, spent) for row in rows]
+
+    async def _spent_by_key(self, rows: list[dict[str, Any]]) -> dict[int, Any]:
+        """Spending per key id, one query per budget period in use."""
+        spent: dict[int, Any] = {}
+        for period in {row.get("budget_period") or "total" for row in rows}:
+            since = quota_window(period).start
+            by_key = await self.usage.spent_by_key(since)
+            for row in rows:
+                if (row.get("budget_period") or "total") == period:
+                    spent[row["id"]] = by_key.get(row["id"], 0)
+        return spent
 
     async def update_key(self, name: str, **fields: Any) -> dict[str, Any]:
         """Change a key's limits: a field given as None removes that limit (models: all)."""
-        unknown = set(fields) - {*KEY_LIMITS, "quota_period", "models"}
+        unknown = set(fields) - {*KEY_LIMITS, "quota_period", "models", "budget", "budget_period"}
         if unknown:
             raise InvalidRequest(f"Unknown key field(s): {', '.join(sorted(unknown))}.")
         values: dict[str, Any] = {}
@@ -170,22 +195,29 @@ class Admin:
             values["quota_period"] = check_period(fields["quota_period"] or "total")
         if "models" in fields:
             values["allowed_models"] = check_models(fields["models"])
+        if "budget" in fields:
+            values["budget"] = check_budget(fields["budget"])
+        if "budget_period" in fields:
+            values["budget_period"] = check_period(
+                fields["budget_period"] or "total", "budget_period"
+            )
         if not values:
             raise InvalidRequest("Nothing to update.")
         if not await self.keys.update(name, values):
             raise NotFound(f"No key named '{name}'.")
         await self._changed()
         rows = [row for row in await self.keys.list() if row["name"] == name]
-        return public_key(rows[0])
+        return public_key(rows[0], await self._spent_by_key(rows))
 
     async def account(self, principal: Principal) -> dict[str, Any]:
-        """What a key may see of itself: its limits and what it used of its quota now.
+        """What a key may see of itself: its limits, what it used of its quota and what
+        it spent of its budget (`spent`, in the budget's window) now.
 
         The one key operation open to non-admin keys (the dashboard's self-service view)."""
         rows = [row for row in await self.keys.list() if row["id"] == principal.key_id]
         if not rows:
             raise NotFound("This key no longer exists.")
-        info = public_key(rows[0])
+        info = public_key(rows[0], await self._spent_by_key(rows))
         window = quota_window(info["quota_period"])
         await self._flush_usage()
         info["quota_used"] = await self.usage.used_tokens(principal.key_id, window.start)
@@ -321,6 +353,11 @@ class Admin:
             values["enabled"] = check_flag("enabled", fields["enabled"])
         if fields.get("weight") is not None:
             values["weight"] = check_weight(fields["weight"])
+        for column in PRICE_COLUMNS:  # null removes a rate (then the shipped table applies)
+            if column in fields:
+                values[column] = check_price_field(column, fields[column])
+        if "currency" in fields:
+            values["currency"] = check_currency_field(fields["currency"])
         if "script" in fields:  # null removes the script
             script = fields["script"]
             values["script"] = (
@@ -335,21 +372,71 @@ class Admin:
     async def usage_summary(
         self, by: str = "model", since: str | None = None, key_id: int | None = None
     ) -> list[dict[str, Any]]:
-        """Usage rolled up by `by`; `key_id` narrows it to one key's own rows."""
+        """Usage grouped by `by` (see `usage_report`), the groups only."""
+        groups: list[dict[str, Any]] = (await self.usage_report(by, since, key_id))["data"]
+        return groups
+
+    async def usage_report(
+        self, by: str = "model", since: str | None = None, key_id: int | None = None
+    ) -> dict[str, Any]:
+        """Usage grouped by model, key, day, hour, interface or vendor, and in total:
+        requests, errors, error rate, tokens, cost, p50/p95 latency and time to first
+        token, JSON-ready; `key_id` narrows it to one key's own records."""
+        where = UsageFilter(since=parse_moment(since), key_id=key_id)
+        await self._flush_usage()
+        try:
+            groups, total = await self.usage.report(by, where)
+        except ValueError as exc:
+            raise InvalidRequest(str(exc), param="by") from exc
+        for row in (*groups, total):
+            row["cost"] = money(row["cost"])
+        return {"data": groups, "total": total}
+
+    async def usage_daily(
+        self, by: str = "model", since: str | None = None, key_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Totals from the daily rollups, which outlive the raw records' retention."""
         since_date = parse_since(since)
         await self._flush_usage()
         try:
-            return await self.usage.summary(by=by, since=since_date, key_id=key_id)
+            rows = await self.usage.summary(by=by, since=since_date, key_id=key_id)
         except ValueError as exc:
             raise InvalidRequest(str(exc), param="by") from exc
+        for row in rows:
+            row["cost"] = money(row.get("cost"))
+        return rows
 
-    async def usage_records(self, limit: int = 100) -> list[dict[str, Any]]:
-        """The newest raw usage records (at most 10,000), JSON-ready."""
+    async def usage_records(
+        self,
+        limit: int = 100,
+        *,
+        key: str | None = None,
+        model: str | None = None,
+        status: str | None = None,
+        interface: str | None = None,
+        since: str | None = None,
+        after_id: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Raw usage records (at most 10,000), JSON-ready, filtered by key name, model,
+        status, interface and start; newest first, or with `after_id` the next ones
+        after that record, oldest first (`lowart logs --follow`)."""
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise InvalidRequest("'limit' must be a positive integer.", param="limit")
+        if after_id is not None and (not isinstance(after_id, int) or isinstance(after_id, bool)):
+            raise InvalidRequest("'after' must be a record id.", param="after")
+        where = UsageFilter(
+            since=parse_moment(since),
+            key_name=key,
+            route=model,
+            status=status,
+            interface=interface,
+        )
         await self._flush_usage()
-        rows = await self.usage.records(limit=min(limit, _USAGE_RECORDS_MAX))
+        rows = await self.usage.records(
+            limit=min(limit, _USAGE_RECORDS_MAX), where=where, after_id=after_id
+        )
         for row in rows:
             row["created_at"] = row["created_at"].isoformat()
             row["extra"] = orjson.loads(row["extra"]) if row["extra"] else None
+            row["cost"] = money(row["cost"])
         return rows

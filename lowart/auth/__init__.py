@@ -2,12 +2,14 @@
 
 from lowart.auth._authenticator import Authenticator, principal_from_row
 from lowart.auth._backend import open_limiter
+from lowart.auth._budget import MAX_BUDGET
 from lowart.auth._key_material import KEY_PREFIX, generate_key, hash_key, key_display_prefix
 from lowart.auth._limits import Admission, InProcessLimiter, Limiter, QuotaBaseline
 from lowart.auth._periods import QUOTA_PERIODS, quota_window
 
 __all__ = [
     "KEY_PREFIX",
+    "MAX_BUDGET",
     "QUOTA_PERIODS",
     "Admission",
     "Authenticator",

@@ -39,6 +39,8 @@ def principal_from_row(row: Mapping[str, Any]) -> Principal:
         allowed_models=frozenset(allowed) if allowed is not None else None,
         max_concurrency=row.get("max_concurrency"),
         quota_period=row.get("quota_period") or "total",
+        budget=row.get("budget"),
+        budget_period=row.get("budget_period") or "total",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from contextlib import AsyncExitStack
 
+from lowart.auth._budget import SpendBaseline
 from lowart.auth._limits import InProcessLimiter, Limiter, QuotaBaseline
 
 __all__ = ["open_limiter"]
@@ -17,12 +18,13 @@ async def open_limiter(
     *,
     prefix: str,
     baseline: QuotaBaseline,
+    spent: SpendBaseline | None = None,
     stack: AsyncExitStack,
 ) -> Limiter:
     """The limiter for this process; Redis is checked now so a typo fails the start,
     not the first limited request."""
     if not redis_url:
-        return InProcessLimiter(baseline)
+        return InProcessLimiter(baseline, spent)
     # Imported here: the Redis client costs memory a single-process gateway never needs.
     from redis.exceptions import RedisError
 
@@ -34,7 +36,7 @@ async def open_limiter(
         await client.ping()
     except RedisError as exc:
         raise RuntimeError(f"Redis at LOWART_REDIS_URL is unreachable: {exc}") from exc
-    limiter = RedisLimiter(client, prefix=prefix, baseline=baseline)
+    limiter = RedisLimiter(client, prefix=prefix, baseline=baseline, spent=spent)
     stack.push_async_callback(limiter.close)
     log.info("per-key limits are shared through Redis (prefix %r)", prefix)
     return limiter

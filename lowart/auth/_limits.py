@@ -23,9 +23,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
+from lowart.auth._budget import (
+    SpendBaseline,
+    budget_exceeded,
+    budget_nanos,
+    cost_estimate,
+    nanos,
+)
 from lowart.auth._periods import QuotaWindow, quota_window
 from lowart.errors import QuotaExceeded, RateLimited
-from lowart.types import Principal
+from lowart.types import Price, Principal
 
 __all__ = [
     "Admission",
@@ -47,7 +54,11 @@ QuotaBaseline = Callable[[int, date | None], Awaitable[int]]
 
 
 def needs_estimate(principal: Principal) -> bool:
-    return principal.tpm is not None or principal.quota_tokens is not None
+    return (
+        principal.tpm is not None
+        or principal.quota_tokens is not None
+        or principal.budget is not None
+    )
 
 
 def is_limited(principal: Principal) -> bool:
@@ -98,16 +109,30 @@ class Admission:
 
     __slots__ = ()
 
-    async def reserve(self, prompt: int, completion: int | None) -> None:
+    async def reserve(
+        self, prompt: int, completion: int | None, price: Price | None = None
+    ) -> None:
         """Reserve `prompt` + `completion` tokens (None: all that remains of the key's
-        TPM and quota), or raise RateLimited / QuotaExceeded. Nothing is limited here."""
+        TPM and quota) and what they cost at `price` (None: all that remains of the
+        key's budget), or raise RateLimited / QuotaExceeded. Nothing is limited here."""
 
     def settle(self, actual_tokens: int, cost: Decimal | None = None) -> None:
         """Nothing was counted, so nothing to settle."""
 
 
 class _LocalAdmission(Admission):
-    __slots__ = ("_entry", "_estimate", "_principal", "_quota", "_settled", "_state", "_window")
+    __slots__ = (
+        "_budget",
+        "_budget_window",
+        "_cost",
+        "_entry",
+        "_estimate",
+        "_principal",
+        "_quota",
+        "_settled",
+        "_state",
+        "_window",
+    )
 
     def __init__(
         self,
@@ -117,6 +142,8 @@ class _LocalAdmission(Admission):
         quota: list[int] | None = None,
         principal: Principal | None = None,
         window: QuotaWindow | None = None,
+        budget: list[int] | None = None,
+        budget_window: QuotaWindow | None = None,
     ) -> None:
         self._state = state
         self._entry = entry
@@ -124,16 +151,22 @@ class _LocalAdmission(Admission):
         self._quota = quota
         self._principal = principal
         self._window = window
+        self._budget = budget  # [spent + reserved] in nano-units, shared per key and window
+        self._budget_window = budget_window
+        self._cost = 0  # what this request reserved of the budget
         self._settled = False
 
-    async def reserve(self, prompt: int, completion: int | None) -> None:
-        self.reserve_now(prompt, completion)
+    async def reserve(
+        self, prompt: int, completion: int | None, price: Price | None = None
+    ) -> None:
+        self.reserve_now(prompt, completion, price)
 
-    def reserve_now(self, prompt: int, completion: int | None) -> None:
+    def reserve_now(self, prompt: int, completion: int | None, price: Price | None = None) -> None:
         """Check and reserve in one synchronous step (nothing can interleave)."""
         principal, state, quota, entry = self._principal, self._state, self._quota, self._entry
         if principal is None or self._settled:
             return
+        cost = self._budget_cost(principal, prompt, completion, price)
         now = time.monotonic()
         state.expire(now)
         remaining: float | None = None
@@ -159,6 +192,24 @@ class _LocalAdmission(Admission):
         if quota is not None:
             quota[0] += extra
         self._estimate += extra
+        if self._budget is not None:
+            self._budget[0] += cost
+            self._cost += cost
+
+    def _budget_cost(
+        self, principal: Principal, prompt: int, completion: int | None, price: Price | None
+    ) -> int:
+        """What to reserve of the budget (checked, nothing changed yet): the request's
+        most expensive outcome, or without a completion limit all that remains."""
+        budget, limit = self._budget, budget_nanos(principal)
+        if budget is None or limit is None or self._budget_window is None:
+            return 0
+        cost = cost_estimate(price, prompt, completion or 0)
+        if completion is None and price is not None:
+            cost = max(cost, limit - budget[0])
+        if budget[0] + cost > limit or budget[0] >= limit:
+            raise budget_exceeded(principal, self._budget_window, budget[0])
+        return cost
 
     def settle(self, actual_tokens: int, cost: Decimal | None = None) -> None:
         if self._settled:
@@ -172,6 +223,8 @@ class _LocalAdmission(Admission):
             entry[1] = actual_tokens
         if self._quota is not None:
             self._quota[0] += actual_tokens - self._estimate
+        if self._budget is not None:
+            self._budget[0] += nanos(cost) - self._cost
 
 
 _UNLIMITED = Admission()
@@ -197,6 +250,8 @@ class _KeyState:
     in_flight: int = 0
     quotas: dict[str, list[int]] = field(default_factory=dict)
     """Per quota window: [used + reserved tokens]."""
+    budgets: dict[str, list[int]] = field(default_factory=dict)
+    """Per budget window: [spent + reserved nano-units]."""
 
     def expire(self, now: float) -> None:
         cutoff = now - _WINDOW
@@ -211,9 +266,12 @@ class _KeyState:
 class InProcessLimiter:
     """Limits kept in this process's memory: exact here, not shared with other processes."""
 
-    def __init__(self, baseline: QuotaBaseline | None = None) -> None:
+    def __init__(
+        self, baseline: QuotaBaseline | None = None, spent: SpendBaseline | None = None
+    ) -> None:
         self._states: dict[int, _KeyState] = {}
         self._baseline = baseline
+        self._spent = spent
 
     needs_estimate = staticmethod(needs_estimate)
 
@@ -228,12 +286,21 @@ class InProcessLimiter:
             state = self._states.get(principal.key_id)
             if state is None or window.id not in state.quotas:
                 used = await self._baseline(principal.key_id, window.start)
-        return self.admit(principal, estimate, used)
+        spent = 0
+        if principal.budget is not None and self._spent is not None:
+            window = quota_window(principal.budget_period)
+            state = self._states.get(principal.key_id)
+            if state is None or window.id not in state.budgets:
+                spent = nanos(await self._spent(principal.key_id, window.start))
+        return self.admit(principal, estimate, used, spent)
 
-    def admit(self, principal: Principal, estimate: int, used_at_load: int = 0) -> Admission:
+    def admit(
+        self, principal: Principal, estimate: int, used_at_load: int = 0, spent_at_load: int = 0
+    ) -> Admission:
         """Check and reserve in one synchronous step (nothing can interleave).
 
-        `used_at_load` is the quota already used in the current window, taken
+        `used_at_load` is the quota already used in the current window, and
+        `spent_at_load` the budget already spent in its window (nano-units), taken
         the first time this process sees the key in that window.
         """
         if not is_limited(principal):
@@ -251,10 +318,15 @@ class InProcessLimiter:
             if quota is None:
                 state.quotas.clear()  # an old day's or month's counter is done with
                 quota = state.quotas[window.id] = [used_at_load]
+        budget, budget_window = self._budget(principal, state, spent_at_load)
         now = time.monotonic()
         state.expire(now)
         if quota is not None and window is not None and quota[0] + estimate > quota_tokens:
             raise quota_exceeded(principal, window, quota[0])
+        limit = budget_nanos(principal)
+        if budget is not None and budget_window is not None and limit is not None:
+            if budget[0] >= limit:
+                raise budget_exceeded(principal, budget_window, budget[0])
         if principal.rpm is not None and len(state.requests) >= principal.rpm:
             raise too_many_requests(principal, max(0.0, state.requests[0] + _WINDOW - now))
         if (
@@ -275,4 +347,20 @@ class InProcessLimiter:
         if quota is not None:
             quota[0] += estimate
         state.in_flight += 1
-        return _LocalAdmission(state, entry, estimate, quota, principal, window)
+        return _LocalAdmission(
+            state, entry, estimate, quota, principal, window, budget, budget_window
+        )
+
+    @staticmethod
+    def _budget(
+        principal: Principal, state: _KeyState, spent_at_load: int
+    ) -> tuple[list[int] | None, QuotaWindow | None]:
+        """The key's budget counter for the current window (made on first sight)."""
+        if principal.budget is None:
+            return None, None
+        window = quota_window(principal.budget_period)
+        budget = state.budgets.get(window.id)
+        if budget is None:
+            state.budgets.clear()  # an old day's or month's counter is done with
+            budget = state.budgets[window.id] = [spent_at_load]
+        return budget, window

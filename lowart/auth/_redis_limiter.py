@@ -25,6 +25,13 @@ import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
+from lowart.auth._budget import (
+    SpendBaseline,
+    budget_exceeded,
+    budget_nanos,
+    cost_estimate,
+    nanos,
+)
 from lowart.auth._limits import (
     Admission,
     QuotaBaseline,
@@ -37,7 +44,7 @@ from lowart.auth._limits import (
 )
 from lowart.auth._periods import QuotaWindow, quota_window
 from lowart.errors import LimitsUnavailable
-from lowart.types import Principal
+from lowart.types import Price, Principal
 
 __all__ = ["RedisLimiter", "connect_redis"]
 
@@ -47,7 +54,8 @@ _SETTLE_FIRST_WAIT = 0.1  # seconds before the first retry of a settle Redis ref
 _SETTLE_MAX_WAIT = 5.0  # the longest wait between two retries
 _DRAIN_SECONDS = 5.0  # how long shutdown waits for settles still retrying
 
-_ADMITTED, _RPM, _TPM, _CONCURRENCY, _QUOTA, _NEED_BASELINE = range(6)
+_ADMITTED, _RPM, _TPM, _CONCURRENCY, _QUOTA, _NEED_BASELINE, _BUDGET, _NEED_SPENT = range(8)
+_Answer = tuple[int, int, int, int]  # code, retry after ms, value, cost reserved
 
 
 def _script(name: str) -> str:
@@ -57,6 +65,7 @@ def _script(name: str) -> str:
 class _RedisAdmission(Admission):
     __slots__ = (
         "_args",
+        "_budget_window",
         "_keys",
         "_limiter",
         "_principal",
@@ -74,6 +83,7 @@ class _RedisAdmission(Admission):
         principal: Principal,
         reserve_keys: list[str],
         window: QuotaWindow,
+        budget_window: QuotaWindow,
     ) -> None:
         self._limiter = limiter
         self._keys = keys
@@ -81,10 +91,13 @@ class _RedisAdmission(Admission):
         self._principal = principal
         self._reserve_keys = reserve_keys
         self._window = window
-        self._reserving: asyncio.Task[tuple[int, int, int]] | None = None
+        self._budget_window = budget_window
+        self._reserving: asyncio.Task[_Answer] | None = None
         self._settled = False
 
-    async def reserve(self, prompt: int, completion: int | None) -> None:
+    async def reserve(
+        self, prompt: int, completion: int | None, price: Price | None = None
+    ) -> None:
         principal = self._principal
         if self._settled or not needs_estimate(principal):
             return
@@ -94,30 +107,38 @@ class _RedisAdmission(Admission):
             -1 if completion is None else completion,
             principal.tpm or 0,
             principal.quota_tokens or 0,
+            budget_nanos(principal) or 0,
+            cost_estimate(price, prompt, completion or 0),
+            "1" if completion is None and price is not None else "0",
         ]
         task = asyncio.ensure_future(self._limiter._run_reserve(self._reserve_keys, args))
         task.add_done_callback(self._count_reserved)  # also when our caller is cancelled
         self._reserving = task
-        code, retry_ms, value = await asyncio.shield(task)
+        code, retry_ms, value, _ = await asyncio.shield(task)
         if code == _QUOTA:
             raise quota_exceeded(principal, self._window, value)
+        if code == _BUDGET:
+            raise budget_exceeded(principal, self._budget_window, value)
         if code == _TPM:
             raise too_many_tokens(principal, max(0.0, retry_ms / 1000))
 
-    def _count_reserved(self, done: asyncio.Task[tuple[int, int, int]]) -> None:
+    def _count_reserved(self, done: asyncio.Task[_Answer]) -> None:
         """The estimate a settle corrects includes what Redis reserved."""
         if done.cancelled() or done.exception() is not None:
             return
-        code, _, value = done.result()
+        code, _, value, cost = done.result()
         if code == _ADMITTED:
             self._args[1] = str(int(self._args[1]) + value)
+            self._args[7] = str(int(self._args[7]) + cost)
 
     def settle(self, actual_tokens: int, cost: Decimal | None = None) -> None:
         """Queued on the loop: the request path never waits on Redis to finish."""
         if self._settled:
             return
         self._settled = True
-        self._limiter._settle_later(self._keys, self._args, actual_tokens, self._reserving)
+        self._limiter._settle_later(
+            self._keys, self._args, actual_tokens, nanos(cost), self._reserving
+        )
 
 
 class RedisLimiter:
@@ -127,11 +148,13 @@ class RedisLimiter:
         *,
         prefix: str = "lowart",
         baseline: QuotaBaseline | None = None,
+        spent: SpendBaseline | None = None,
         lease_seconds: float = 900.0,
     ) -> None:
         self._redis = client
         self._prefix = prefix
         self._baseline = baseline
+        self._spent = spent
         self._lease_ms = int(lease_seconds * 1000)
         self._admit = client.register_script(_script("admit.lua"))
         self._settle = client.register_script(_script("settle.lua"))
@@ -140,7 +163,9 @@ class RedisLimiter:
 
     needs_estimate = staticmethod(needs_estimate)
 
-    def _keys(self, principal: Principal, window: QuotaWindow) -> list[str]:
+    def _keys(
+        self, principal: Principal, window: QuotaWindow, budget_window: QuotaWindow
+    ) -> list[str]:
         # One hash tag per API key: all its counters live in one Redis Cluster slot.
         base = f"{self._prefix}:{{k{principal.key_id}}}"
         return [
@@ -150,15 +175,20 @@ class RedisLimiter:
             f"{base}:tpm:total",
             f"{base}:concurrency",
             f"{base}:quota:{window.id}",
+            f"{base}:budget:{budget_window.id}",
         ]
 
     async def acquire(self, principal: Principal, estimate: int) -> Admission:
         if not is_limited(principal):
             return Admission()
         window = quota_window(principal.quota_period)
-        keys = self._keys(principal, window)
+        budget_window = quota_window(principal.budget_period)
+        keys = self._keys(principal, window, budget_window)
         member = uuid.uuid4().hex
         ttl = int(window.seconds_left + 3600) if window.seconds_left is not None else 0
+        budget_ttl = (
+            int(budget_window.seconds_left + 3600) if budget_window.seconds_left is not None else 0
+        )
         args: list[str | int] = [
             member,
             principal.rpm or 0,
@@ -169,28 +199,43 @@ class RedisLimiter:
             -1,
             ttl,
             self._lease_ms,
+            budget_nanos(principal) or 0,
+            -1,
+            budget_ttl,
         ]
-        settle_keys = [keys[2], keys[3], keys[4], keys[5]]
+        settle_keys = [keys[2], keys[3], keys[4], keys[5], keys[6]]
         flags = [
             "1" if principal.tpm else "0",
             "1" if principal.max_concurrency else "0",
             "1" if principal.quota_tokens else "0",
+            "1" if principal.budget is not None else "0",
         ]
         admission = _RedisAdmission(
             self,
             settle_keys,
-            [member, str(estimate), "0", *flags],
+            [member, str(estimate), "0", *flags, "0"],
             principal,
-            [keys[1], keys[2], keys[3], keys[5]],
+            [keys[1], keys[2], keys[3], keys[5], keys[6]],
             window,
+            budget_window,
         )
-        code, retry_ms, used = await self._admit_once(keys, args, admission)
-        if code == _NEED_BASELINE:
-            args[6] = await self._baseline(principal.key_id, window.start) if self._baseline else 0
-            code, retry_ms, used = await self._admit_once(keys, args, admission)
+        code, retry_ms, used, _ = await self._admit_once(keys, args, admission)
+        for _attempt in range(2):  # each counter missing in Redis is loaded once
+            if code == _NEED_BASELINE:
+                args[6] = (
+                    await self._baseline(principal.key_id, window.start) if self._baseline else 0
+                )
+            elif code == _NEED_SPENT:
+                spent = self._spent
+                args[10] = nanos(await spent(principal.key_id, budget_window.start)) if spent else 0
+            else:
+                break
+            code, retry_ms, used, _ = await self._admit_once(keys, args, admission)
         retry = max(0.0, retry_ms / 1000)
         if code == _QUOTA:
             raise quota_exceeded(principal, window, used)
+        if code == _BUDGET:
+            raise budget_exceeded(principal, budget_window, used)
         if code == _RPM:
             raise too_many_requests(principal, retry)
         if code == _TPM:
@@ -201,7 +246,7 @@ class RedisLimiter:
 
     async def _admit_once(
         self, keys: list[str], args: list[str | int], admission: _RedisAdmission
-    ) -> tuple[int, int, int]:
+    ) -> _Answer:
         """Run the admit script; if our caller is cancelled while Redis admits the request,
         settle it at zero once the answer arrives, so no slot or reservation leaks."""
         task = asyncio.ensure_future(self._run_admit(keys, args))
@@ -209,7 +254,7 @@ class RedisLimiter:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
 
-            def release_orphan(done: asyncio.Future[tuple[int, int, int]]) -> None:
+            def release_orphan(done: asyncio.Future[_Answer]) -> None:
                 if not done.cancelled() and done.exception() is None:
                     if done.result()[0] == _ADMITTED:
                         admission.settle(0)
@@ -217,10 +262,10 @@ class RedisLimiter:
             task.add_done_callback(release_orphan)
             raise
 
-    async def _run_admit(self, keys: list[str], args: list[str | int]) -> tuple[int, int, int]:
+    async def _run_admit(self, keys: list[str], args: list[str | int]) -> _Answer:
         return await _checked(self._admit, keys, args, "limit check")
 
-    async def _run_reserve(self, keys: list[str], args: list[str | int]) -> tuple[int, int, int]:
+    async def _run_reserve(self, keys: list[str], args: list[str | int]) -> _Answer:
         return await _checked(self._reserve, keys, args, "token reservation")
 
     def _settle_later(
@@ -228,13 +273,15 @@ class RedisLimiter:
         keys: list[str],
         args: list[str],
         actual_tokens: int,
-        reserving: asyncio.Task[tuple[int, int, int]] | None,
+        actual_cost: int,
+        reserving: asyncio.Task[_Answer] | None,
     ) -> None:
         async def settle() -> None:
             if reserving is not None:  # its reservation is part of what the settle corrects
                 await asyncio.gather(reserving, return_exceptions=True)
             settled = list(args)
             settled[2] = str(int(actual_tokens))
+            settled[7] = str(actual_cost - int(args[7]))  # in Python: exact integers
             await self._run_settle(keys, settled)
 
         task = asyncio.get_running_loop().create_task(settle())
@@ -287,17 +334,17 @@ class RedisLimiter:
 
 async def _checked(
     script: AsyncScript, keys: list[str], args: list[str | int], what: str
-) -> tuple[int, int, int]:
+) -> _Answer:
     """Run a limits script; Redis unreachable refuses the request (503), never lets it
     through unlimited."""
     try:
-        code, retry_ms, value = await script(keys=keys, args=args)
+        code, retry_ms, value, *cost = await script(keys=keys, args=args)
     except RedisError as exc:
         log.error("Redis %s failed: %s", what, exc)
         raise LimitsUnavailable(
             "Rate limits cannot be checked right now; try again shortly.", retry_after=1.0
         ) from exc
-    return int(code), int(retry_ms), int(value)
+    return int(code), int(retry_ms), int(value), int(cost[0]) if cost else 0
 
 
 def connect_redis(url: str, max_connections: int = 64) -> aioredis.Redis:

@@ -12,10 +12,12 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from lowart._logging import configure_logging
+from lowart.accounting import PRICE_COLUMNS
 from lowart.admin import Admin
 from lowart.auth import QUOTA_PERIODS
+from lowart.cli._output import print_rows
 from lowart.cli._setup import NotSetUp, describe_database, require_setup
-from lowart.cli._table import render_table
+from lowart.cli._usage import add_usage_commands
 from lowart.config import Settings
 from lowart.errors import GatewayError
 from lowart.store import SecretBox, migrate, open_engine
@@ -33,6 +35,10 @@ async def _with_admin(settings: Settings, action: Callable[[Admin], Awaitable[An
         return await action(Admin.over(engine, settings, secrets))
     finally:
         await engine.dispose()
+
+
+def _run_with_admin(args: argparse.Namespace, action: Callable[[Admin], Awaitable[Any]]) -> Any:
+    return asyncio.run(_with_admin(_settings(args), action))
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -111,6 +117,8 @@ def _cmd_keys_create(args: argparse.Namespace) -> int:
                 models=models,
                 concurrency=args.concurrency,
                 quota_period=args.quota_period,
+                budget=args.budget,
+                budget_period=args.budget_period,
             ),
         )
     )
@@ -120,7 +128,16 @@ def _cmd_keys_create(args: argparse.Namespace) -> int:
     return 0
 
 
-_KEY_UPDATE_FIELDS = ("rpm", "tpm", "quota", "concurrency", "quota_period", "models")
+_KEY_UPDATE_FIELDS = (
+    "rpm",
+    "tpm",
+    "quota",
+    "concurrency",
+    "quota_period",
+    "models",
+    "budget",
+    "budget_period",
+)
 
 
 def _cmd_keys_update(args: argparse.Namespace) -> int:
@@ -130,7 +147,15 @@ def _cmd_keys_update(args: argparse.Namespace) -> int:
     )
     limits = ", ".join(
         f"{name}={info[name] if info[name] is not None else 'none'}"
-        for name in ("rpm", "tpm", "concurrency", "quota_tokens", "quota_period")
+        for name in (
+            "rpm",
+            "tpm",
+            "concurrency",
+            "quota_tokens",
+            "quota_period",
+            "budget",
+            "budget_period",
+        )
     )
     print(f"Updated key '{args.name}': {limits}.")
     return 0
@@ -138,11 +163,16 @@ def _cmd_keys_update(args: argparse.Namespace) -> int:
 
 def _cmd_keys_list(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    rows = asyncio.run(_with_admin(settings, lambda admin: admin.list_keys()))
+    keys = asyncio.run(_with_admin(settings, lambda admin: admin.list_keys()))
     print(f"database: {describe_database(settings.database_url)}", file=sys.stderr)
-    for row in rows:
-        row["status"] = "revoked" if row["revoked_at"] else "active"
-        row["models"] = ",".join(row["models"]) if row["models"] else "all"
+    rows = [
+        {
+            **row,
+            "status": "revoked" if row["revoked_at"] else "active",
+            "models": ",".join(row["models"]) if row["models"] else "all",
+        }
+        for row in keys
+    ]
     columns = (
         "name",
         "prefix",
@@ -154,9 +184,12 @@ def _cmd_keys_list(args: argparse.Namespace) -> int:
         "quota_tokens",
         "quota_period",
         "used_tokens",
+        "budget",
+        "budget_period",
+        "spent",
         "models",
     )
-    print(render_table(rows, columns))
+    print_rows(rows, columns, json_output=args.json, raw=keys)
     return 0
 
 
@@ -222,6 +255,10 @@ def _model_fields(args: argparse.Namespace) -> dict[str, Any]:
     if getattr(args, "weight", None) is not None:
         fields["weight"] = args.weight
     fields = {k: v for k, v in fields.items() if v is not None}
+    for name in (*PRICE_COLUMNS, "currency"):  # 'none' (update) removes a price
+        if getattr(args, name, None) is not None:
+            given = getattr(args, name)
+            fields[name] = None if given.lower() in ("none", "table") else given
     if getattr(args, "script", None) is not None:
         fields["script"] = _read_text(args.script)
     elif getattr(args, "no_script", False):
@@ -307,8 +344,9 @@ def _cmd_models_remove(args: argparse.Namespace) -> int:
 
 def _cmd_models_list(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    rows = asyncio.run(_with_admin(settings, lambda admin: admin.list_models()))
+    models = asyncio.run(_with_admin(settings, lambda admin: admin.list_models()))
     print(f"database: {describe_database(settings.database_url)}", file=sys.stderr)
+    rows = [{**row, "price": _price_text(row.get("price"))} for row in models]
     columns = (
         "id",
         "name",
@@ -319,9 +357,26 @@ def _cmd_models_list(args: argparse.Namespace) -> int:
         "api_key",
         "enabled",
         "circuit",
+        "price",
     )
-    print(render_table(rows, columns))
+    print_rows(rows, columns, json_output=args.json, raw=models)
     return 0
+
+
+def _price_text(price: dict[str, Any] | None) -> str:
+    """`in 2.5 / cached 1.25 / out 10 USD per 1M (table 2025-11-24)` in one cell."""
+    if not price:
+        return "-"
+    parts = [
+        f"{label} {price[name]}"
+        for name, label in (("input", "in"), ("cached", "cached"), ("output", "out"))
+        if price.get(name) is not None
+    ]
+    text = " / ".join(parts) + " per 1M" if parts else ""
+    if price.get("image") is not None:
+        text += (", " if text else "") + f"{price['image']} per image"
+    origin = f"table {price['as_of']}" if price["source"] == "table" else "route"
+    return f"{text} {price['currency']} ({origin})"
 
 
 def _cmd_fallback_add(args: argparse.Namespace) -> int:
@@ -351,7 +406,7 @@ def _cmd_fallback_list(args: argparse.Namespace) -> int:
     rows = asyncio.run(
         _with_admin(_settings(args), lambda admin: admin.routing.list_fallbacks(args.model))
     )
-    print(render_table(rows, ("model", "fallback", "priority")))
+    print_rows(rows, ("model", "fallback", "priority"), json_output=args.json)
     return 0
 
 
@@ -388,6 +443,7 @@ def _add_fallback_commands(models: Any) -> None:
     remove.set_defaults(func=_cmd_fallback_remove)
     listing = fallback.add_parser("list", help="list fallback edges")
     listing.add_argument("model", nargs="?")
+    _add_json(listing)
     _add_db(listing)
     listing.set_defaults(func=_cmd_fallback_list)
 
@@ -402,31 +458,19 @@ def _add_key_update_command(keys: Any) -> None:
     update.add_argument("--concurrency", type=_limit, default=keep, help="requests in flight")
     update.add_argument("--quota-period", choices=QUOTA_PERIODS, default=keep)
     update.add_argument("--models", type=_model_list, default=keep, help="a,b or 'all'")
+    update.add_argument("--budget", type=_budget, default=keep, help="spending limit or 'none'")
+    update.add_argument("--budget-period", choices=QUOTA_PERIODS, default=keep)
     _add_db(update)
     update.set_defaults(func=_cmd_keys_update)
 
 
-def _cmd_stats(args: argparse.Namespace) -> int:
-    rows = asyncio.run(
-        _with_admin(
-            _settings(args), lambda admin: admin.usage_summary(by=args.by, since=args.since)
-        )
-    )
-    if args.json:
-        print(json.dumps(rows, indent=2))
-        return 0
-    group = {"model": "route", "key": "key_name", "day": "day", "interface": "interface"}[args.by]
-    columns = (
-        group,
-        "requests",
-        "errors",
-        "prompt_tokens",
-        "completion_tokens",
-        "total_tokens",
-        "avg_latency_ms",
-    )
-    print(render_table(rows, columns))
-    return 0
+def _budget(value: str) -> str | None:
+    """A budget on the command line: a decimal (checked by the Admin), or `none`."""
+    return None if value.lower() in ("none", "off", "unlimited") else value
+
+
+def _add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
@@ -458,6 +502,18 @@ def _add_model_args(parser: argparse.ArgumentParser, *, creating: bool) -> None:
     parser.add_argument(
         "--weight", type=int, help="share of this name's traffic (default 1; 0 = standby)"
     )
+    prices = (
+        ("--price-in", "price_in", "input"),
+        ("--price-cached", "price_cached", "cached input"),
+        ("--price-out", "price_out", "output"),
+    )
+    reset = "; 'none' goes back to the shipped table" if not creating else ""
+    for flag, dest, what in prices:
+        parser.add_argument(
+            flag, dest=dest, metavar="PRICE", help=f"per million {what} tokens{reset}"
+        )
+    parser.add_argument("--price-image", dest="price_image", metavar="PRICE", help="per image")
+    parser.add_argument("--currency", help="of this route's prices (default USD)")
     if not creating:
         parser.add_argument("--deployment", type=int, help="the deployment id (see models list)")
     script = parser.add_mutually_exclusive_group()
@@ -508,10 +564,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--quota-period", choices=QUOTA_PERIODS, default="total", help="quota window (UTC)"
     )
+    create.add_argument("--budget", help="spending limit, e.g. 10.00 (the routes' currency)")
+    create.add_argument(
+        "--budget-period", choices=QUOTA_PERIODS, default="total", help="budget window (UTC)"
+    )
     _add_db(create)
     create.set_defaults(func=_cmd_keys_create)
     _add_key_update_command(keys)
     listing = keys.add_parser("list", help="list keys (never the keys themselves)")
+    _add_json(listing)
     _add_db(listing)
     listing.set_defaults(func=_cmd_keys_list)
     revoke = keys.add_parser("revoke", help="revoke a key by name")
@@ -539,16 +600,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(remove)
     remove.set_defaults(func=_cmd_models_remove)
     mlist = models.add_parser("list", help="list model routes")
+    _add_json(mlist)
     _add_db(mlist)
     mlist.set_defaults(func=_cmd_models_list)
     _add_fallback_commands(models)
 
-    stats = sub.add_parser("stats", help="usage statistics")
-    stats.add_argument("--by", choices=("model", "key", "day", "interface"), default="model")
-    stats.add_argument("--since", help="YYYY-MM-DD or relative like 7d")
-    stats.add_argument("--json", action="store_true", help="machine-readable output")
-    _add_db(stats)
-    stats.set_defaults(func=_cmd_stats)
+    add_usage_commands(sub, _run_with_admin, _add_db)
 
     scripts = sub.add_parser("scripts", help="Lua transforms").add_subparsers(
         dest="action", required=True

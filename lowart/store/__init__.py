@@ -10,11 +10,13 @@ from lowart.store._files import FileStore
 from lowart.store._health import HealthStore
 from lowart.store._jobs import JobStore
 from lowart.store._models import ModelStore
+from lowart.store._report import REPORT_GROUPS, UsageFilter
 from lowart.store._tables import REQUEST_ID_MAX_LENGTH, TOKEN_COLUMN_MAX
 from lowart.store._usage import UsageStore, is_data_error
-from lowart.store._usage_search import SERIES_COLUMNS, UsageFilter, UsageSearch
+from lowart.store._usage_search import SERIES_COLUMNS, UsageSearch
 
 __all__ = [
+    "REPORT_GROUPS",
     "REQUEST_ID_MAX_LENGTH",
     "SERIES_COLUMNS",
     "TOKEN_COLUMN_MAX",

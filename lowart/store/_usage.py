@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from lowart.store._money import to_units
+from lowart.store._report import UsageFilter, usage_report
 from lowart.store._rows import as_dict
 from lowart.store._tables import api_keys, usage_daily, usage_records
 from lowart.store._usage_search import UsageSearch
@@ -279,13 +280,52 @@ class UsageStore:
         async with self._engine.connect() as conn:
             return int((await conn.execute(query)).scalar() or 0)
 
-    async def records(self, limit: int = 100, key_id: int | None = None) -> list[dict[str, Any]]:
-        """The newest raw records (for the admin API and tests)."""
-        query = sa.select(usage_records).order_by(usage_records.c.id.desc()).limit(limit)
-        if key_id is not None:
-            query = query.where(usage_records.c.key_id == key_id)
+    async def spent(self, key_id: int, since: date | None = None) -> Decimal:
+        """What a key has spent in total, or since a UTC day (a budget's starting point)."""
+        query = sa.select(sa.func.sum(usage_daily.c.cost)).where(usage_daily.c.key_id == key_id)
+        if since is not None:
+            query = query.where(usage_daily.c.day >= since)
         async with self._engine.connect() as conn:
-            return [as_dict(row) for row in await conn.execute(query)]
+            total = (await conn.execute(query)).scalar()
+        return Decimal(total or 0)
+
+    async def spent_by_key(self, since: date | None = None) -> dict[int, Decimal]:
+        """What each key spent in total, or since a UTC day."""
+        query = sa.select(usage_daily.c.key_id, sa.func.sum(usage_daily.c.cost)).group_by(
+            usage_daily.c.key_id
+        )
+        if since is not None:
+            query = query.where(usage_daily.c.day >= since)
+        async with self._engine.connect() as conn:
+            return {key: Decimal(total or 0) for key, total in await conn.execute(query)}
+
+    async def report(
+        self, by: str, where: UsageFilter | None = None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """Groups and totals with error rate, cost and percentiles (see `_report`)."""
+        return await usage_report(self._engine, by, where or UsageFilter())
+
+    async def records(
+        self,
+        limit: int = 100,
+        key_id: int | None = None,
+        *,
+        where: UsageFilter | None = None,
+        after_id: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The newest raw records matching `where`, newest first; with `after_id`, the
+        oldest ones after that record, oldest first (what a follower reads next)."""
+        query = sa.select(usage_records).limit(limit)
+        clauses = (where or UsageFilter(key_id=key_id)).clauses()
+        if key_id is not None and where is not None:
+            clauses.append(usage_records.c.key_id == key_id)
+        if after_id is not None:
+            clauses.append(usage_records.c.id > after_id)
+            query = query.order_by(usage_records.c.id)
+        else:
+            query = query.order_by(usage_records.c.id.desc())
+        async with self._engine.connect() as conn:
+            return [as_dict(row) for row in await conn.execute(query.where(*clauses))]
 
     async def prune(self, before: datetime) -> int:
         """Delete raw rows older than `before`; the daily rollups keep the totals."""

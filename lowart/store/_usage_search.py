@@ -9,17 +9,16 @@ caller's `limit`; the indexes on (created_at), (key_id, created_at) and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from lowart.store._report import UsageFilter
 from lowart.store._rows import as_dict
 from lowart.store._tables import usage_records
 
-__all__ = ["SERIES_COLUMNS", "UsageFilter", "UsageSearch"]
+__all__ = ["SERIES_COLUMNS", "UsageSearch"]
 
 SERIES_COLUMNS = (
     "created_at",
@@ -36,37 +35,6 @@ SERIES_COLUMNS = (
     "cost",
 )
 """What a time-series point is folded from, in this order."""
-
-
-@dataclass(frozen=True, slots=True)
-class UsageFilter:
-    """Which records: every field left None matches all."""
-
-    key_id: int | None = None
-    key_name: str | None = None
-    route: str | None = None
-    interface: str | None = None
-    status: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-    def clauses(self) -> list[sa.ColumnElement[bool]]:
-        c = usage_records.c
-        found: list[sa.ColumnElement[bool]] = []
-        for column, value in (
-            (c.key_id, self.key_id),
-            (c.key_name, self.key_name),
-            (c.route, self.route),
-            (c.interface, self.interface),
-            (c.status, self.status),
-        ):
-            if value is not None:
-                found.append(column == value)
-        if self.since is not None:
-            found.append(c.created_at >= self.since)
-        if self.until is not None:
-            found.append(c.created_at < self.until)
-        return found
 
 
 class UsageSearch:

@@ -1,10 +1,13 @@
 -- Admit one request for one API key, atomically (one script = one step in Redis).
 -- KEYS: 1 rpm zset, 2 tpm zset, 3 tpm hash (member -> tokens), 4 tpm total,
---       5 concurrency zset (score = lease end), 6 quota counter (used + reserved)
+--       5 concurrency zset (score = lease end), 6 quota counter (used + reserved),
+--       7 budget counter (spent + reserved, nano-units)
 -- ARGV: 1 member, 2 rpm, 3 tpm, 4 concurrency, 5 quota (0 = no limit),
---       6 estimate, 7 quota baseline (-1 = unknown), 8 quota ttl s (0 = none), 9 lease ms
+--       6 estimate, 7 quota baseline (-1 = unknown), 8 quota ttl s (0 = none), 9 lease ms,
+--       10 budget (0 = none), 11 budget baseline (-1 = unknown), 12 budget ttl s (0 = none)
 -- Returns {code, retry_after_ms, used}: 0 admitted, 1 rpm, 2 tpm, 3 concurrency,
---       4 quota, 5 quota baseline needed (call again with ARGV[7]).
+--       4 quota, 5 quota baseline needed (call again with ARGV[7]), 6 budget spent,
+--       7 budget baseline needed (call again with ARGV[11]).
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local member = ARGV[1]
@@ -23,6 +26,20 @@ if quota > 0 then
   end
   local used = tonumber(redis.call('GET', KEYS[6]))
   if used + estimate > quota then return {4, 0, used} end
+end
+
+local budget = tonumber(ARGV[10])
+if budget > 0 then
+  if redis.call('EXISTS', KEYS[7]) == 0 then
+    if tonumber(ARGV[11]) < 0 then return {7, 0, 0} end
+    if tonumber(ARGV[12]) > 0 then
+      redis.call('SET', KEYS[7], ARGV[11], 'EX', ARGV[12])
+    else
+      redis.call('SET', KEYS[7], ARGV[11])
+    end
+  end
+  local spent = tonumber(redis.call('GET', KEYS[7]))
+  if spent >= budget then return {6, 0, spent} end
 end
 
 if rpm > 0 then

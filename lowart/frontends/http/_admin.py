@@ -60,6 +60,8 @@ async def create_key(request: web.Request) -> web.Response:
         models=body.get("models"),
         concurrency=body.get("concurrency"),
         quota_period=body.get("quota_period") or "total",
+        budget=body.get("budget"),
+        budget_period=body.get("budget_period") or "total",
     )
     return _json({**info, "key": key}, status=201)
 
@@ -159,20 +161,37 @@ async def remove_fallback(request: web.Request) -> web.Response:
 @routes.get("/admin/usage")
 async def usage(request: web.Request) -> web.Response:
     admin = await _admin(request)
-    rows = await admin.usage_summary(
+    report = await admin.usage_report(
         by=request.query.get("by", "model"), since=request.query.get("since")
     )
-    return _json({"data": rows})
+    return _json(report)
 
 
 @routes.get("/admin/usage/records")
 async def usage_records(request: web.Request) -> web.Response:
     admin = await _admin(request)
+    query = request.query
+    limit = _integer(query, "limit") or 100
+    rows = await admin.usage_records(
+        limit,
+        key=query.get("key"),
+        model=query.get("model"),
+        status=query.get("status"),
+        interface=query.get("interface"),
+        since=query.get("since"),
+        after_id=_integer(query, "after"),
+    )
+    return _json({"data": rows})
+
+
+def _integer(query: Any, name: str) -> int | None:
+    raw = query.get(name)
+    if raw is None:
+        return None
     try:
-        limit = int(request.query.get("limit", "100"))
+        return int(raw)
     except ValueError as exc:
-        raise InvalidRequest("'limit' must be an integer.", param="limit") from exc
-    return _json({"data": await admin.usage_records(limit)})
+        raise InvalidRequest(f"'{name}' must be an integer.", param=name) from exc
 
 
 @routes.get("/admin/usage/series")

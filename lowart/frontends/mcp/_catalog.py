@@ -29,7 +29,7 @@ async def models_document(caller: Caller) -> dict[str, Any]:
 
 async def usage_document(caller: Caller, since: str | None = None) -> dict[str, Any]:
     """The calling key's own totals; never another key's."""
-    rows = await caller.admin.usage_summary(by="model", since=since, key_id=caller.principal.key_id)
+    rows = await caller.admin.usage_daily(by="model", since=since, key_id=caller.principal.key_id)
     by_model = [
         {
             "model": row["route"],

@@ -26,10 +26,13 @@ export async function accountPage(ctx) {
     row("Concurrent requests", fmt.opt(me.concurrency)),
     row("Quota", me.quota_tokens ? `${fmt.int(me.quota_used)} of ${fmt.int(me.quota_tokens)} tokens this ${me.quota_period === "total" ? "lifetime" : me.quota_period}` : `no quota (${fmt.int(me.quota_used)} tokens used)`),
     me.quota_tokens && row("Quota resets", resetsIn(me.quota_resets_in)),
-    "budget" in me && row("Budget", me.budget ? `${fmt.cost(me.budget_spent ?? 0)} of ${fmt.cost(me.budget)} per ${me.budget_period}` : "no budget"),
+    "budget" in me && row("Budget", me.budget ? `${fmt.cost(me.spent ?? 0)} spent of ${fmt.cost(me.budget)} (${me.budget_period === "total" ? "in total" : `per ${me.budget_period}`})` : `no budget (${fmt.cost(me.spent ?? 0)} spent)`),
     row("Models", me.models ? me.models.join(", ") : "all"),
   );
-  const meter = me.quota_tokens ? h("meter", { min: 0, max: me.quota_tokens, value: me.quota_used, "aria-label": "Quota used" }) : null;
+  const meters = [
+    me.quota_tokens && h("meter", { min: 0, max: me.quota_tokens, value: me.quota_used, "aria-label": "Quota used" }),
+    me.budget && h("meter#budget-meter", { min: 0, max: Number(me.budget), value: Number(me.spent || 0), "aria-label": "Budget spent" }),
+  ];
   const totals = h("div");
   const charts = h("div");
   const draw = async () => {
@@ -40,7 +43,7 @@ export async function accountPage(ctx) {
   const range = rangeControls(ctx.guard(draw));
   ctx.root.append(
     h("h1", {}, "My key"),
-    h("section.card", {}, h("h2", {}, "Limits"), limits, meter),
+    h("section.card", {}, h("h2", {}, "Limits"), limits, meters),
     h("section.card", {}, h("h2", {}, "Usage"), h("form.controls", { on: { submit: (e) => e.preventDefault() } }, range.elements), totals, charts),
   );
   ctx.poll(draw, 10000);

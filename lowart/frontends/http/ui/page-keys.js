@@ -116,7 +116,7 @@ export async function keysPage(ctx) {
       h("td", {}, fmt.opt(key.tpm)),
       h("td", {}, key.quota_tokens ? `${fmt.int(key.quota_tokens)} / ${key.quota_period}` : "—"),
       h("td", {}, fmt.int(key.used_tokens)),
-      withBudget && h("td", {}, key.budget ? `${fmt.cost(key.budget)} / ${key.budget_period}` : "—"),
+      withBudget && h("td", {}, key.budget ? `${fmt.cost(key.spent)} of ${fmt.cost(key.budget)} / ${key.budget_period}` : `${fmt.cost(key.spent)} spent`),
       h("td", {}, key.models ? key.models.join(", ") : "all"),
       h("td", {}, key.revoked_at ? `revoked ${fmt.time(key.revoked_at)}` : "active"),
       h(
@@ -139,7 +139,7 @@ export async function keysPage(ctx) {
       withBudget = budgetNow;
       renderCreate();
     }
-    const headers = ["Name", "Prefix", "Role", "RPM", "TPM", "Quota", "Used tokens", withBudget && "Budget", "Models", "State", "Actions"].filter(Boolean);
+    const headers = ["Name", "Prefix", "Role", "RPM", "TPM", "Quota", "Used tokens", withBudget && "Spent / budget", "Models", "State", "Actions"].filter(Boolean);
     clear(list, table("API keys", headers, keys.map(row)));
   };
 

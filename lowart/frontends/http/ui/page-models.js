@@ -7,7 +7,7 @@ import { clearFormErrors, showFormError } from "./forms.js";
 
 const VENDORS = ["openai", "anthropic", "mock", "comfyui"];
 const BINDABLE = ["prompt", "negative_prompt", "seed", "steps", "cfg", "width", "height", "batch_size", "image"];
-const PRICES = [["price_in", "Input price / 1M tokens"], ["price_cached", "Cached input price / 1M tokens"], ["price_out", "Output price / 1M tokens"], ["price_image", "Price per image"], ["currency", "Currency"]];
+const PRICES = [["price_in", "Input price / 1M tokens"], ["price_cached", "Cached input price / 1M tokens"], ["price_out", "Output price / 1M tokens"], ["price_image", "Price per image"], ["currency", "Currency (e.g. USD)"]];
 
 function readFile(file) {
   return new Promise((resolve, reject) => {
@@ -23,10 +23,17 @@ function pretty(value) {
 }
 
 function priceText(m) {
-  if (!("price_in" in m)) return "—";
-  if (m.price_image !== null && m.price_image !== undefined) return `${fmt.cost(m.price_image)} ${m.currency || ""}/image`;
-  if (m.price_in === null && m.price_out === null) return "default";
-  return `${fmt.cost(m.price_in)} / ${fmt.cost(m.price_out)} ${m.currency || ""}`;
+  const p = m.price;
+  if (!p) return "—";
+  const from = p.source === "table" ? " (table)" : "";
+  if (p.image !== null && p.image !== undefined) return `${fmt.cost(p.image)} ${p.currency}/image${from}`;
+  return `${fmt.cost(p.input)} / ${fmt.cost(p.output)} ${p.currency}${from}`;
+}
+
+/** A route's own rates (to edit), none when its price comes from the shipped table. */
+function ownPrice(m) {
+  const p = m.price && m.price.source !== "table" ? m.price : {};
+  return { price_in: p.input, price_cached: p.cached, price_out: p.output, price_image: p.image, currency: p.currency };
 }
 
 /** The add/edit form; `model` is the deployment edited (undefined: a new one). */
@@ -57,7 +64,7 @@ function modelForm(ctx, { model, priced, onSaved, onCancel }) {
       field("…or from environment variable", input("api_key_env", { value: "" })),
       field("Weight", input("weight", { type: "number", min: 0, value: m.weight })),
       field("Enabled", h("input", { type: "checkbox", name: "enabled", checked: m.enabled })),
-      priced && PRICES.map(([name, label]) => field(label, input(name, { inputmode: name === "currency" ? "text" : "decimal", value: m[name] ?? "" }))),
+      priced && PRICES.map(([name, label]) => field(label, input(name, { inputmode: name === "currency" ? "text" : "decimal", value: ownPrice(m)[name] ?? "" }))),
     ),
     field("Other options (JSON)", h("textarea", { name: "options", rows: 3, spellcheck: false, value: Object.keys(otherOptions).length ? pretty(otherOptions) : "" }), "Routing options such as timeouts and retries."),
     comfy,
@@ -156,7 +163,7 @@ export async function modelsPage(ctx) {
   let models = [];
 
   const edit = (model) => {
-    const priced = models.some((m) => "price_in" in m);
+    const priced = true; // routes have prices (per million tokens, or per image)
     clear(editor, modelForm(ctx, { model, priced, onCancel: () => clear(editor), onSaved: async () => { clear(editor); await refresh(); } }));
     editor.querySelector("input:not([disabled]), select").focus();
   };
