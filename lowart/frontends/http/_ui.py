@@ -82,7 +82,7 @@ async def _index(request: web.Request) -> web.Response:
 
 
 async def _redirect(_request: web.Request) -> web.Response:
-    raise web.HTTPFound("/ui/")
+    return web.Response(status=302, headers={"Location": "/ui/"})
 
 
 async def _asset(request: web.Request) -> web.Response:

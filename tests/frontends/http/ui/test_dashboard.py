@@ -4,6 +4,7 @@ after real traffic from the clients users have."""
 from __future__ import annotations
 
 import csv
+import json
 import time
 
 import aiohttp
@@ -124,7 +125,8 @@ def test_overview_shows_real_traffic_and_updates_without_a_reload(ui, page):
     assert int(page.eval("document.getElementById('chart-requests').dataset.points")) >= 1
     assert (
         page.eval(
-            "document.querySelectorAll('#chart-requests svg path, #chart-requests svg circle').length"
+            "document.querySelectorAll("
+            "'#chart-requests svg path, #chart-requests svg circle').length"
         )
         >= 1
     )
@@ -133,7 +135,8 @@ def test_overview_shows_real_traffic_and_updates_without_a_reload(ui, page):
     # Split by model: one line per model in the legend.
     page.choose("select[name=by]", "model")
     page.wait(
-        "[...document.querySelectorAll('#chart-requests .legend li')].some(li => li.textContent === 'mock')"
+        "[...document.querySelectorAll('#chart-requests .legend li')]"
+        ".some(li => li.textContent === 'mock')"
     )
     screenshot(page, "overview")
     _no_console_errors(page)
@@ -239,7 +242,18 @@ def test_a_comfyui_workflow_binding_error_is_shown_on_its_field(ui, page, comfy)
     page.choose("#model-form select[name=vendor]", "comfyui")
     page.fill("#model-form input[name=base_url]", comfy.base_url)
     page.wait("!document.querySelector('#model-form .comfy').hidden")
-    workflow = '{"1": {"class_type": "EmptyImage", "inputs": {"width": 64, "height": 64, "batch_size": 1, "color": 0}}, "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "x"}}}'
+    workflow = json.dumps(
+        {
+            "1": {
+                "class_type": "EmptyImage",
+                "inputs": {"width": 64, "height": 64, "batch_size": 1, "color": 0},
+            },
+            "2": {
+                "class_type": "SaveImage",
+                "inputs": {"images": ["1", 0], "filename_prefix": "x"},
+            },
+        }
+    )
     page.fill("#model-form textarea[name=workflow]", workflow)
     page.fill("#model-form input[name=bind_width]", "1.inputs.wide")
     page.click("#model-form button[type=submit]")
@@ -333,12 +347,14 @@ def test_image_job_shows_progress_lands_in_the_gallery_and_can_be_cancelled(ui, 
         page.fill("#image-form textarea[name=prompt]", "a lighthouse")
         page.click("#image-generate")
         page.wait(
-            "[...document.querySelectorAll('#jobs progress')].some(p => p.value > 0 && p.value < p.max)",
+            "[...document.querySelectorAll('#jobs progress')]"
+            ".some(p => p.value > 0 && p.value < p.max)",
             timeout=15,
             what="a job part-way through",
         )
         page.wait(
-            "[...document.querySelectorAll('#gallery img')].some(i => i.complete && i.naturalWidth === 64)",
+            "[...document.querySelectorAll('#gallery img')]"
+            ".some(i => i.complete && i.naturalWidth === 64)",
             timeout=20,
             what="the image in the gallery",
         )
@@ -350,13 +366,11 @@ def test_image_job_shows_progress_lands_in_the_gallery_and_can_be_cancelled(ui, 
     try:
         page.fill("#image-form textarea[name=prompt]", "never finished")
         page.click("#image-generate")
-        page.wait_for(
-            "#jobs tr[data-status=running] button.danger, #jobs tr[data-status=queued] button.danger",
-            timeout=15,
+        cancel = ", ".join(
+            f"#jobs tr[data-status={s}] button.danger" for s in ("running", "queued")
         )
-        page.click(
-            "#jobs tr[data-status=running] button.danger, #jobs tr[data-status=queued] button.danger"
-        )
+        page.wait_for(cancel, timeout=15)
+        page.click(cancel)
         page.wait_for("#jobs tr[data-status=cancelled]")
     finally:
         comfy.resume()
@@ -384,7 +398,8 @@ def test_a_non_admin_key_sees_only_its_own_data(ui, page):
     page.wait("document.querySelector('#stat-requests .value').textContent === '2'")
     # The admin API refuses the session of a non-admin key, CSRF token or not.
     status = page.eval(
-        "import('/ui/api.js').then(m => m.request('GET', '/admin/keys')).then(() => 200, e => e.status)"
+        "import('/ui/api.js').then(m => m.request('GET', '/admin/keys'))"
+        ".then(() => 200, e => e.status)"
     )
     assert status == 403
     _no_console_errors(page, allow_network=True)  # the refused admin call logs a 403
