@@ -38,7 +38,7 @@ export async function keysPage(ctx) {
   const list = h("div", { id: "keys-list" });
   const created = h("div", { id: "key-created", "aria-live": "polite" });
   const detail = h("div", { id: "key-detail" });
-  let withBudget = false;
+  const withBudget = true; // keys have budgets (a spending limit per period)
 
   const createForm = h("form#key-create.card", {});
   const renderCreate = () =>
@@ -134,11 +134,6 @@ export async function keysPage(ctx) {
 
   const refresh = async () => {
     const keys = (await get("/admin/keys")).data;
-    const budgetNow = keys.some((k) => "budget" in k);
-    if (budgetNow !== withBudget) {
-      withBudget = budgetNow;
-      renderCreate();
-    }
     const headers = ["Name", "Prefix", "Role", "RPM", "TPM", "Quota", "Used tokens", withBudget && "Spent / budget", "Models", "State", "Actions"].filter(Boolean);
     clear(list, table("API keys", headers, keys.map(row)));
   };

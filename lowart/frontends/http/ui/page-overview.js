@@ -106,9 +106,12 @@ export async function overviewPage(ctx) {
   const refresh = async () => {
     const mine = ++generation;
     const params = range.params();
-    const total = await get(base + query({ ...params, by: "total" }));
-    const split = by.value === "total" ? total : await get(base + query({ ...params, by: by.value }));
-    const liveData = session.admin ? await get("/admin/live") : null;
+    const [total, splitOrNull, liveData] = await Promise.all([
+      get(base + query({ ...params, by: "total" })),
+      by.value === "total" ? null : get(base + query({ ...params, by: by.value })),
+      session.admin ? get("/admin/live") : null,
+    ]);
+    const split = splitOrNull || total;
     if (mine !== generation || ctx.signal.aborted) return;
     clear(stats, totalsCards(total.series[0] && total.series[0].totals));
     clear(charts, chartGrid(split));
