@@ -184,8 +184,16 @@ class Gateway:
     async def _spend_request(self, principal: Principal, cost: Decimal | None = None) -> None:
         """A call that uses no tokens still spends the key's request rate (and is
         refused, before any work, when the rate, a spent quota or budget says so);
-        `cost` is charged to the key's budget at once (an image job's)."""
-        (await self._limiter.acquire(principal, 0)).settle(0, cost)
+        `cost` (an image job's) is reserved against the key's budget like an estimate
+        (refused when it does not fit), then charged at once."""
+        admission = await self._limiter.acquire(principal, 0)
+        if cost:
+            try:
+                await admission.reserve(0, 0, cost=cost)
+            except BaseException:
+                admission.settle(0)
+                raise
+        admission.settle(0, cost)
 
     async def count_tokens(self, principal: Principal, body: Any, ctx: CallContext) -> int:
         """Prompt tokens a request would use on its route (no upstream call is billed)."""

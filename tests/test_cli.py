@@ -232,10 +232,9 @@ def test_logs_follow_prints_new_records(tmp_path):
         follower.wait(timeout=10)
 
 
-def test_list_commands_speak_json(tmp_path):
-    lowart(
-        tmp_path, "keys", "create", "--name", "k1", "--budget", "12.50", "--budget-period", "day"
-    )
+def test_keys_budgets_and_list_json(tmp_path):
+    budget = ("--budget", "12.50", "--budget-period", "day")
+    lowart(tmp_path, "keys", "create", "--name", "k1", *budget)
     (key,) = json.loads(lowart(tmp_path, "keys", "list", "--json").stdout)
     assert (key["name"], key["budget"], key["budget_period"], key["spent"]) == (
         "k1",
@@ -243,13 +242,16 @@ def test_list_commands_speak_json(tmp_path):
         "day",
         "0",
     )
-    assert "12.5" in lowart(tmp_path, "keys", "list").stdout
-    lowart(tmp_path, "keys", "update", "k1", "--budget", "none")
-    (key,) = json.loads(lowart(tmp_path, "keys", "list", "--json").stdout)
-    assert key["budget"] is None
     bad = lowart(tmp_path, "keys", "update", "k1", "--budget", "-3", check=False)
     assert bad.returncode == 1 and "'budget' must be between 0" in bad.stderr
+    lowart(tmp_path, "keys", "update", "k1", "--budget", "none")
+    listing = lowart(tmp_path, "keys", "list").stdout.splitlines()
+    assert listing[0].split()[-4:] == ["BUDGET", "BUDGET_PERIOD", "SPENT", "MODELS"]
+    assert listing[1].split()[-4:] == ["-", "day", "0", "all"]
 
+
+def test_model_prices_and_list_json(tmp_path):
+    prices = ("--price-in", "2", "--price-out", "8", "--price-cached", "0.5", "--currency", "eur")
     lowart(
         tmp_path,
         "models",
@@ -259,14 +261,7 @@ def test_list_commands_speak_json(tmp_path):
         "openai",
         "--upstream-model",
         "gpt-4o",
-        "--price-in",
-        "2",
-        "--price-out",
-        "8",
-        "--price-cached",
-        "0.5",
-        "--currency",
-        "eur",
+        *prices,
     )
     models = json.loads(lowart(tmp_path, "models", "list", "--json").stdout)
     gpt = next(m for m in models if m["name"] == "gpt")
@@ -278,17 +273,12 @@ def test_list_commands_speak_json(tmp_path):
         "currency": "EUR",
         "source": "route",
     }
-    assert (
-        "in 2 / cached 0.5 / out 8 per 1M EUR (route)" in lowart(tmp_path, "models", "list").stdout
-    )
-    for flag in ("--price-in", "--price-out", "--price-cached", "--currency"):
-        lowart(tmp_path, "models", "update", "gpt", flag, "none")
-    models = json.loads(lowart(tmp_path, "models", "list", "--json").stdout)
-    price = next(m for m in models if m["name"] == "gpt")["price"]
-    assert price["source"] == "table" and price["input"] == "2.5" and price["as_of"]
+    back_to_table = ("--price-in", "none", "--price-out", "none", "--price-cached", "none")
+    lowart(tmp_path, "models", "update", "gpt", *back_to_table, "--currency", "none")
+    listing = lowart(tmp_path, "models", "list").stdout
+    assert "in 2.5 / cached 1.25 / out 10 per 1M USD (table 2025-11-24)" in listing
     bad = lowart(tmp_path, "models", "update", "gpt", "--price-in", "1e9", check=False)
     assert bad.returncode == 1 and "price_in" in bad.stderr
-
     lowart(tmp_path, "models", "fallback", "add", "gpt", "mock")
     edges = json.loads(lowart(tmp_path, "models", "fallback", "list", "--json").stdout)
     assert [(e["model"], e["fallback"]) for e in edges] == [("gpt", "mock")]

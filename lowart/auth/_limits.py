@@ -110,11 +110,16 @@ class Admission:
     __slots__ = ()
 
     async def reserve(
-        self, prompt: int, completion: int | None, price: Price | None = None
+        self,
+        prompt: int,
+        completion: int | None,
+        price: Price | None = None,
+        cost: Decimal | None = None,
     ) -> None:
         """Reserve `prompt` + `completion` tokens (None: all that remains of the key's
         TPM and quota) and what they cost at `price` (None: all that remains of the
-        key's budget), or raise RateLimited / QuotaExceeded. Nothing is limited here."""
+        key's budget), or `cost` when it is known up front (images), or raise
+        RateLimited / QuotaExceeded. Nothing is limited here."""
 
     def settle(self, actual_tokens: int, cost: Decimal | None = None) -> None:
         """Nothing was counted, so nothing to settle."""
@@ -157,16 +162,26 @@ class _LocalAdmission(Admission):
         self._settled = False
 
     async def reserve(
-        self, prompt: int, completion: int | None, price: Price | None = None
+        self,
+        prompt: int,
+        completion: int | None,
+        price: Price | None = None,
+        cost: Decimal | None = None,
     ) -> None:
-        self.reserve_now(prompt, completion, price)
+        self.reserve_now(prompt, completion, price, cost)
 
-    def reserve_now(self, prompt: int, completion: int | None, price: Price | None = None) -> None:
+    def reserve_now(
+        self,
+        prompt: int,
+        completion: int | None,
+        price: Price | None = None,
+        known_cost: Decimal | None = None,
+    ) -> None:
         """Check and reserve in one synchronous step (nothing can interleave)."""
         principal, state, quota, entry = self._principal, self._state, self._quota, self._entry
         if principal is None or self._settled:
             return
-        cost = self._budget_cost(principal, prompt, completion, price)
+        cost = self._budget_cost(principal, prompt, completion, price, known_cost)
         now = time.monotonic()
         state.expire(now)
         remaining: float | None = None
@@ -197,15 +212,23 @@ class _LocalAdmission(Admission):
             self._cost += cost
 
     def _budget_cost(
-        self, principal: Principal, prompt: int, completion: int | None, price: Price | None
+        self,
+        principal: Principal,
+        prompt: int,
+        completion: int | None,
+        price: Price | None,
+        known_cost: Decimal | None,
     ) -> int:
         """What to reserve of the budget (checked, nothing changed yet): the request's
         most expensive outcome, or without a completion limit all that remains."""
         budget, limit = self._budget, budget_nanos(principal)
         if budget is None or limit is None or self._budget_window is None:
             return 0
-        cost = cost_estimate(price, prompt, completion or 0)
-        if completion is None and price is not None:
+        if known_cost is not None:
+            cost = nanos(known_cost)
+        else:
+            cost = cost_estimate(price, prompt, completion or 0)
+        if completion is None and price is not None and known_cost is None:
             cost = max(cost, limit - budget[0])
         if budget[0] + cost > limit or budget[0] >= limit:
             raise budget_exceeded(principal, self._budget_window, budget[0])

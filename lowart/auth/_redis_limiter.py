@@ -96,7 +96,11 @@ class _RedisAdmission(Admission):
         self._settled = False
 
     async def reserve(
-        self, prompt: int, completion: int | None, price: Price | None = None
+        self,
+        prompt: int,
+        completion: int | None,
+        price: Price | None = None,
+        cost: Decimal | None = None,
     ) -> None:
         principal = self._principal
         if self._settled or not needs_estimate(principal):
@@ -108,8 +112,8 @@ class _RedisAdmission(Admission):
             principal.tpm or 0,
             principal.quota_tokens or 0,
             budget_nanos(principal) or 0,
-            cost_estimate(price, prompt, completion or 0),
-            "1" if completion is None and price is not None else "0",
+            nanos(cost) if cost is not None else cost_estimate(price, prompt, completion or 0),
+            "1" if completion is None and price is not None and cost is None else "0",
         ]
         task = asyncio.ensure_future(self._limiter._run_reserve(self._reserve_keys, args))
         task.add_done_callback(self._count_reserved)  # also when our caller is cancelled

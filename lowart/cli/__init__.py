@@ -356,8 +356,8 @@ def _cmd_models_list(args: argparse.Namespace) -> int:
         "base_url",
         "api_key",
         "enabled",
-        "circuit",
         "price",
+        "circuit",
     )
     print_rows(rows, columns, json_output=args.json, raw=models)
     return 0

@@ -16,15 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-__all__ = ["MONEY_SCALE", "Money", "money_column_type", "to_units"]
+__all__ = ["MONEY_SCALE", "Money", "to_units"]
 
 MONEY_SCALE = 12
 _UNIT = Decimal(1).scaleb(-MONEY_SCALE)
-
-
-def money_column_type() -> sa.types.TypeEngine[Any]:
-    """The DDL type (what the migration creates): NUMERIC(24, 12), BIGINT on SQLite."""
-    return sa.Numeric(24, MONEY_SCALE).with_variant(sa.BigInteger(), "sqlite")
 
 
 def to_units(value: Decimal) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from decimal import Decimal
 
 from lowart.accounting import UsageJournal
 from lowart.types import UsageRecord
@@ -27,6 +28,8 @@ def _record(n: int) -> UsageRecord:
         ttft_ms=None,
         stream=False,
         extra={"n": n},
+        cost=Decimal(n) / 3 if n % 2 else None,  # an exact decimal survives, digits and all
+        currency="USD" if n % 2 else None,
     )
 
 
@@ -47,6 +50,11 @@ async def test_a_dead_process_journal_is_replayed_from_what_the_database_lacks(t
 
     assert [r.request_id for r in recovered] == ["r2", "r3", "r4", "r5"]
     assert recovered[0].extra == {"n": 2}
+    assert [(r.cost, r.currency) for r in recovered[:2]] == [
+        (None, None),
+        (Decimal(3) / 3, "USD"),
+    ]
+    assert recovered[3].cost == Decimal(5) / 3
     assert not dead.path.exists()
     assert alive.recover() == []  # once
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 
 import openai
 import orjson
@@ -258,3 +259,21 @@ def test_concurrent_generations_each_get_their_own_result(img_gateway, comfy):
     assert len({p["client_id"] for p in comfy.prompts}) == 6
     records = img_gateway.wait_for_records(6)
     assert len(records) == 6 and {r["status"] for r in records} == {"ok"}
+
+
+def test_images_cost_their_price_and_are_charged_to_the_budget(img_gateway, comfy):
+    status, body = img_gateway.admin_call(
+        "PATCH", "/admin/models/img", {"price_image": "0.04", "currency": "EUR"}
+    )
+    assert status == 200 and body["price"]["image"] == "0.04", body
+    img_gateway.run(img_gateway.runtime.reload())
+    key = img_gateway.create_key("painter", budget="0.10", budget_period="month")
+    sdk(img_gateway, key).images.generate(
+        model="img", prompt="two cats", n=2, response_format="b64_json"
+    )
+    record = img_gateway.wait_for_records(1)[-1]
+    assert (record["cost"], record["currency"]) == (Decimal("0.08"), "EUR")
+    with pytest.raises(openai.RateLimitError) as refused:  # 0.08 + 2 x 0.04 > 0.10
+        sdk(img_gateway, key).images.generate(model="img", prompt="more", n=2)
+    assert refused.value.status_code == 429 and refused.value.body["code"] == "insufficient_quota"
+    assert len(img_gateway.wait_for_records(1)) == 1  # refused before any job

@@ -78,8 +78,9 @@ def test_each_interface_leaves_one_record_with_its_name(live, chat):
     tokens = {row["interface"]: row["total_tokens"] for row in summary}
     assert tokens == {name: by_interface[name]["total_tokens"] for name in INTERFACES}
 
-    rows = json.loads(lowart_stats(live, "--json").stdout)
-    assert rows == summary
+    report = json.loads(lowart_stats(live, "--json").stdout)
+    assert report["data"] == summary
+    assert report["total"]["requests"] == len(INTERFACES)
     table = lowart_stats(live).stdout.splitlines()
     assert table[0].split()[:2] == ["INTERFACE", "REQUESTS"]
     listed = {line.split()[0]: line.split()[1] for line in table[1:] if line.strip()}

@@ -153,3 +153,59 @@ def test_data_errors_are_told_from_connection_errors():
     assert not is_data_error(sa_exc.InterfaceError("INSERT", {}, Exception("closed")))
     assert not is_data_error(ConnectionRefusedError())
     assert not is_data_error(RuntimeError("unknown: retried, never dropped"))
+
+
+async def _report_on(url: str) -> None:
+    """The same report, to the millisecond and the last decimal, on either database."""
+    from lowart.store import UsageFilter
+
+    engine = open_engine(url)
+    await migrate(engine)
+    store = UsageStore(engine)
+    now = datetime(2026, 11, 30, 13, 45, tzinfo=UTC).timestamp()
+    records = [
+        make_record(
+            f"p{i}",
+            route="a" if i < 20 else "b",
+            vendor="openai" if i < 20 else "anthropic",
+            status="ok" if i % 10 else "error",
+            latency_ms=float(i + 1),  # a: 1..20, b: 21..23
+            ttft_ms=float(100 - i) if i < 20 and i % 2 else None,
+            cost=Decimal("0.000000000003"),
+            created_at=now - (3600 if i % 2 else 0),
+        )
+        for i in range(23)
+    ]
+    await store.write_batch(records)
+    groups, total = await store.report("model")
+    a, b = groups
+    assert (a["route"], a["requests"], a["errors"], a["error_rate"]) == ("a", 20, 2, 0.1)
+    assert (a["p50_latency_ms"], a["p95_latency_ms"]) == (10.0, 19.0)  # ranks 10 and 19
+    # a's TTFTs: 99, 97, ... 81 (ten): rank 5 is 89, rank 10 is 99.
+    assert (a["p50_ttft_ms"], a["p95_ttft_ms"]) == (89.0, 99.0)
+    assert (b["p50_latency_ms"], b["p95_latency_ms"], b["p50_ttft_ms"]) == (22.0, 23.0, None)
+    assert a["cost"] == Decimal("0.00000000006") and total["cost"] == Decimal("0.000000000069")
+    assert (total["requests"], total["p50_latency_ms"], total["p95_latency_ms"]) == (23, 12.0, 22.0)
+    hours = {row["hour"]: row["requests"] for row in (await store.report("hour"))[0]}
+    assert hours == {"2026-11-30T12": 11, "2026-11-30T13": 12}
+    days = (await store.report("day"))[0]
+    assert [(row["day"], row["requests"]) for row in days] == [("2026-11-30", 23)]
+    vendors = {row["vendor"] for row in (await store.report("vendor"))[0]}
+    assert vendors == {"openai", "anthropic"}
+    since = datetime(2026, 11, 30, 13, 0, tzinfo=UTC)
+    recent, recent_total = await store.report("model", UsageFilter(since=since))
+    assert recent_total["requests"] == 12
+    assert {row["route"]: row["requests"] for row in recent} == {"a": 10, "b": 2}
+    newest = await store.records(limit=2, where=UsageFilter(route="b"))
+    assert [r["request_id"] for r in newest] == ["p22", "p21"]
+    following = await store.records(limit=5, where=UsageFilter(status="error"), after_id=0)
+    assert [r["request_id"] for r in following] == ["p0", "p10", "p20"]
+    await engine.dispose()
+
+
+async def test_reports_on_sqlite(tmp_path):
+    await _report_on(f"sqlite+aiosqlite:///{tmp_path / 'u.db'}")
+
+
+def test_reports_on_postgres(postgres_url, loop_thread):
+    loop_thread.run(_report_on(postgres_url))
