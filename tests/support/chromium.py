@@ -319,6 +319,13 @@ class Page:
                 el.dispatchEvent(new Event("change", {{bubbles: true}})); }})()"""
         )
 
+    def upload(self, selector: str, path: Path) -> None:
+        """Choose `path` in a file input, as the file picker would (then `change` fires)."""
+        self.wait_for(selector)
+        root = self._send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+        node = self._send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+        self._send("DOM.setFileInputFiles", {"nodeId": node, "files": [str(path)]})
+
     def press(self, key: str, modifiers: int = 0) -> None:
         name, code, vk, text = _KEYS.get(key, (key, key, 0, None))
         down: dict[str, Any] = {

@@ -196,7 +196,7 @@ def _model_row(name: str) -> str:
     return f"tr[data-model='{name}']"
 
 
-def test_add_edit_and_remove_a_model_with_a_lua_dry_run(ui, page, upstream):
+def test_add_edit_and_remove_a_model_with_a_lua_dry_run(ui, page, upstream, tmp_path):
     sign_in(page, ui, ui.admin_key)
     show(page, "models", "#add-model")
     page.click("#add-model")
@@ -207,9 +207,10 @@ def test_add_edit_and_remove_a_model_with_a_lua_dry_run(ui, page, upstream):
     page.fill("#model-form input[name=upstream_model]", "echo")
     page.fill("#model-form input[name=api_key]", "sk-ui-secret")
     # A broken script: the dry run shows the Lua error on the form, nothing is saved.
-    page.fill(
-        "#model-form textarea[name=script]", "function request(payload, ctx)\n  return nil\nend"
-    )
+    broken = tmp_path / "broken.lua"
+    broken.write_text("function request(payload, ctx)\n  return nil\nend\n")
+    page.upload("#model-form input[name=script_file]", broken)
+    page.wait("document.querySelector('#model-form textarea[name=script]').value.includes('nil')")
     page.click("#dry-run")
     page.wait_for("#model-form .field-error")
     assert "must return a table" in page.text("#model-form .field-error")
@@ -247,7 +248,7 @@ def test_add_edit_and_remove_a_model_with_a_lua_dry_run(ui, page, upstream):
     _no_console_errors(page, allow_network=True)  # the refused script answers 400
 
 
-def test_a_comfyui_workflow_binding_error_is_shown_on_its_field(ui, page, comfy):
+def test_a_comfyui_workflow_binding_error_is_shown_on_its_field(ui, page, comfy, tmp_path):
     sign_in(page, ui, ui.admin_key)
     show(page, "models", "#add-model")
     page.click("#add-model")
@@ -267,7 +268,12 @@ def test_a_comfyui_workflow_binding_error_is_shown_on_its_field(ui, page, comfy)
             },
         }
     )
-    page.fill("#model-form textarea[name=workflow]", workflow)
+    upload = tmp_path / "workflow_api.json"
+    upload.write_text(workflow)
+    page.upload("#model-form input[name=workflow_file]", upload)
+    page.wait(
+        "document.querySelector('#model-form textarea[name=workflow]').value.includes('Empty')"
+    )
     page.fill("#model-form input[name=bind_width]", "1.inputs.wide")
     page.click("#model-form button[type=submit]")
     page.wait_for("#model-form [data-param=bindings] .field-error")
