@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import logging
 import time
 
 import aiohttp
@@ -69,7 +70,8 @@ def _chat(gateway, key, model="mock", stream=False):
     )
 
 
-async def test_sign_in_sets_a_strict_httponly_cookie_and_never_echoes_the_key(gateway):
+async def test_sign_in_sets_a_strict_httponly_cookie_and_never_echoes_the_key(gateway, caplog):
+    caplog.set_level(logging.DEBUG)
     async with Browserish(gateway) as b:
         response = await b.sign_in(gateway.admin_key)
         cookie = response.headers["Set-Cookie"]
@@ -82,6 +84,10 @@ async def test_sign_in_sets_a_strict_httponly_cookie_and_never_echoes_the_key(ga
         info = await _json(body)
         assert info == {"signed_in": True, "name": "test-admin", "admin": True, "csrf": b.csrf}
         assert gateway.admin_key.encode() not in body
+        assert (await b.call("GET", "/admin/keys"))[0].status == 200
+    assert "/ui/session" in caplog.text  # the access log saw the sign-in...
+    assert gateway.admin_key not in caplog.text  # ...but never the key
+    assert b.csrf not in caplog.text
 
 
 async def test_the_session_needs_its_csrf_token_and_origin(gateway):
