@@ -108,6 +108,7 @@ class Gateway:
         self._images = images  # None: this gateway makes no images (no image engine)
         self._responses = responses  # None: Responses API objects are not kept
         self.breakers = breakers or Breakers()
+        self.live = LiveStreams()
         # Deployments, fallbacks, retries, breakers and timeouts: see lowart.routing.
         self.router = Router(
             models, self.adapter_for, self.breakers, hooks_for, metrics=self.metrics
@@ -399,6 +400,7 @@ class Gateway:
             opened.ticket,
             opened.deadline,
             self.metrics,
+            self.live,
         )
 
     # ---- embeddings: the same admission, plan and usage record as chat ----------------
@@ -411,10 +413,10 @@ class Gateway:
         request = validate_embedding_request(body)
         route = self.route_for(principal, request["model"])
         self._require_kind(route, "embedding")
-        ctx.attribute(principal.name, route.name)
+        ctx.attribute(principal.name, route.name, route.vendor)
         plan = self._plan_for(principal, route)
         await ensure_loaded(route.upstream_model)
-        admission = await self._limiter.acquire(principal, 0)
+        admission = await self._admit(principal)
         try:
             prompt = await count_embedding_input_off_loop(request["input"], route.upstream_model)
             if prompt > MAX_EMBEDDING_TOKENS:
@@ -423,7 +425,12 @@ class Gateway:
                     param="input",
                 )
             if self._limiter.needs_estimate(principal):
-                await admission.reserve(prompt, 0)  # an embedding generates no tokens
+                # An embedding generates no tokens; its input is priced like a prompt.
+                await admission.reserve(prompt, 0, route.price)
+        except GatewayError as exc:
+            admission.settle(0)
+            self.metrics.rejected(exc.cause or exc.code or "error")
+            raise
         except BaseException:
             admission.settle(0)
             raise
@@ -733,6 +740,15 @@ class _Call:
         )
 
 
+class LiveStreams:
+    """How many chat streams are open in this process now (the dashboard shows it)."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 class ChatStream:
     """The client's view of a stream: canonical chunks, model renamed, usage exact.
 
@@ -750,9 +766,13 @@ class ChatStream:
         ticket: Ticket | None = None,
         deadline: float | None = None,
         metrics: Metrics | None = None,
+        live: LiveStreams | None = None,
     ) -> None:
         metrics = metrics or Metrics.disabled()
         self._call = call
+        self._live = live
+        if live is not None:
+            live.count += 1
         self._upstream = upstream
         self._meter = meter
         self._first = first
@@ -784,6 +804,9 @@ class ChatStream:
         await self.aclose()
 
     async def aclose(self) -> None:
+        if self._live is not None:
+            self._live.count -= 1
+            self._live = None
         await self._iterator.aclose()
         self._closed()
         if not self._call.recorded:

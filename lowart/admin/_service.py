@@ -38,6 +38,7 @@ from lowart.admin._checks import (
     parse_moment,
     parse_since,
 )
+from lowart.admin._explore import UsageExplorer
 from lowart.admin._public import money, public_key, public_model
 from lowart.admin._routing import RoutingAdmin, check_weight
 from lowart.auth import generate_key, hash_key, key_display_prefix, quota_window
@@ -55,7 +56,7 @@ from lowart.store import (
     UsageFilter,
     UsageStore,
 )
-from lowart.transforms import ScriptLimits, check_script
+from lowart.transforms import ScriptLimits, check_script, dry_run_script
 from lowart.types import Principal
 
 __all__ = ["Admin"]
@@ -95,6 +96,7 @@ class Admin:
         self._reset_circuit = reset_circuit
         self._health = health
         self.routing = RoutingAdmin(models, fallbacks, health, changed, aliases)
+        self.explore = UsageExplorer(usage.search(), flush_usage)
         self._script_limits = script_limits
         self._api_key_env_allow = tuple(api_key_env_allow)
 
@@ -212,6 +214,21 @@ class Admin:
         rows = [row for row in await self.keys.list() if row["name"] == name]
         return public_key(rows[0], await self._spent_by_key(rows))
 
+    async def account(self, principal: Principal) -> dict[str, Any]:
+        """What a key may see of itself: its limits, what it used of its quota and what
+        it spent of its budget (`spent`, in the budget's window) now.
+
+        The one key operation open to non-admin keys (the dashboard's self-service view)."""
+        rows = [row for row in await self.keys.list() if row["id"] == principal.key_id]
+        if not rows:
+            raise NotFound("This key no longer exists.")
+        info = public_key(rows[0], await self._spent_by_key(rows))
+        window = quota_window(info["quota_period"])
+        await self._flush_usage()
+        info["quota_used"] = await self.usage.used_tokens(principal.key_id, window.start)
+        info["quota_resets_in"] = window.seconds_left
+        return info
+
     async def revoke_key(self, name: str) -> None:
         if not await self.keys.revoke(name):
             raise NotFound(f"No active key named '{name}'.")
@@ -291,6 +308,13 @@ class Admin:
                 await self._health.publish(row["id"], "closed", 0, 0, None)
         ids = {row["id"] for row in rows}
         return [m for m in await self.list_models() if m["id"] in ids]
+
+    def dry_run_script(self, script: object, vendor: object = "openai") -> list[dict[str, Any]]:
+        """What a script would make of sample payloads of `vendor`, without saving it;
+        a script that fails is the same InvalidRequest saving it would raise."""
+        if vendor not in VENDORS:
+            raise InvalidRequest(f"Unknown vendor {vendor!r}.", param="vendor")
+        return dry_run_script(script, self._script_limits, str(vendor))
 
     def _model_values(
         self, fields: dict[str, Any], *, creating: bool, vendor: str | None = None

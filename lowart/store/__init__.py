@@ -16,10 +16,12 @@ from lowart.store._report import REPORT_GROUPS, UsageFilter
 from lowart.store._responses import ResponseStore, StoredResponse
 from lowart.store._tables import REQUEST_ID_MAX_LENGTH, TOKEN_COLUMN_MAX
 from lowart.store._usage import UsageStore, is_data_error
+from lowart.store._usage_search import SERIES_COLUMNS, UsageSearch
 
 __all__ = [
     "REPORT_GROUPS",
     "REQUEST_ID_MAX_LENGTH",
+    "SERIES_COLUMNS",
     "TOKEN_COLUMN_MAX",
     "AgentTaskStore",
     "AliasStore",
@@ -37,6 +39,7 @@ __all__ = [
     "StoredTask",
     "TaskPage",
     "UsageFilter",
+    "UsageSearch",
     "UsageStore",
     "is_data_error",
     "migrate",

@@ -42,7 +42,7 @@ _u = usage_records.c
 class UsageFilter:
     """Which raw records a report or a log reads (every part optional)."""
 
-    __slots__ = ("interface", "key_id", "key_name", "route", "since", "status")
+    __slots__ = ("interface", "key_id", "key_name", "route", "since", "status", "until")
 
     def __init__(
         self,
@@ -53,8 +53,10 @@ class UsageFilter:
         route: str | None = None,
         status: str | None = None,
         interface: str | None = None,
+        until: datetime | None = None,
     ) -> None:
         self.since = since
+        self.until = until
         self.key_id = key_id
         self.key_name = key_name
         self.route = route
@@ -65,6 +67,8 @@ class UsageFilter:
         where: list[sa.ColumnElement[bool]] = []
         if self.since is not None:
             where.append(_u.created_at >= self.since)
+        if self.until is not None:
+            where.append(_u.created_at < self.until)
         if self.key_id is not None:
             where.append(_u.key_id == self.key_id)
         if self.key_name is not None:

@@ -19,6 +19,7 @@ from lowart.store._money import to_units
 from lowart.store._report import UsageFilter, usage_report
 from lowart.store._rows import as_dict
 from lowart.store._tables import api_keys, usage_daily, usage_records
+from lowart.store._usage_search import UsageSearch
 from lowart.types import UsageRecord
 
 __all__ = ["UsageStore", "is_data_error"]
@@ -263,6 +264,10 @@ class UsageStore:
             if "day" in row and isinstance(row["day"], date):
                 row["day"] = row["day"].isoformat()
         return rows
+
+    def search(self) -> UsageSearch:
+        """Filtered, paged and windowed reads of the raw records (the dashboard's)."""
+        return UsageSearch(self._engine)
 
     async def used_tokens(self, key_id: int, since: date | None = None) -> int:
         """Tokens a key has used in total, or since a UTC day (a quota's starting point)."""

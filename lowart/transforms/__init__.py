@@ -5,7 +5,7 @@ and `chunk(event, ctx)`. Scripts run in lupa (Lua 5.4) with no access to the
 host, under per-call limits, and are compiled once per script version.
 """
 
-from lowart.transforms._check import MAX_SCRIPT_BYTES, check_script, try_script
+from lowart.transforms._check import MAX_SCRIPT_BYTES, check_script, dry_run_script, try_script
 from lowart.transforms._hooks import ScriptHooks
 from lowart.transforms._limits import ScriptLimits
 from lowart.transforms._registry import ScriptRegistry
@@ -20,5 +20,6 @@ __all__ = [
     "ScriptLimits",
     "ScriptRegistry",
     "check_script",
+    "dry_run_script",
     "try_script",
 ]

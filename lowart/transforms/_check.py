@@ -10,7 +10,7 @@ from lowart.transforms._limits import ScriptLimits
 from lowart.transforms._samples import SAMPLE_CONTEXT, sample_context, sample_payloads
 from lowart.transforms._script import PHASES, CompiledScript, ScriptError
 
-__all__ = ["MAX_SCRIPT_BYTES", "check_script", "try_script"]
+__all__ = ["MAX_SCRIPT_BYTES", "check_script", "dry_run_script", "try_script"]
 
 MAX_SCRIPT_BYTES = 256 * 1024
 
@@ -22,6 +22,16 @@ def check_script(source: object, limits: ScriptLimits | None = None, vendor: str
     Raises InvalidRequest naming the phase and the Lua error with its line, so a
     broken script is refused at upload instead of failing live traffic.
     """
+    dry_run_script(source, limits, vendor)
+    assert isinstance(source, str)
+    return source
+
+
+def dry_run_script(
+    source: object, limits: ScriptLimits | None = None, vendor: str = "openai"
+) -> list[dict[str, Any]]:
+    """`check_script`'s dry run, returning what each phase made of each sample
+    (`phase`, `input`, `output`), for a person to look at before saving."""
     if not isinstance(source, str) or not source.strip():
         raise InvalidRequest("'script' must be Lua source text (or null).", param="script")
     if len(source.encode()) > MAX_SCRIPT_BYTES:
@@ -33,17 +43,21 @@ def check_script(source: object, limits: ScriptLimits | None = None, vendor: str
         if not script.phases:
             raise ScriptError("compile", "defines none of request, response or chunk")
         ctx = script.context(sample_context(vendor))
+        results = []
         for phase in PHASES:
             if phase in script.phases:
-                for payload in sample_payloads(phase, vendor):
-                    run_phase(script, phase, payload, ctx)
+                for payload, copy in zip(
+                    sample_payloads(phase, vendor), sample_payloads(phase, vendor), strict=True
+                ):
+                    output = run_phase(script, phase, payload, ctx)
+                    results.append({"phase": phase, "input": copy, "output": output})
     except ScriptError as exc:
         raise InvalidRequest(
             f"The script was refused: {exc.phase}: {exc.message}",
             param="script",
             code="invalid_script",
         ) from None
-    return source
+    return results
 
 
 def try_script(

@@ -13,12 +13,13 @@ from lowart.frontends._web._envelope import (
     error_response,
     speaks,
 )
-from lowart.frontends._web._request import presented_key, read_json
+from lowart.frontends._web._request import SESSION_KEY, presented_key, read_json
 
 __all__ = [
     "ANTHROPIC",
     "CTX",
     "OPENAI",
+    "SESSION_KEY",
     "AsgiApp",
     "AsgiBridge",
     "ErrorEnvelope",

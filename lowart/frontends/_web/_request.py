@@ -9,7 +9,11 @@ from aiohttp import web
 
 from lowart.errors import InvalidRequest, PayloadTooLarge
 
-__all__ = ["MAX_JSON_DEPTH", "presented_key", "read_json"]
+__all__ = ["MAX_JSON_DEPTH", "SESSION_KEY", "presented_key", "read_json"]
+
+SESSION_KEY: web.RequestKey[str] = web.RequestKey("lowart.session_key", str)
+"""The key a dashboard session stands for, set only once its cookie and CSRF token
+were both checked (lowart.frontends.http's session middleware)."""
 
 MAX_JSON_DEPTH = 64
 """Deepest nesting of arrays and objects a request body may have. Parsing allows
@@ -18,14 +22,15 @@ and no API request needs more than a few levels."""
 
 
 def presented_key(request: web.Request) -> str | None:
-    """`Authorization: Bearer KEY`, or `x-api-key: KEY` (what Anthropic clients send)."""
+    """`Authorization: Bearer KEY`, or `x-api-key: KEY` (what Anthropic clients send),
+    or else the key of the checked dashboard session the request came with."""
     header = request.headers.get("Authorization")
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             return token.strip()
         return None
-    return request.headers.get("x-api-key") or None
+    return request.headers.get("x-api-key") or request.get(SESSION_KEY)
 
 
 async def read_json(request: web.Request) -> Any:

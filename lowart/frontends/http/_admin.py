@@ -6,6 +6,7 @@ side effects: this process's caches, pending usage rows), and encode.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -14,7 +15,8 @@ from aiohttp import web
 from lowart.admin import Admin
 from lowart.errors import InvalidRequest
 from lowart.frontends._web import presented_key, read_json
-from lowart.frontends.http._state import ADMIN, GATEWAY
+from lowart.frontends.http._self import csv_response
+from lowart.frontends.http._state import ADMIN, GATEWAY, IN_FLIGHT
 
 __all__ = ["routes"]
 
@@ -214,3 +216,53 @@ def _integer(query: Any, name: str) -> int | None:
         return int(raw)
     except ValueError as exc:
         raise InvalidRequest(f"'{name}' must be an integer.", param=name) from exc
+
+
+@routes.get("/admin/usage/series")
+async def usage_series(request: web.Request) -> web.Response:
+    """Requests, errors, tokens, cost and latency/TTFT percentiles per time bucket."""
+    admin = await _admin(request)
+    return _json(await admin.explore.series(request.query))
+
+
+@routes.get("/admin/usage/search")
+async def usage_search(request: web.Request) -> web.Response:
+    """Records filtered by key, model, interface, status and time; paged by id."""
+    admin = await _admin(request)
+    return _json(await admin.explore.records(request.query))
+
+
+@routes.get("/admin/usage/export.csv")
+async def usage_csv(request: web.Request) -> web.Response:
+    admin = await _admin(request)
+    return csv_response(await admin.explore.csv(request.query), "usage.csv")
+
+
+@routes.get("/admin/live")
+async def live(request: web.Request) -> web.Response:
+    """This process now: open chat streams, other HTTP requests in flight, and every
+    deployment's circuit."""
+    admin = await _admin(request)
+    circuits = [
+        {"id": m["id"], "name": m["name"], "circuit": m.get("circuit")}
+        for m in await admin.list_models()
+    ]
+    return _json(
+        {
+            "open_streams": request.app[GATEWAY].live.count,
+            "in_flight": max(0, len(request.app[IN_FLIGHT]) - 1),
+            "circuits": circuits,
+        }
+    )
+
+
+@routes.post("/admin/scripts/dry-run")
+async def dry_run_script(request: web.Request) -> web.Response:
+    """Run a Lua script against sample payloads of a vendor and show the results,
+    without saving it (the dashboard shows them before the script is uploaded)."""
+    admin = await _admin(request)
+    body = await _object_body(request)
+    results = await asyncio.to_thread(
+        admin.dry_run_script, body.get("script"), body.get("vendor") or "openai"
+    )
+    return _json({"ok": True, "results": results})

@@ -17,11 +17,13 @@ from aiohttp import web
 from lowart.admin import Admin
 from lowart.config import Settings
 from lowart.frontends._sockets import prepare_unix_socket_path
-from lowart.frontends.http import _admin, _anthropic, _images, _openai, _responses
+from lowart.frontends.http import _admin, _anthropic, _images, _openai, _responses, _self
 from lowart.frontends.http._errors import request_middleware
 from lowart.frontends.http._head_timeout import limit_request_heads
 from lowart.frontends.http._metrics import add_metrics_route
-from lowart.frontends.http._state import ADMIN, GATEWAY, IN_FLIGHT
+from lowart.frontends.http._sessions import SessionStore
+from lowart.frontends.http._state import ADMIN, GATEWAY, IN_FLIGHT, SESSIONS
+from lowart.frontends.http._ui import install_ui, session_middleware
 from lowart.gateway import Gateway
 
 __all__ = ["AppExtension", "HttpListener", "create_app"]
@@ -39,16 +41,22 @@ def create_app(
     settings: Settings,
     extensions: Sequence[AppExtension] = (),
 ) -> web.Application:
-    app = web.Application(middlewares=[request_middleware], client_max_size=settings.max_body_bytes)
+    app = web.Application(
+        middlewares=[request_middleware, session_middleware],
+        client_max_size=settings.max_body_bytes,
+    )
     app[GATEWAY] = gateway
     app[ADMIN] = admin
     app[IN_FLIGHT] = set()
+    app[SESSIONS] = SessionStore()
     app.add_routes(_openai.routes)
     app.add_routes(_anthropic.routes)
     app.add_routes(_responses.routes)
     app.add_routes(_admin.routes)
     app.add_routes(_images.routes)
     add_metrics_route(app, settings.metrics, settings.metrics_token)
+    app.add_routes(_self.routes)
+    install_ui(app)  # the dashboard at /ui
     for extend in extensions:
         extend(app)
     return app
