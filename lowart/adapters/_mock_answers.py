@@ -3,10 +3,14 @@
 It behaves like a real chat model so clients can be tested against lowart alone,
 and always the same way for the same request:
 
-- a turn that ends with the user's words, when `tools` are given and
-  `tool_choice` is not "none": one call of one tool (the one `tool_choice`
-  names, else the first tool the user's text names, else the first tool) with
-  arguments that satisfy its JSON schema; `finish_reason` is "tool_calls";
+- a turn that ends with the user's words, when `tools` are given: one call of
+  one tool with arguments that satisfy its JSON schema, `finish_reason`
+  "tool_calls". Which tool: the one `tool_choice` names; else the first tool
+  the user's text names (its last text part first); else, with `tool_choice`
+  "required", the first tool. With "auto" (the default) and no tool named, the
+  mock answers in text, as a model would when no tool is called for (an agent
+  such as Claude Code would otherwise run its first tool on every prompt);
+  "none" never calls one;
 - a turn that ends with tool results: a text answer quoting them;
 - `response_format` json_object / json_schema: JSON content (that satisfies the schema);
 - otherwise "You said: ..." (or the route's `reply` option), cut at `max_tokens` words.
@@ -167,8 +171,11 @@ def _chosen_tool(request: dict[str, Any], user_parts: list[str]) -> tuple[str, A
             param="tool_choice",
         )
     named = _named_tool(tools, user_parts)
-    name = named if named is not None else next(iter(tools))
-    return name, tools[name]
+    if named is None and choice == "required":
+        named = next(iter(tools))
+    if named is None:  # "auto": the mock decides to call only the tool the user names
+        return None
+    return named, tools[named]
 
 
 def _named_tool(tools: dict[str, Any], user_parts: list[str]) -> str | None:

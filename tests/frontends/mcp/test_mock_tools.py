@@ -31,7 +31,9 @@ async def test_chat_tool_returns_the_models_tool_calls(gateway, progress):
     options = {"progress_callback": _no_progress} if progress else {}
     async with http_client(gateway.base_url + "/mcp", gateway.admin_key) as client:
         result = await client.call_tool(
-            "chat", {"model": "mock", "prompt": "Lima", "tools": [FORECAST]}, **options
+            "chat",
+            {"model": "mock", "prompt": "Lima", "tools": [FORECAST], "tool_choice": "required"},
+            **options,
         )
     assert not result.is_error
     structured = result.structured_content
