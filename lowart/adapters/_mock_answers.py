@@ -61,7 +61,7 @@ def answers(route: Route, request: dict[str, Any]) -> list[Answer]:
     tool = None if results is not None else _chosen_tool(request, user_parts)
     if tool is not None:
         name, schema = tool
-        text = " ".join(user_parts)
+        text = _own_words(user_parts)
         arguments = SchemaValues(text, _spelled_out(user_parts, schema)).value(schema)
         encoded = json.dumps(arguments, ensure_ascii=False)
         return [
@@ -226,6 +226,12 @@ def _tool_call(name: str, arguments: str, turn: int, index: int) -> dict[str, An
 # ---- text and JSON ------------------------------------------------------------------
 
 
+def _own_words(user_parts: list[str]) -> str:
+    """The user's own words: the last text part (clients such as Claude Code put context
+    of their own, like `<system-reminder>` blocks, in the parts before it)."""
+    return user_parts[-1] if user_parts else ""
+
+
 def _squashed(text: str) -> str:
     return " ".join(text[:_TEXT_CAP].split())[:_QUOTE_CAP]
 
@@ -233,7 +239,7 @@ def _squashed(text: str) -> str:
 def _content(
     route: Route, request: dict[str, Any], user_parts: list[str], results: list[str] | None
 ) -> tuple[str, str]:
-    said = _squashed(" ".join(user_parts))
+    said = _squashed(_own_words(user_parts))
     fmt = request.get("response_format")
     kind = fmt.get("type") if isinstance(fmt, dict) else fmt
     if kind in ("json_object", "json_schema"):
@@ -270,5 +276,5 @@ def _json_content(fmt: dict[str, Any], kind: str, said: str, user_parts: list[st
             param="response_format.json_schema",
         )
     schema = spec.get("schema", {})
-    value = SchemaValues(" ".join(user_parts), _spelled_out(user_parts, schema)).value(schema)
+    value = SchemaValues(_own_words(user_parts), _spelled_out(user_parts, schema)).value(schema)
     return json.dumps(value, ensure_ascii=False)
