@@ -65,3 +65,5 @@ async def test_chat_tool_json_schema_and_bad_tools(gateway):
             "chat", {"model": "mock", "prompt": "x", "tools": [FORECAST], "tool_choice": "nope"}
         )
         assert many.is_error and "tool_choice" in many.content[0].text
+        unknown = await client.call_tool("chat", {"model": "nope", "bogus": 1})  # model first
+        assert unknown.is_error and "The model 'nope' does not exist." in unknown.content[0].text
