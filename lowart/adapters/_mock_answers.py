@@ -3,10 +3,14 @@
 It behaves like a real chat model so clients can be tested against lowart alone,
 and always the same way for the same request:
 
-- a turn that ends with the user's words, when `tools` are given and
-  `tool_choice` is not "none": one call of one tool (the one `tool_choice`
-  names, else the first tool the user's text names, else the first tool) with
-  arguments that satisfy its JSON schema; `finish_reason` is "tool_calls";
+- a turn that ends with the user's words, when `tools` are given: one call of
+  one tool with arguments that satisfy its JSON schema, `finish_reason`
+  "tool_calls". Which tool: the one `tool_choice` names; else the first tool
+  the user's text names (its last text part first); else, with `tool_choice`
+  "required", the first tool. With "auto" (the default) and no tool named, the
+  mock answers in text, as a model would when no tool is called for (an agent
+  such as Claude Code would otherwise run its first tool on every prompt);
+  "none" never calls one;
 - a turn that ends with tool results: a text answer quoting them;
 - `response_format` json_object / json_schema: JSON content (that satisfies the schema);
 - otherwise "You said: ..." (or the route's `reply` option), cut at `max_tokens` words.
@@ -57,7 +61,7 @@ def answers(route: Route, request: dict[str, Any]) -> list[Answer]:
     tool = None if results is not None else _chosen_tool(request, user_parts)
     if tool is not None:
         name, schema = tool
-        text = " ".join(user_parts)
+        text = _own_words(user_parts)
         arguments = SchemaValues(text, _spelled_out(user_parts, schema)).value(schema)
         encoded = json.dumps(arguments, ensure_ascii=False)
         return [
@@ -167,8 +171,11 @@ def _chosen_tool(request: dict[str, Any], user_parts: list[str]) -> tuple[str, A
             param="tool_choice",
         )
     named = _named_tool(tools, user_parts)
-    name = named if named is not None else next(iter(tools))
-    return name, tools[name]
+    if named is None and choice == "required":
+        named = next(iter(tools))
+    if named is None:  # "auto": the mock decides to call only the tool the user names
+        return None
+    return named, tools[named]
 
 
 def _named_tool(tools: dict[str, Any], user_parts: list[str]) -> str | None:
@@ -219,6 +226,12 @@ def _tool_call(name: str, arguments: str, turn: int, index: int) -> dict[str, An
 # ---- text and JSON ------------------------------------------------------------------
 
 
+def _own_words(user_parts: list[str]) -> str:
+    """The user's own words: the last text part (clients such as Claude Code put context
+    of their own, like `<system-reminder>` blocks, in the parts before it)."""
+    return user_parts[-1] if user_parts else ""
+
+
 def _squashed(text: str) -> str:
     return " ".join(text[:_TEXT_CAP].split())[:_QUOTE_CAP]
 
@@ -226,7 +239,7 @@ def _squashed(text: str) -> str:
 def _content(
     route: Route, request: dict[str, Any], user_parts: list[str], results: list[str] | None
 ) -> tuple[str, str]:
-    said = _squashed(" ".join(user_parts))
+    said = _squashed(_own_words(user_parts))
     fmt = request.get("response_format")
     kind = fmt.get("type") if isinstance(fmt, dict) else fmt
     if kind in ("json_object", "json_schema"):
@@ -263,5 +276,5 @@ def _json_content(fmt: dict[str, Any], kind: str, said: str, user_parts: list[st
             param="response_format.json_schema",
         )
     schema = spec.get("schema", {})
-    value = SchemaValues(" ".join(user_parts), _spelled_out(user_parts, schema)).value(schema)
+    value = SchemaValues(_own_words(user_parts), _spelled_out(user_parts, schema)).value(schema)
     return json.dumps(value, ensure_ascii=False)

@@ -41,7 +41,10 @@ def _user(text: str) -> chat_pb2.Message:
 def test_tool_call_round_trip_unary(grpc_gateway: GatewayHandle, tcp_chat) -> None:
     first = tcp_chat.CreateChatCompletion(
         chat_pb2.CreateChatCompletionRequest(
-            model="mock", messages=[_user("Oslo please")], tools=_tools()
+            model="mock",
+            messages=[_user("Oslo please")],
+            tools=_tools(),
+            tool_choice=chat_pb2.ToolChoice(mode=chat_pb2.TOOL_CHOICE_MODE_REQUIRED),
         ),
         metadata=auth(grpc_gateway.admin_key),
         timeout=10,
@@ -76,7 +79,7 @@ def test_streamed_tool_call_and_n(grpc_gateway: GatewayHandle, tcp_chat) -> None
     messages = list(
         tcp_chat.StreamChatCompletion(
             chat_pb2.StreamChatCompletionRequest(
-                model="mock", messages=[_user("Oslo please")], tools=_tools(), n=2
+                model="mock", messages=[_user("forecast for Oslo")], tools=_tools(), n=2
             ),
             metadata=auth(grpc_gateway.admin_key),
             timeout=10,
@@ -97,7 +100,7 @@ def test_streamed_tool_call_and_n(grpc_gateway: GatewayHandle, tcp_chat) -> None
     assert calls[0]["id"] != calls[1]["id"]
     for call in calls.values():
         assert call["name"] == "forecast"
-        assert json.loads(call["arguments"]) == {"city": "Oslo please", "days": 2}
+        assert json.loads(call["arguments"]) == {"city": "forecast for Oslo", "days": 2}
     assert finishes == {0: chat_pb2.FINISH_REASON_TOOL_CALLS, 1: chat_pb2.FINISH_REASON_TOOL_CALLS}
     assert messages[-1].usage.completion_tokens > 0
 

@@ -87,6 +87,14 @@ def test_tool_choice_none_named_and_spelled_out_arguments(gateway):
     )
     assert plain.choices[0].message.tool_calls is None
     assert plain.choices[0].finish_reason == "stop"
+    # "auto" (the default): the mock calls a tool only when the user's words name one
+    unnamed = api.chat.completions.create(model="mock", messages=_ask("weather?"), tools=[WEATHER])
+    assert unnamed.choices[0].message.tool_calls is None
+    assert unnamed.choices[0].message.content == "This is the lowart mock model. You said: weather?"
+    required = api.chat.completions.create(
+        model="mock", messages=_ask("weather?"), tools=[CLOCK, WEATHER], tool_choice="required"
+    )
+    assert required.choices[0].message.tool_calls[0].function.name == "get_time"  # the first
     named = api.chat.completions.create(
         model="mock",
         messages=_ask('Use get_weather, or rather {"zone": "Europe/Oslo"}'),
@@ -201,11 +209,15 @@ def test_n_choices(gateway, stream):
         assert sorted(texts) == [0, 1, 2]
         assert set(texts.values()) == {"This is the lowart mock model. You said: a b"}
         return
-    reply = api.chat.completions.create(model="mock", messages=_ask("a b"), n=3, tools=[WEATHER])
+    reply = api.chat.completions.create(
+        model="mock", messages=_ask("a b"), n=3, tools=[WEATHER], tool_choice="required"
+    )
     assert [c.index for c in reply.choices] == [0, 1, 2]
     ids = {c.message.tool_calls[0].id for c in reply.choices}
     assert len(ids) == 3  # one call per choice, each its own id
-    single = api.chat.completions.create(model="mock", messages=_ask("a b"), tools=[WEATHER])
+    single = api.chat.completions.create(
+        model="mock", messages=_ask("a b"), tools=[WEATHER], tool_choice="required"
+    )
     assert reply.usage.completion_tokens == 3 * single.usage.completion_tokens
 
 
@@ -218,6 +230,8 @@ def test_bounds_are_a_clear_400(gateway, stream):
     deep = {"type": "object", "properties": {"a": {"$ref": "#"}}, "required": ["a"]}
     tool = {"type": "function", "function": {"name": "deep", "parameters": deep}}
     with pytest.raises(openai.BadRequestError, match="nests deeper"):
-        api.chat.completions.create(model="mock", messages=_ask("x"), tools=[tool], stream=stream)
+        api.chat.completions.create(
+            model="mock", messages=_ask("use deep"), tools=[tool], stream=stream
+        )
     records = gateway.wait_for_records(2)
     assert [r["http_status"] for r in records] == [400, 400]

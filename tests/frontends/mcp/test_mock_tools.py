@@ -31,7 +31,9 @@ async def test_chat_tool_returns_the_models_tool_calls(gateway, progress):
     options = {"progress_callback": _no_progress} if progress else {}
     async with http_client(gateway.base_url + "/mcp", gateway.admin_key) as client:
         result = await client.call_tool(
-            "chat", {"model": "mock", "prompt": "Lima", "tools": [FORECAST]}, **options
+            "chat",
+            {"model": "mock", "prompt": "Lima", "tools": [FORECAST], "tool_choice": "required"},
+            **options,
         )
     assert not result.is_error
     structured = result.structured_content
@@ -63,3 +65,5 @@ async def test_chat_tool_json_schema_and_bad_tools(gateway):
             "chat", {"model": "mock", "prompt": "x", "tools": [FORECAST], "tool_choice": "nope"}
         )
         assert many.is_error and "tool_choice" in many.content[0].text
+        unknown = await client.call_tool("chat", {"model": "nope", "bogus": 1})  # model first
+        assert unknown.is_error and "The model 'nope' does not exist." in unknown.content[0].text
