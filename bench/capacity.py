@@ -221,6 +221,7 @@ class Level:
     after_rss_mib: float | None = None
     after_fds: int | None = None
     cpu_pct: float | None = None
+    cpu_us_per_event: float | None = None
     overflows: int | None = None
     load_core_direct: float | None = None
     load_core_lowart: float | None = None
@@ -236,6 +237,7 @@ class Soak:
     load: Load | None = None
     samples: list[tuple[float, int | None, int | None]] = field(default_factory=list)
     cpu_pct: float | None = None
+    cpu_us_per_event: float | None = None
 
 
 @dataclass
@@ -276,6 +278,13 @@ def run_load(url: str, body: Path, headers: dict[str, str], streams: int, rate: 
 def events_for(streams: int, s: Settings) -> int:
     """Events per stream so that all ``streams`` are open together for ``hold`` s."""
     return math.ceil((streams / s.rate + s.hold) / (s.interval_ms / 1000))
+
+
+def per_event_us(cpu_s: float, load: Load | None) -> float | None:
+    """Gateway CPU time per SSE event delivered to the clients (stream set-up and
+    teardown included): the relay's cost, robust to a machine shared with others."""
+    events = load.raw.get("events_total") if load is not None else None
+    return 1e6 * cpu_s / events if events else None
 
 
 def describe(name: str, load: Load) -> str:
@@ -322,13 +331,16 @@ def measure_level(n: int, s: Settings, up_url: str, gw_url: str, body: Path,
     lvl.peak_fds = smp.max_fds()
     lvl.hwm_mib = (proc_status_kib(pid, "VmHWM") or 0) / 1024
     lvl.cpu_pct = 100 * smp.cpu_s / smp.wall_s if smp.wall_s else None
+    lvl.cpu_us_per_event = per_event_us(smp.cpu_s, lvl.lowart)
     settle(pid)
     lvl.after_rss_mib = (proc_status_kib(pid, "VmRSS") or 0) / 1024
     lvl.after_fds = fd_count(pid)
     progress(
         f"  gateway: RSS idle {fmt(lvl.idle_rss_mib, 1)} peak {fmt(lvl.peak_rss_mib, 1)} "
         f"HWM {fmt(lvl.hwm_mib, 1)} after {fmt(lvl.after_rss_mib, 1)} MiB; fds idle "
-        f"{lvl.idle_fds} peak {lvl.peak_fds} after {lvl.after_fds}; CPU {fmt(lvl.cpu_pct, 0)}%; "
+        f"{lvl.idle_fds} peak {lvl.peak_fds} after {lvl.after_fds}; CPU {fmt(lvl.cpu_pct, 0)}% "
+        f"({fmt(lvl.cpu_us_per_event, 1)} us/event); load generator CPU "
+        f"{fmt(lvl.lowart.raw.get('cpu_s'), 1)} s; "
         f"listen overflows {lvl.overflows}; load core busy: "
         f"direct {fmt(lvl.load_core_direct, 0)}%, "
         f"lowart {fmt(lvl.load_core_lowart, 0)}%"
@@ -349,6 +361,7 @@ def run_soak(s: Settings, gw_url: str, body: Path, headers: dict[str, str], pid:
         )
     soak.samples = smp.samples
     soak.cpu_pct = 100 * smp.cpu_s / smp.wall_s if smp.wall_s else None
+    soak.cpu_us_per_event = per_event_us(smp.cpu_s, soak.load)
     progress(describe("soak", soak.load))
     return soak
 
@@ -377,7 +390,8 @@ def diff(a: object, b: object) -> float | None:
 LEVEL_HEAD = [
     *("streams", "peak open", "errors", "direct TTFB p50/p99", "lowart TTFB p50/p99"),
     *("added TTFB p50", "added TTFB p99", "VmRSS peak MiB", "VmHWM MiB"),
-    *("fds idle/peak/after", "RSS after MiB", "gateway CPU", "listen overflows"),
+    *("fds idle/peak/after", "RSS after MiB", "gateway CPU", "gateway CPU us/event"),
+    "listen overflows",
     "stream s p50/max (nominal)",
     "load core busy direct/lowart",
 ]
@@ -405,7 +419,8 @@ def level_rows(levels: list[Level], interval_s: float) -> list[list[str]]:
             str(lv.streams), f"{g.peak_open}", errors, dt, gt, fmt(add50), fmt(add99),
             fmt(lv.peak_rss_mib, 1), fmt(lv.hwm_mib, 1),
             f"{lv.idle_fds} / {lv.peak_fds} / {lv.after_fds}", fmt(lv.after_rss_mib, 1),
-            f"{fmt(lv.cpu_pct, 0)}%", fmt(lv.overflows, 0), stretch(g, lv.events, interval_s),
+            f"{fmt(lv.cpu_pct, 0)}%", fmt(lv.cpu_us_per_event, 1), fmt(lv.overflows, 0),
+            stretch(g, lv.events, interval_s),
             f"{fmt(lv.load_core_direct, 0)}% / {fmt(lv.load_core_lowart, 0)}%",
         ])  # fmt: skip
     return rows
@@ -436,6 +451,7 @@ def soak_rows(soak: Soak, interval_s: float) -> list[list[str]]:
         ["RSS slope, second half (MiB/min)", fmt(slope_mib_per_min(half), 3)],
         ["fds first / last / max", f"{fds[0]} / {fds[-1]} / {max(fds)}" if fds else "-"],
         ["gateway CPU (of one core)", f"{fmt(soak.cpu_pct, 0)}%"],
+        ["gateway CPU per event (us)", fmt(soak.cpu_us_per_event, 1)],
     ]  # fmt: skip
 
 
