@@ -138,6 +138,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def run_queue_seconds(pid: int) -> float:
+    """Time the event-loop thread of ``pid`` spent runnable but waiting for a CPU
+    (``/proc/PID/schedstat``): on a shared machine, time the gateway wanted to work
+    and could not, which no code change of lowart's can win back."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class Sampler:
     """Background thread sampling RSS and fds of one pid every ``every`` seconds."""
 
@@ -149,6 +159,8 @@ class Sampler:
         self.t0 = time.monotonic()
         self.cpu0 = cpu_seconds(pid)
         self.cpu_s = 0.0
+        self.wait0 = run_queue_seconds(pid)
+        self.wait_s = 0.0
         self.wall_s = 0.0
 
     def _run(self) -> None:
@@ -172,6 +184,7 @@ class Sampler:
         self.sample()
         self.wall_s = time.monotonic() - self.t0
         self.cpu_s = cpu_seconds(self.pid) - self.cpu0
+        self.wait_s = run_queue_seconds(self.pid) - self.wait0
 
     def max_rss_mib(self) -> float | None:
         """Highest sampled VmRSS."""
@@ -223,6 +236,7 @@ class Level:
     after_fds: int | None = None
     cpu_pct: float | None = None
     cpu_us_per_event: float | None = None
+    cpu_wait_pct: float | None = None
     server_ttft: tuple[float | None, float | None] = (None, None)
     overflows: int | None = None
     load_core_direct: float | None = None
@@ -360,6 +374,7 @@ def measure_level(n: int, s: Settings, up_url: str, gw_url: str, body: Path,
     lvl.hwm_mib = (proc_status_kib(pid, "VmHWM") or 0) / 1024
     lvl.cpu_pct = 100 * smp.cpu_s / smp.wall_s if smp.wall_s else None
     lvl.cpu_us_per_event = per_event_us(smp.cpu_s, lvl.lowart)
+    lvl.cpu_wait_pct = 100 * smp.wait_s / smp.wall_s if smp.wall_s else None
     settle(pid)
     lvl.after_rss_mib = (proc_status_kib(pid, "VmRSS") or 0) / 1024
     lvl.after_fds = fd_count(pid)
@@ -368,7 +383,8 @@ def measure_level(n: int, s: Settings, up_url: str, gw_url: str, body: Path,
         f"  gateway: RSS idle {fmt(lvl.idle_rss_mib, 1)} peak {fmt(lvl.peak_rss_mib, 1)} "
         f"HWM {fmt(lvl.hwm_mib, 1)} after {fmt(lvl.after_rss_mib, 1)} MiB; fds idle "
         f"{lvl.idle_fds} peak {lvl.peak_fds} after {lvl.after_fds}; CPU {fmt(lvl.cpu_pct, 0)}% "
-        f"({fmt(lvl.cpu_us_per_event, 1)} us/event); load generator CPU "
+        f"({fmt(lvl.cpu_us_per_event, 1)} us/event), waiting for a CPU "
+        f"{fmt(lvl.cpu_wait_pct, 0)}%; load generator CPU "
         f"{fmt(lvl.lowart.raw.get('cpu_s'), 1)} s; "
         f"listen overflows {lvl.overflows}; load core busy: "
         f"direct {fmt(lvl.load_core_direct, 0)}%, "
@@ -421,7 +437,7 @@ LEVEL_HEAD = [
     *("streams", "peak open", "errors", "direct TTFB p50/p99", "lowart TTFB p50/p99"),
     *("added TTFB p50", "added TTFB p99", "gateway TTFT p50/p99", "VmRSS peak MiB", "VmHWM MiB"),
     *("fds idle/peak/after", "RSS after MiB", "gateway CPU", "gateway CPU us/event"),
-    "listen overflows",
+    *("gateway waiting for a CPU", "listen overflows"),
     "stream s p50/max (nominal)",
     "load core busy direct/lowart",
 ]
@@ -450,7 +466,8 @@ def level_rows(levels: list[Level], interval_s: float) -> list[list[str]]:
             f"{fmt(lv.server_ttft[0])} / {fmt(lv.server_ttft[1])}",
             fmt(lv.peak_rss_mib, 1), fmt(lv.hwm_mib, 1),
             f"{lv.idle_fds} / {lv.peak_fds} / {lv.after_fds}", fmt(lv.after_rss_mib, 1),
-            f"{fmt(lv.cpu_pct, 0)}%", fmt(lv.cpu_us_per_event, 1), fmt(lv.overflows, 0),
+            f"{fmt(lv.cpu_pct, 0)}%", fmt(lv.cpu_us_per_event, 1),
+            f"{fmt(lv.cpu_wait_pct, 0)}%", fmt(lv.overflows, 0),
             stretch(g, lv.events, interval_s),
             f"{fmt(lv.load_core_direct, 0)}% / {fmt(lv.load_core_lowart, 0)}%",
         ])  # fmt: skip
