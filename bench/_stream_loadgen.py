@@ -235,6 +235,8 @@ async def run(args: argparse.Namespace, body: bytes) -> dict[str, object]:
         "duration_p50_s": percentile(stats.durations, 50),
         "duration_max_s": max(stats.durations) if stats.durations else None,
         "events_min": min(stats.events) if stats.events else 0,
+        "events_total": sum(stats.events),
+        "cpu_s": round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 3),
         "timeline": timeline,
     }
 

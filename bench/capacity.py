@@ -38,6 +38,7 @@ import os
 import resource
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -137,6 +138,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def run_queue_seconds(pid: int) -> float:
+    """Time the event-loop thread of ``pid`` spent runnable but waiting for a CPU
+    (``/proc/PID/schedstat``): on a shared machine, time the gateway wanted to work
+    and could not, which no code change of lowart's can win back."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class Sampler:
     """Background thread sampling RSS and fds of one pid every ``every`` seconds."""
 
@@ -148,6 +159,8 @@ class Sampler:
         self.t0 = time.monotonic()
         self.cpu0 = cpu_seconds(pid)
         self.cpu_s = 0.0
+        self.wait0 = run_queue_seconds(pid)
+        self.wait_s = 0.0
         self.wall_s = 0.0
 
     def _run(self) -> None:
@@ -171,6 +184,7 @@ class Sampler:
         self.sample()
         self.wall_s = time.monotonic() - self.t0
         self.cpu_s = cpu_seconds(self.pid) - self.cpu0
+        self.wait_s = run_queue_seconds(self.pid) - self.wait0
 
     def max_rss_mib(self) -> float | None:
         """Highest sampled VmRSS."""
@@ -221,6 +235,9 @@ class Level:
     after_rss_mib: float | None = None
     after_fds: int | None = None
     cpu_pct: float | None = None
+    cpu_us_per_event: float | None = None
+    cpu_wait_pct: float | None = None
+    server_ttft: tuple[float | None, float | None] = (None, None)
     overflows: int | None = None
     load_core_direct: float | None = None
     load_core_lowart: float | None = None
@@ -236,6 +253,7 @@ class Soak:
     load: Load | None = None
     samples: list[tuple[float, int | None, int | None]] = field(default_factory=list)
     cpu_pct: float | None = None
+    cpu_us_per_event: float | None = None
 
 
 @dataclass
@@ -278,6 +296,38 @@ def events_for(streams: int, s: Settings) -> int:
     return math.ceil((streams / s.rate + s.hold) / (s.interval_ms / 1000))
 
 
+def server_ttft_ms(db: Path, after_id: int) -> tuple[float | None, float | None]:
+    """p50/p99 of the gateway's own time to first chunk (``usage_records.ttft_ms``: from
+    the handler's start to the upstream's first chunk) for the records after ``after_id``;
+    it tells time spent inside the gateway and waiting on the upstream from the rest."""
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        rows = [r[0] for r in con.execute(
+            "SELECT ttft_ms FROM usage_records WHERE id > ? AND ttft_ms IS NOT NULL", (after_id,)
+        )]  # fmt: skip
+    return percentile(rows, 50), percentile(rows, 99)
+
+
+def last_record_id(db: Path) -> int:
+    """The newest usage record's id (0 when none)."""
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        return int(con.execute("SELECT COALESCE(MAX(id), 0) FROM usage_records").fetchone()[0])
+
+
+def percentile(values: list[float], pct: float) -> float | None:
+    """Nearest-rank percentile; None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(pct / 100 * len(ordered)) - 1))]
+
+
+def per_event_us(cpu_s: float, load: Load | None) -> float | None:
+    """Gateway CPU time per SSE event delivered to the clients (stream set-up and
+    teardown included): the relay's cost, robust to a machine shared with others."""
+    events = load.raw.get("events_total") if load is not None else None
+    return 1e6 * cpu_s / events if events else None
+
+
 def describe(name: str, load: Load) -> str:
     """One progress line for a load run."""
     return (
@@ -297,7 +347,7 @@ def settle(pid: int, seconds: float = 3.0) -> None:
 
 
 def measure_level(n: int, s: Settings, up_url: str, gw_url: str, body: Path,
-                  headers: dict[str, str], pid: int) -> Level:  # fmt: skip
+                  headers: dict[str, str], pid: int, db: Path) -> Level:  # fmt: skip
     """Direct upstream, then through lowart, at ``n`` concurrent streams."""
     interval = s.interval_ms / 1000
     lvl = Level(n, events_for(n, s))
@@ -310,6 +360,7 @@ def measure_level(n: int, s: Settings, up_url: str, gw_url: str, body: Path,
         progress(describe("direct", lvl.direct))
         time.sleep(1.0)
     lvl.idle_rss_mib = (proc_status_kib(pid, "VmRSS") or 0) / 1024
+    first_id = last_record_id(db)
     lvl.idle_fds = fd_count(pid)
     before, cores = listen_overflows(), core_times()
     with Sampler(pid, 0.5) as smp:
@@ -322,16 +373,23 @@ def measure_level(n: int, s: Settings, up_url: str, gw_url: str, body: Path,
     lvl.peak_fds = smp.max_fds()
     lvl.hwm_mib = (proc_status_kib(pid, "VmHWM") or 0) / 1024
     lvl.cpu_pct = 100 * smp.cpu_s / smp.wall_s if smp.wall_s else None
+    lvl.cpu_us_per_event = per_event_us(smp.cpu_s, lvl.lowart)
+    lvl.cpu_wait_pct = 100 * smp.wait_s / smp.wall_s if smp.wall_s else None
     settle(pid)
     lvl.after_rss_mib = (proc_status_kib(pid, "VmRSS") or 0) / 1024
     lvl.after_fds = fd_count(pid)
+    lvl.server_ttft = server_ttft_ms(db, first_id)  # the usage writer has flushed by now
     progress(
         f"  gateway: RSS idle {fmt(lvl.idle_rss_mib, 1)} peak {fmt(lvl.peak_rss_mib, 1)} "
         f"HWM {fmt(lvl.hwm_mib, 1)} after {fmt(lvl.after_rss_mib, 1)} MiB; fds idle "
-        f"{lvl.idle_fds} peak {lvl.peak_fds} after {lvl.after_fds}; CPU {fmt(lvl.cpu_pct, 0)}%; "
+        f"{lvl.idle_fds} peak {lvl.peak_fds} after {lvl.after_fds}; CPU {fmt(lvl.cpu_pct, 0)}% "
+        f"({fmt(lvl.cpu_us_per_event, 1)} us/event), waiting for a CPU "
+        f"{fmt(lvl.cpu_wait_pct, 0)}%; load generator CPU "
+        f"{fmt(lvl.lowart.raw.get('cpu_s'), 1)} s; "
         f"listen overflows {lvl.overflows}; load core busy: "
         f"direct {fmt(lvl.load_core_direct, 0)}%, "
-        f"lowart {fmt(lvl.load_core_lowart, 0)}%"
+        f"lowart {fmt(lvl.load_core_lowart, 0)}%; gateway's own TTFT (handler start to the "
+        f"upstream's first chunk) p50 {fmt(lvl.server_ttft[0])} p99 {fmt(lvl.server_ttft[1])} ms"
     )
     return lvl
 
@@ -349,6 +407,7 @@ def run_soak(s: Settings, gw_url: str, body: Path, headers: dict[str, str], pid:
         )
     soak.samples = smp.samples
     soak.cpu_pct = 100 * smp.cpu_s / smp.wall_s if smp.wall_s else None
+    soak.cpu_us_per_event = per_event_us(smp.cpu_s, soak.load)
     progress(describe("soak", soak.load))
     return soak
 
@@ -376,8 +435,9 @@ def diff(a: object, b: object) -> float | None:
 
 LEVEL_HEAD = [
     *("streams", "peak open", "errors", "direct TTFB p50/p99", "lowart TTFB p50/p99"),
-    *("added TTFB p50", "added TTFB p99", "VmRSS peak MiB", "VmHWM MiB"),
-    *("fds idle/peak/after", "RSS after MiB", "gateway CPU", "listen overflows"),
+    *("added TTFB p50", "added TTFB p99", "gateway TTFT p50/p99", "VmRSS peak MiB", "VmHWM MiB"),
+    *("fds idle/peak/after", "RSS after MiB", "gateway CPU", "gateway CPU us/event"),
+    *("gateway waiting for a CPU", "listen overflows"),
     "stream s p50/max (nominal)",
     "load core busy direct/lowart",
 ]
@@ -403,9 +463,12 @@ def level_rows(levels: list[Level], interval_s: float) -> list[list[str]]:
         errors = g.error_text() + (f" (direct {d.error_text()})" if d and d.errors else "")
         rows.append([
             str(lv.streams), f"{g.peak_open}", errors, dt, gt, fmt(add50), fmt(add99),
+            f"{fmt(lv.server_ttft[0])} / {fmt(lv.server_ttft[1])}",
             fmt(lv.peak_rss_mib, 1), fmt(lv.hwm_mib, 1),
             f"{lv.idle_fds} / {lv.peak_fds} / {lv.after_fds}", fmt(lv.after_rss_mib, 1),
-            f"{fmt(lv.cpu_pct, 0)}%", fmt(lv.overflows, 0), stretch(g, lv.events, interval_s),
+            f"{fmt(lv.cpu_pct, 0)}%", fmt(lv.cpu_us_per_event, 1),
+            f"{fmt(lv.cpu_wait_pct, 0)}%", fmt(lv.overflows, 0),
+            stretch(g, lv.events, interval_s),
             f"{fmt(lv.load_core_direct, 0)}% / {fmt(lv.load_core_lowart, 0)}%",
         ])  # fmt: skip
     return rows
@@ -436,6 +499,7 @@ def soak_rows(soak: Soak, interval_s: float) -> list[list[str]]:
         ["RSS slope, second half (MiB/min)", fmt(slope_mib_per_min(half), 3)],
         ["fds first / last / max", f"{fds[0]} / {fds[-1]} / {max(fds)}" if fds else "-"],
         ["gateway CPU (of one core)", f"{fmt(soak.cpu_pct, 0)}%"],
+        ["gateway CPU per event (us)", fmt(soak.cpu_us_per_event, 1)],
     ]  # fmt: skip
 
 
@@ -542,7 +606,8 @@ def run_all(s: Settings, tmp: Path, procs: Procs) -> tuple[list[Level], Soak | N
     run_load(gw_url, body, headers, warm, s.rate, 5, s.interval_ms / 1000)
     levels: list[Level] = []
     for n in s.levels:
-        levels.append(measure_level(n, s, up_url, gw_url, body, headers, pid))
+        db = tmp / "lowart" / "bench.db"
+        levels.append(measure_level(n, s, up_url, gw_url, body, headers, pid, db))
         if gw.poll() is not None:
             notes.append(f"lowart exited ({gw.returncode}) at {n} streams: {tail(log, 5)}")
             return levels, None, notes

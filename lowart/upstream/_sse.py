@@ -8,12 +8,14 @@ generator on purpose: a stream abandoned at its end marker would leave one
 behind for the event loop to finalise, at the cost of a thread-safe wake-up
 per stream.
 
-Work is linear in the bytes fed: each chunk's CRLFs are normalised once as it
-arrives, and an event spanning reads is kept as its pieces, each searched for
-the blank line once (plus the seam with the previous one) and joined when it
-ends. One event may not outgrow `max_event_bytes`: an upstream that never ends
-its event would otherwise hold memory (and, once, the event loop) for as long
-as it keeps sending.
+The usual read (one whole one-line `data:` event, as vendors send them) takes
+a shortcut that scans it twice instead of four times; it returns exactly what
+the general path would. Work is linear in the bytes fed: each chunk's CRLFs
+are normalised once as it arrives, and an event spanning reads is kept as its
+pieces, each searched for the blank line once (plus the seam with the previous
+one) and joined when it ends. One event may not outgrow `max_event_bytes`: an
+upstream that never ends its event would otherwise hold memory (and, once, the
+event loop) for as long as it keeps sending.
 """
 
 from __future__ import annotations
@@ -42,6 +44,16 @@ class SSEParser:
 
         Raises EventTooLarge when an event outgrows `max_event_bytes`.
         """
+        if (  # the usual read: exactly one one-line `data:` event, nothing pending
+            not self._head
+            and not self._cr
+            and chunk.startswith(b"data: ")
+            and chunk.endswith(b"\n")
+            and chunk.find(b"\n") == len(chunk) - 2
+            and len(chunk) - 2 <= self._limit
+            and b"\r" not in chunk
+        ):
+            return [("message", chunk[6:-2])]  # what the general path below finds, in 2 scans
         if self._cr or b"\r" in chunk:
             chunk = self._normalise(chunk)
         head = self._head

@@ -117,3 +117,33 @@ def _parse_limited(data: bytes, size: int, *, limit: int) -> list[tuple[str, byt
     for start in range(0, len(data), size):
         events += parser.feed(data[start : start + size])
     return events + parser.close()
+
+
+def test_a_read_holding_one_whole_event_gives_what_any_other_split_gives():
+    """The shortcut for a read that is exactly one one-line event (the usual case)
+    must agree with the general path (byte-by-byte reads never take it), for every
+    kind of event around it: CRLF, bare CR, multi-line, named, empty, comments."""
+    events = [
+        b'data: {"a": 1}\n\n',
+        b"data: \n\n",
+        b"data:x\n\n",
+        b"data: a\rb\n\n",  # a bare CR stays in the data
+        b"data: crlf\r\n\r\n",
+        b"data: one\ndata: two\n\n",
+        b"event: named\ndata: n\n\n",
+        b": comment\n\n",
+        b"data: [DONE]\n\n",
+        b"data: two events\n\ndata: in one read\n\n",
+        "data: caf\u00e9 \u2603\n\n".encode(),
+    ]
+    whole = SSEParser()
+    got = [e for chunk in events for e in whole.feed(chunk)] + whole.close()
+    assert got == _parse(b"".join(events), 1)
+    assert ("message", b'{"a": 1}') in got and ("message", b"a\rb") in got
+
+
+def test_a_read_holding_one_whole_event_over_the_limit_is_refused():
+    parser = SSEParser(max_event_bytes=10)
+    assert parser.feed(b"data: 1234\n\n") == [("message", b"1234")]  # the block is 10 bytes
+    with pytest.raises(EventTooLarge):
+        parser.feed(b"data: 12345\n\n")

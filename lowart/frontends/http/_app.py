@@ -168,8 +168,8 @@ class HttpListener:
 
 def _bound_port(site: web.TCPSite) -> int:
     """The port the site really listens on (the one the OS chose when 0 was asked)."""
-    server = site._server
-    if not isinstance(server, asyncio.Server) or not server.sockets:
+    sockets = getattr(site._server, "sockets", None)  # asyncio's or uvloop's Server
+    if not sockets:
         raise RuntimeError("the HTTP listener did not bind a socket")
-    port: int = server.sockets[0].getsockname()[1]
+    port: int = sockets[0].getsockname()[1]
     return port
