@@ -225,6 +225,54 @@ def report(results: dict[tuple[str, bool, int], Sample], markdown: bool) -> None
     print(f"\nworst CPU ratio responses/chat: {worst:.2f} (target <= {TARGET_RATIO}: {verdict})")
 
 
+def encoding_cost(repeats: int = 9, number: int = 500) -> dict[str, float]:
+    """CPU µs per request of the frontend's own work, in this process (least of
+    `repeats`): a 16-chunk mock stream written as Responses events (request
+    translation included) vs as chat completion chunks, and a non-streamed reply."""
+    from lowart.frontends.http._responses_sse import ResponseEvents, _frame
+    from lowart.frontends.http._responses_turn import Turn
+    from lowart.frontends.http._sse import _event
+
+    words = f"This is the lowart mock model. You said: {PROMPT}".split()
+    base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "mock"}
+    chunks: list[dict] = [
+        {**base, "choices": [{"index": 0, "delta": {"content": w + " "}, "finish_reason": None}]}
+        for w in words
+    ]
+    chunks[-1]["choices"][0]["finish_reason"] = "stop"
+    chunks.append({**base, "choices": [], "usage": {"prompt_tokens": 20, "completion_tokens": 16}})
+    reply = {**base, "choices": [{"index": 0, "message": {"content": " ".join(words)}}]}
+    body = {"model": "mock", "input": PROMPT, "store": False}
+
+    def responses_stream() -> None:
+        events = ResponseEvents(Turn({**body, "stream": True}, []), "mock")
+        frames = [_frame(e) for c in chunks for e in events.feed(c)]
+        frames += [_frame(e) for e in events.finish()]
+
+    def chat_stream() -> None:
+        [_event(c) for c in chunks]
+
+    def responses_reply() -> None:
+        import orjson
+
+        orjson.dumps(Turn(body, []).completed(dict(reply)))  # type: ignore[arg-type]
+
+    def best(run: object) -> float:
+        times = []
+        for _ in range(repeats):
+            start = time.process_time()
+            for _ in range(number):
+                run()  # type: ignore[operator]
+            times.append((time.process_time() - start) / number * 1e6)
+        return min(times)
+
+    return {
+        "responses stream": best(responses_stream),
+        "chat stream": best(chat_stream),
+        "responses reply": best(responses_reply),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per run")
@@ -233,6 +281,12 @@ def main() -> int:
     args = parser.parse_args()
     results = measure(args.duration, args.rounds)
     report(results, args.markdown)
+    cost = encoding_cost()
+    print(
+        f"frontend work per request, in-process: {len(PROMPT.split()) + 8}-chunk stream as "
+        f"Responses events {cost['responses stream']:.0f} µs vs as chat chunks "
+        f"{cost['chat stream']:.0f} µs; non-streamed Response {cost['responses reply']:.0f} µs"
+    )
     return 0
 
 
