@@ -227,7 +227,7 @@ def report(results: dict[tuple[str, bool, int], Sample], markdown: bool) -> None
 
 def encoding_cost(repeats: int = 9, number: int = 500) -> dict[str, float]:
     """CPU µs per request of the frontend's own work, in this process (least of
-    `repeats`): a 16-chunk mock stream written as Responses events (request
+    `repeats`): an 18-chunk mock stream written as Responses events (request
     translation included) vs as chat completion chunks, and a non-streamed reply."""
     from lowart.frontends.http._responses_sse import ResponseEvents, _frame
     from lowart.frontends.http._responses_turn import Turn
