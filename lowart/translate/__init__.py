@@ -27,6 +27,7 @@ from lowart.translate._responses_request import (
 from lowart.translate._responses_response import (
     chat_reply_to_output,
     chat_usage_to_responses,
+    echoed_settings,
     new_id,
     response_object,
     responses_reply_to_chat,
@@ -48,6 +49,7 @@ __all__ = [
     "anthropic_usage_to_openai",
     "chat_reply_to_output",
     "chat_usage_to_responses",
+    "echoed_settings",
     "fold_system_messages",
     "new_id",
     "openai_request_to_anthropic",

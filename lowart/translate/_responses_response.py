@@ -19,6 +19,7 @@ from lowart.translate._responses_request import ToolNames
 __all__ = [
     "chat_reply_to_output",
     "chat_usage_to_responses",
+    "echoed_settings",
     "new_id",
     "response_object",
     "responses_reply_to_chat",
@@ -57,6 +58,17 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(24)}"
 
 
+def echoed_settings(body: dict[str, Any]) -> dict[str, Any]:
+    """The request settings every state of a Response repeats (computed once per request)."""
+    settings = {
+        name: default if body.get(name) is None else body[name] for name, default in _ECHOED.items()
+    }
+    settings["background"] = bool(body.get("background"))
+    if isinstance(settings["reasoning"], dict):
+        settings["reasoning"] = {"effort": None, "summary": None, **settings["reasoning"]}
+    return settings
+
+
 def response_object(
     body: dict[str, Any],
     response_id: str,
@@ -68,27 +80,23 @@ def response_object(
     usage: dict[str, Any] | None = None,
     error: dict[str, Any] | None = None,
     incomplete: str | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The Response object for a request `body` in a given state."""
-    response: dict[str, Any] = {
+    """The Response object for a request `body` in a given state (`settings`: its
+    `echoed_settings`, when the caller keeps them)."""
+    return {
         "id": response_id,
         "object": "response",
         "created_at": int(created_at),
         "status": status,
-        "background": bool(body.get("background")),
         "completed_at": int(time.time()) if status == "completed" else None,
         "error": error,
         "incomplete_details": {"reason": incomplete} if incomplete else None,
         "model": model,
         "output": output or [],
+        **(settings if settings is not None else echoed_settings(body)),
+        "usage": usage,
     }
-    for name, default in _ECHOED.items():
-        value = body.get(name)
-        response.setdefault(name, default if value is None else value)
-    if isinstance(response["reasoning"], dict):
-        response["reasoning"] = {"effort": None, "summary": None, **response["reasoning"]}
-    response["usage"] = usage
-    return response
 
 
 def chat_usage_to_responses(usage: Any) -> dict[str, Any] | None:

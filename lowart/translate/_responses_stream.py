@@ -72,58 +72,70 @@ class ChatToResponsesEvents:
         ]
 
     def feed(self, chunk: Mapping[str, Any]) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = []
+        """The events for one chunk (a Response has one choice: index 0)."""
         usage = chunk.get("usage")
-        if isinstance(usage, dict):
+        if usage is not None and type(usage) is dict:
             self.usage = usage
-        for choice in chunk.get("choices") or ():
-            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
-                continue
-            delta = choice.get("delta") or {}
+        choices = chunk.get("choices")
+        if not choices or type(choices) is not list:
+            return []
+        choice = choices[0]
+        if type(choice) is not dict or choice.get("index", 0) != 0:
+            return []
+        delta = choice.get("delta")
+        events: list[dict[str, Any]] = []
+        if delta:
             text = delta.get("content")
-            if text:
-                events += self._text(text)
+            if text and type(text) is str:
+                item = self._open
+                if item is not None and item.kind == "message":  # the common case: more text
+                    item.text += text
+                    events.append(self._text_delta(item, text))
+                else:
+                    events = self._text(text)
             for call in delta.get("tool_calls") or ():
                 if isinstance(call, dict):
                     events += self._call(call)
-            if choice.get("finish_reason"):
-                self._finish = choice["finish_reason"]
+        if choice.get("finish_reason"):
+            self._finish = choice["finish_reason"]
         return events
 
+    def _text_delta(self, item: _Item, text: str) -> dict[str, Any]:
+        self._sequence += 1
+        return {
+            "type": "response.output_text.delta",
+            "sequence_number": self._sequence - 1,
+            "item_id": item.id,
+            "output_index": item.index,
+            "content_index": 0,
+            "delta": text,
+            "logprobs": [],
+        }
+
     def _text(self, text: str) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = []
-        item = self._open
-        if item is None or item.kind != "message":
-            events += self._close()
-            item = self._open = _Item("message", len(self._output), new_id("msg"))
-            self._output.append({})  # its place; filled when it is done
-            events.append(
-                self._event(
-                    "response.output_item.added",
-                    output_index=item.index,
-                    item=message_item(item.id, [], "in_progress"),
-                )
-            )
-            events.append(
-                self._event(
-                    "response.content_part.added",
-                    item_id=item.id,
-                    output_index=item.index,
-                    content_index=0,
-                    part=output_text_part(""),
-                )
-            )
-        item.text += text
+        """Open a message item (closing what was open) and write its first text."""
+        events = self._close()
+        item = self._open = _Item("message", len(self._output), new_id("msg"))
+        self._output.append({})  # its place; filled when it is done
         events.append(
             self._event(
-                "response.output_text.delta",
+                "response.output_item.added",
+                output_index=item.index,
+                item=message_item(item.id, [], "in_progress"),
+            )
+        )
+        events.append(
+            self._event(
+                "response.content_part.added",
                 item_id=item.id,
                 output_index=item.index,
                 content_index=0,
-                delta=text,
-                logprobs=[],
+                part=output_text_part(""),
             )
         )
+        if text:
+            item.text = text
+            events.append(self._text_delta(item, text))
         return events
 
     def _call(self, call: dict[str, Any]) -> list[dict[str, Any]]:
@@ -238,23 +250,7 @@ class ChatToResponsesEvents:
         return [*events, self._event(kind, response=response)]
 
     def _empty_message(self) -> list[dict[str, Any]]:
-        item = self._open = _Item("message", len(self._output), new_id("msg"))
-        self._output.append({})
-        added = [
-            self._event(
-                "response.output_item.added",
-                output_index=item.index,
-                item=message_item(item.id, [], "in_progress"),
-            ),
-            self._event(
-                "response.content_part.added",
-                item_id=item.id,
-                output_index=item.index,
-                content_index=0,
-                part=output_text_part(""),
-            ),
-        ]
-        return added + self._close()
+        return self._text("") + self._close()
 
     def next_sequence(self) -> int:
         """The sequence number for an event written outside this class (an error)."""

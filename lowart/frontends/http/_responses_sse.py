@@ -97,10 +97,17 @@ class ResponseEvents:
         return self.writer.next_sequence()
 
 
+_PREFIXES: dict[object, bytes] = {}
+
+
 def _frame(event: dict[str, Any]) -> bytes:
-    return (
-        b"event: " + str(event.get("type")).encode() + b"\ndata: " + orjson.dumps(event) + b"\n\n"
-    )
+    kind = event.get("type")
+    prefix = _PREFIXES.get(kind)
+    if prefix is None:  # once per event type (an upstream's own types included)
+        prefix = b"event: " + str(kind).encode() + b"\ndata: "
+        if len(_PREFIXES) < 256:
+            _PREFIXES[kind] = prefix
+    return prefix + orjson.dumps(event) + b"\n\n"
 
 
 async def relay_responses_stream(

@@ -17,6 +17,7 @@ from lowart.gateway import Gateway
 from lowart.translate import (
     chat_reply_to_output,
     chat_usage_to_responses,
+    echoed_settings,
     new_id,
     response_object,
     responses_items,
@@ -38,7 +39,18 @@ _DROPPED_UPSTREAM = ("previous_response_id", "background", "store")
 
 
 class Turn:
-    __slots__ = ("body", "chat", "created_at", "history", "id", "items", "model", "names", "store")
+    __slots__ = (
+        "body",
+        "chat",
+        "created_at",
+        "history",
+        "id",
+        "items",
+        "model",
+        "names",
+        "settings",
+        "store",
+    )
 
     def __init__(self, body: dict[str, Any], history: list[dict[str, Any]]) -> None:
         self.body = body
@@ -47,6 +59,7 @@ class Turn:
         self.id = new_id("resp")
         self.created_at = time.time()
         self.model = str(body["model"])  # the route's public name once it is known
+        self.settings = echoed_settings(body)
         self.store = body.get("store") is not False
         if body.get("background") and not self.store:
             raise InvalidRequest("'background' requires 'store' to be true.", param="background")
@@ -77,14 +90,20 @@ class Turn:
         conversation inline (lowart keeps it, not the upstream), nothing stored there."""
         native = {k: v for k, v in self.body.items() if k not in _DROPPED_UPSTREAM}
         if self.history:
-            native["input"] = [*self.history, *responses_items(self.body["input"])]
+            native["input"] = [*_inline(self.history), *responses_items(self.body["input"])]
         native["store"] = False
         return Passthrough("responses", native)
 
     def snapshot(self, *, status: str, **fields: Any) -> dict[str, Any]:
         """The Response in a given state (see `response_object`)."""
         return response_object(
-            self.body, self.id, self.created_at, model=self.model, status=status, **fields
+            self.body,
+            self.id,
+            self.created_at,
+            model=self.model,
+            status=status,
+            settings=self.settings,
+            **fields,
         )
 
     def completed(self, reply: ChatResponse) -> dict[str, Any]:
@@ -124,6 +143,17 @@ def error_object(exc: GatewayError) -> dict[str, Any]:
     if exc.status == 400:
         code = "invalid_prompt"
     return {"code": code, "message": exc.message}
+
+
+def _inline(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored items as an upstream that stores nothing takes them: without item ids
+    (it would look them up, and fail), and without reasoning it cannot read back
+    (only reasoning with its encrypted content can be sent again)."""
+    return [
+        {k: v for k, v in item.items() if k != "id"}
+        for item in history
+        if item.get("type") != "reasoning" or item.get("encrypted_content")
+    ]
 
 
 def _with_id(item: dict[str, Any]) -> dict[str, Any]:

@@ -500,6 +500,7 @@ def test_native_route_passes_the_body_through(native):
     assert "previous_response_id" not in sent
     assert [item["type"] for item in sent["input"]] == ["message", "message", "message"]
     assert sent["input"][1]["content"][0]["text"] == "echo: hi"  # the stored output, inline
+    assert not any("id" in item for item in sent["input"])  # nothing to look up upstream
     records = native.wait_for_records(2)
     assert [
         (r["prompt_tokens"], r["completion_tokens"], r["cache_read_tokens"]) for r in records
