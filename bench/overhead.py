@@ -766,7 +766,8 @@ def run_telemetry(s: Settings, tmp: Path, procs: Procs) -> dict[str, dict[str, C
     variants = telemetry_variants(sink)
     tallies = {name: {"plain": CpuTally(), "stream": CpuTally()} for name, _ in variants}
     for number in range(s.telemetry_rounds):
-        for name, env in variants:
+        shift = number % len(variants)  # each variant takes each place in the order in turn
+        for name, env in variants[shift:] + variants[:shift]:
             port = free_port()
             base = f"http://127.0.0.1:{port}"
             url = base + "/v1/chat/completions"
