@@ -37,8 +37,10 @@ from lowart.auth import Admission, Authenticator, Limiter
 from lowart.errors import (
     GatewayError,
     InvalidRequest,
+    LimitsUnavailable,
     NotFound,
     PermissionDenied,
+    RateLimited,
     TransformFailed,
     UpstreamError,
     UpstreamTimeout,
@@ -235,7 +237,7 @@ class Gateway:
         """The key's limits let the request in (a refusal is counted by its kind)."""
         try:
             return await self._limiter.acquire(principal, 0)
-        except GatewayError as exc:
+        except (RateLimited, LimitsUnavailable) as exc:
             self.metrics.rejected(exc.cause or exc.code or "error")
             raise
 
@@ -271,12 +273,10 @@ class Gateway:
                 limit = request.get("max_completion_tokens") or request.get("max_tokens")
                 # Without a limit it reserves all that remains of the key's TPM and quota.
                 await admission.reserve(prompt, limit if isinstance(limit, int) else None)
-            except GatewayError as exc:
+            except BaseException as exc:
                 admission.settle(0)
-                self.metrics.rejected(exc.cause or exc.code or "error")
-                raise
-            except BaseException:
-                admission.settle(0)
+                if isinstance(exc, RateLimited | LimitsUnavailable):
+                    self.metrics.rejected(exc.cause or exc.code or "error")
                 raise
         # Nothing after this may raise before `_Call` owns the admission's settle.
         return _Call(self._usage, principal, route, plan, request, ctx, admission)
