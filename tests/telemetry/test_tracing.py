@@ -111,6 +111,10 @@ def test_a_chat_call_continues_the_callers_trace(
     assert fake_openai.headers[-1]["traceparent"] == f"00-{TRACE_ID}-{attempt.span_id}-01"
     assert fake_openai.requests[-1]["temperature"] == 0.5  # the script really ran
 
+    text = traced.runtime.metrics.exposition()[0].decode()  # the script's calls are counted
+    assert 'lowart_lua_calls_total{phase="request",route="scripted"} 1.0' in text
+    assert 'lowart_lua_seconds_count{phase="request",route="scripted"} 1.0' in text
+
     writes = receiver.wait_for("lowart.usage.write")
     assert writes and writes[0].attributes["lowart.usage.rows"] >= 1
 
