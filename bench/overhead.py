@@ -21,7 +21,10 @@ Run: ``.venv/bin/python bench/overhead.py [--quick] [--duration S] [--markdown]`
 ``--telemetry [ROUNDS]`` measures something else: what lowart's own telemetry
 costs. It runs ``lowart serve`` with ``LOWART_METRICS=off``, ``=admin`` and
 ``=admin`` plus OpenTelemetry tracing exporting to a loopback collector
-(``bench/_otlp_sink.py``), interleaved, ROUNDS times (default 3), and reports
+(``bench/_otlp_sink.py``), all three at once on the gateway core, and sends
+load to one at a time in short slices that take turns (4 slices per round,
+``--duration`` seconds each; ROUNDS rounds of fresh processes, default 3), so
+whatever else the machine does weighs on the three alike. It reports
 the gateway's **CPU time per request** (user + system, read from ``/proc`` for
 its process tree, exporter thread included) and its ratio to metrics off. CPU
 time, not throughput: the machine is shared, and another process taking core 0
@@ -702,6 +705,7 @@ def run_header(s: Settings, busy_before: float) -> str:
 
 # --------------------------------------------------------------------------- telemetry
 TELEMETRY_CONCURRENCY = 16  # the labels of telemetry_report say so too
+TELEMETRY_SLICES = 4  # per round: the three gateways take turns in short slices, 4 times
 SCRAPE_TOKEN = "bench-scrape-token"
 
 
@@ -766,31 +770,44 @@ def run_telemetry(s: Settings, tmp: Path, procs: Procs) -> dict[str, dict[str, C
     variants = telemetry_variants(sink)
     tallies = {name: {"plain": CpuTally(), "stream": CpuTally()} for name, _ in variants}
     for number in range(s.telemetry_rounds):
-        for name, env in variants:
-            port = free_port()
-            base = f"http://127.0.0.1:{port}"
-            url = base + "/v1/chat/completions"
-            argv = [*lowart_cmd(), "serve", "--host", "127.0.0.1", "--port", str(port), *extra]
-            log = tmp / f"lowart-{number}-{name.replace(' ', '')}.log"
-            with started(
-                procs, argv, GATEWAY_CORE, log, base + "/health",
-                env={**base_env, **env}, cwd=tmp / "lowart",
-            ) as pid:  # fmt: skip
+        with contextlib.ExitStack() as running:
+            servers: dict[str, tuple[str, int]] = {}
+            for name, env in variants:  # all three at once, idle but for the slice they serve
+                port = free_port()
+                base = f"http://127.0.0.1:{port}"
+                argv = [*lowart_cmd(), "serve", "--host", "127.0.0.1", "--port", str(port), *extra]
+                log = tmp / f"lowart-{number}-{name.replace(' ', '')}.log"
+                server = started(
+                    procs, argv, GATEWAY_CORE, log, base + "/health",
+                    env={**base_env, **env}, cwd=tmp / "lowart",
+                )  # fmt: skip
+                pid = running.enter_context(server)
                 smoke_test(base, key)
-                plain_run(url, script, plain, kit, TELEMETRY_CONCURRENCY, s.warmup)
-                before = cpu_seconds(pid)
-                r = plain_run(url, script, plain, kit, TELEMETRY_CONCURRENCY, s.duration)
-                tallies[name]["plain"].add(cpu_seconds(pid) - before, requests_of(r, s.duration))
-                before = cpu_seconds(pid)
-                r = run_loadgen(url, stream, kit.headers, TELEMETRY_CONCURRENCY, s.stream_duration)
-                tallies[name]["stream"].add(
-                    cpu_seconds(pid) - before, requests_of(r, s.stream_duration)
-                )
-                check_metrics(base, env["LOWART_METRICS"] != "off")
-            progress(
-                f"[round {number + 1}] {name:<18} plain "
-                f"{fmt(tallies[name]['plain'].us_per_request, 1)} us/req (cumulative)"
-            )
+                plain_run(base + "/v1/chat/completions", script, plain, kit, 16, s.warmup)
+                servers[name] = (base, pid)
+            for slice_number in range(TELEMETRY_SLICES):
+                shift = (number * TELEMETRY_SLICES + slice_number) % len(variants)
+                for name, _ in variants[shift:] + variants[:shift]:  # each takes each place
+                    base, pid = servers[name]
+                    url = base + "/v1/chat/completions"
+                    before = cpu_seconds(pid)
+                    r = plain_run(url, script, plain, kit, TELEMETRY_CONCURRENCY, s.duration)
+                    tallies[name]["plain"].add(
+                        cpu_seconds(pid) - before, requests_of(r, s.duration)
+                    )
+                    before = cpu_seconds(pid)
+                    r = run_loadgen(
+                        url, stream, kit.headers, TELEMETRY_CONCURRENCY, s.stream_duration
+                    )
+                    tallies[name]["stream"].add(
+                        cpu_seconds(pid) - before, requests_of(r, s.stream_duration)
+                    )
+            for name, env in variants:
+                check_metrics(servers[name][0], env["LOWART_METRICS"] != "off")
+        progress(
+            f"[round {number + 1}] plain us/req (cumulative): "
+            + ", ".join(f"{n} {fmt(t['plain'].us_per_request, 1)}" for n, t in tallies.items())
+        )
     with urllib.request.urlopen(sink + "/stats", timeout=5) as resp:
         posts = json.loads(resp.read())["posts"]
     if not posts:
@@ -822,7 +839,7 @@ def telemetry_report(tallies: dict[str, dict[str, CpuTally]], s: Settings, heade
     off = tallies["metrics off"]
     head = [
         *("variant", "load", "requests", "CPU s", "CPU us/request", "vs metrics off"),
-        "per-round ratio min / median / max",
+        "per-slice ratio min / median / max",
     ]
     rows = []
     for name, loads in tallies.items():

@@ -26,6 +26,12 @@ from lowart.config import Settings
 from lowart.types import CallContext
 
 BODY = {"model": "mock", "messages": [{"role": "user", "content": "hello"}], "max_tokens": 8}
+STREAM_BODY = {
+    "model": "mock",
+    "messages": [{"role": "user", "content": "one two three four five six seven eight"}],
+    "stream": True,
+}
+STREAM = False  # --stream: mock streams through Gateway.open_stream instead
 
 
 async def open_runtime(tmp: Path, metrics: str) -> tuple[Runtime, object]:
@@ -46,7 +52,13 @@ async def batch(runtime: Runtime, principal: object, count: int) -> float:
     for number in range(count):
         ctx = CallContext(request_id=f"r{number}", interface="http")
         gateway.begin_request(ctx, "POST /v1/chat/completions")
-        await gateway.complete(principal, dict(BODY), ctx)  # type: ignore[arg-type]
+        if STREAM:
+            opened = await gateway.open_stream(principal, dict(STREAM_BODY), ctx)  # type: ignore[arg-type]
+            async with opened as stream:
+                async for _chunk in stream:
+                    pass
+        else:
+            await gateway.complete(principal, dict(BODY), ctx)  # type: ignore[arg-type]
         gateway.end_request(ctx, 200)
     spent = time.process_time() - started
     await runtime.usage_writer.flush()  # the database's share stays out of the batch
@@ -72,7 +84,8 @@ async def main(batches: int, size: int) -> None:
     calls = recording_calls()
     med_off, med_on = statistics.median(results["off"]), statistics.median(results["on"])
     deltas = sorted(b - a for a, b in zip(results["off"], results["on"], strict=True))
-    print(f"{batches} interleaved batches of {size} mock completions, CPU µs per request (median)")
+    what = "streams" if STREAM else "completions"
+    print(f"{batches} interleaved batches of {size} mock {what}, CPU µs per request (median)")
     print(f"  metrics off  {med_off:8.1f}")
     print(f"  metrics on   {med_on:8.1f}   ratio {med_on / med_off:.3f}")
     print(
@@ -110,5 +123,7 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--batches", type=int, default=20)
     ap.add_argument("--batch", type=int, default=2000)
+    ap.add_argument("--stream", action="store_true", help="mock streams instead of completions")
     a = ap.parse_args()
+    STREAM = a.stream
     asyncio.run(main(a.batches, a.batch))

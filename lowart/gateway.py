@@ -42,8 +42,10 @@ from lowart.auth import Admission, Authenticator, Limiter
 from lowart.errors import (
     GatewayError,
     InvalidRequest,
+    LimitsUnavailable,
     NotFound,
     PermissionDenied,
+    RateLimited,
     TransformFailed,
     UpstreamError,
     UpstreamTimeout,
@@ -286,12 +288,10 @@ class Gateway:
         if cost:
             try:
                 await admission.reserve(0, 0, cost=cost)
-            except GatewayError as exc:
+            except BaseException as exc:
                 admission.settle(0)
-                self.metrics.rejected(exc.cause or exc.code or "error")
-                raise
-            except BaseException:
-                admission.settle(0)
+                if isinstance(exc, RateLimited | LimitsUnavailable):
+                    self.metrics.rejected(exc.cause or exc.code or "error")
                 raise
         admission.settle(0, cost)
 
@@ -299,7 +299,7 @@ class Gateway:
         """The key's limits let the request in (a refusal is counted by its kind)."""
         try:
             return await self._limiter.acquire(principal, 0)
-        except GatewayError as exc:
+        except (RateLimited, LimitsUnavailable) as exc:
             self.metrics.rejected(exc.cause or exc.code or "error")
             raise
 
@@ -342,12 +342,10 @@ class Gateway:
                 await admission.reserve(
                     prompt, limit if isinstance(limit, int) else None, route.price
                 )
-            except GatewayError as exc:
+            except BaseException as exc:
                 admission.settle(0)
-                self.metrics.rejected(exc.cause or exc.code or "error")
-                raise
-            except BaseException:
-                admission.settle(0)
+                if isinstance(exc, RateLimited | LimitsUnavailable):
+                    self.metrics.rejected(exc.cause or exc.code or "error")
                 raise
         # Nothing after this may raise before `_Call` owns the admission's settle.
         return _Call(self._usage, principal, route, plan, request, ctx, admission)
@@ -427,12 +425,10 @@ class Gateway:
             if self._limiter.needs_estimate(principal):
                 # An embedding generates no tokens; its input is priced like a prompt.
                 await admission.reserve(prompt, 0, route.price)
-        except GatewayError as exc:
+        except BaseException as exc:
             admission.settle(0)
-            self.metrics.rejected(exc.cause or exc.code or "error")
-            raise
-        except BaseException:
-            admission.settle(0)
+            if isinstance(exc, RateLimited | LimitsUnavailable):
+                self.metrics.rejected(exc.cause or exc.code or "error")
             raise
         call = _Call(self._usage, principal, route, plan, request, ctx, admission)  # type: ignore[arg-type]
         call.stream = False

@@ -36,7 +36,7 @@ from opentelemetry.sdk.trace.sampling import (
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from lowart.telemetry._span import AttributeValue, Span
+from lowart.telemetry._span import NO_SPAN, AttributeValue, Span
 from lowart.telemetry._tracing import Tracing
 
 __all__ = ["OtelSpan", "OtelTracing"]
@@ -124,6 +124,8 @@ class OtelTracing(Tracing):
         span = self._tracer.start_span(
             name, context=context, kind=SpanKind.SERVER, attributes=_clean(attributes)
         )
+        if not span.is_recording():  # not sampled: the request costs no more than untraced
+            return NO_SPAN
         return OtelSpan(self._tracer, span)
 
     def root(

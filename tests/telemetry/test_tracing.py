@@ -111,6 +111,10 @@ def test_a_chat_call_continues_the_callers_trace(
     assert fake_openai.headers[-1]["traceparent"] == f"00-{TRACE_ID}-{attempt.span_id}-01"
     assert fake_openai.requests[-1]["temperature"] == 0.5  # the script really ran
 
+    text = traced.runtime.metrics.exposition()[0].decode()  # the script's calls are counted
+    assert 'lowart_lua_calls_total{phase="request",route="scripted"} 1.0' in text
+    assert 'lowart_lua_seconds_count{phase="request",route="scripted"} 1.0' in text
+
     writes = receiver.wait_for("lowart.usage.write")
     assert writes and writes[0].attributes["lowart.usage.rows"] >= 1
 
@@ -229,3 +233,25 @@ asyncio.run(main())
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
     )
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_unsampled_requests_export_nothing(
+    loop_thread: LoopThread, tmp_path, fake_openai: FakeOpenAI, receiver: OtlpReceiver
+):
+    otel = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_TRACES_SAMPLER": "always_off"}
+    handle = start_gateway(loop_thread, test_settings(tmp_path, otel=otel))
+    try:
+        handle.add_model("fake", "openai", base_url=fake_openai.base_url, upstream_model="echo")
+        api = openai.OpenAI(
+            base_url=handle.openai_base_url, api_key=handle.admin_key, max_retries=0
+        )
+        api.chat.completions.create(
+            model="fake",
+            messages=[{"role": "user", "content": "x"}],
+            extra_headers={"traceparent": TRACEPARENT},
+        )
+        assert handle.runtime.tracing.enabled
+    finally:
+        stop_gateway(handle)  # shuts the exporter down: anything buffered is sent now
+    assert receiver.spans == []
+    assert fake_openai.headers[-1]["traceparent"] == TRACEPARENT  # passed on as it came
