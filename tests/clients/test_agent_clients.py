@@ -103,7 +103,7 @@ def test_vercel_stream_text(agents: Path, routes: GatewayHandle) -> None:
 
 
 def test_vercel_multi_step_tool_call_with_the_mock(agents: Path, routes: GatewayHandle) -> None:
-    result = _vercel(agents, routes, "tools", "mock", 'Weather? {"city": "Oslo"}')
+    result = _vercel(agents, routes, "tools", "mock", 'Call get_weather with {"city": "Oslo"}')
     first, second = result["steps"]
     assert first["toolCalls"] == [{"name": "get_weather", "input": {"city": "Oslo"}}]
     assert first["toolResults"] == ["22 C and sunny in Oslo"]

@@ -179,7 +179,7 @@ def test_function_tool_loop_with_previous_response_id(routes):
 def test_function_tool_loop_on_the_mock(gateway):
     sdk = client(gateway)
     first = sdk.responses.create(
-        model="mock", input='Weather? {"city": "Oslo"}', tools=[WEATHER], store=False
+        model="mock", input='Call get_weather with {"city": "Oslo"}', tools=[WEATHER], store=False
     )
     [call] = first.output
     assert call.type == "function_call" and call.name == "get_weather"
@@ -188,7 +188,7 @@ def test_function_tool_loop_on_the_mock(gateway):
         model="mock",
         tools=[WEATHER],
         input=[
-            {"role": "user", "content": 'Weather? {"city": "Oslo"}'},
+            {"role": "user", "content": 'Call get_weather with {"city": "Oslo"}'},
             {
                 "type": "function_call",
                 "call_id": call.call_id,
@@ -204,7 +204,7 @@ def test_function_tool_loop_on_the_mock(gateway):
 def test_streamed_tool_call_on_the_mock(gateway):
     events = list(
         client(gateway).responses.create(
-            model="mock", input="weather please", tools=[WEATHER], stream=True
+            model="mock", input="get_weather please", tools=[WEATHER], stream=True
         )
     )
     types = [e.type for e in events]
