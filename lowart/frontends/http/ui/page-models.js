@@ -1,9 +1,10 @@
 // Models: deployments (weight, vendor, kind, price, circuit, recent errors), their
-// editing with a Lua script dry-run and ComfyUI workflow bindings, and fallbacks.
+// editing with a Lua script dry-run and ComfyUI workflow bindings, fallbacks and aliases.
 
 import { api, get } from "./api.js";
 import { clear, field, fmt, formValues, h, input, intOrNull, select, table } from "./dom.js";
 import { clearFormErrors, showFormError } from "./forms.js";
+import { aliasesCard } from "./models-aliases.js";
 
 const VENDORS = ["openai", "anthropic", "mock", "comfyui"];
 const BINDABLE = ["prompt", "negative_prompt", "seed", "steps", "cfg", "width", "height", "batch_size", "image"];
@@ -160,6 +161,7 @@ export async function modelsPage(ctx) {
   const list = h("div#models-list");
   const editor = h("div#model-editor");
   const fallbacks = h("div");
+  const aliases = h("div");
   let models = [];
 
   const edit = (model) => {
@@ -204,15 +206,16 @@ export async function modelsPage(ctx) {
     );
 
   const refresh = async () => {
-    const [modelList, recent, edges] = await Promise.all([get("/admin/models"), get("/admin/usage/series?since=1h&by=model&step=3600"), get("/admin/fallbacks")]);
+    const [modelList, recent, edges, names] = await Promise.all([get("/admin/models"), get("/admin/usage/series?since=1h&by=model&step=3600"), get("/admin/fallbacks"), get("/admin/aliases")]);
     models = modelList.data;
     const rate = {};
     for (const s of recent.series) rate[s.group] = s.totals.requests ? `${((100 * s.totals.errors) / s.totals.requests).toFixed(1)}% of ${s.totals.requests}` : "—";
     const headers = ["Name", "Id", "Vendor", "Upstream model", "Kind", "Weight", "Price (in / out)", "Circuit", "Errors (1 h)", "Enabled", "Script", "Actions"];
     clear(list, models.length ? table("Deployments", headers, models.map((m) => row(m, rate[m.name] || "—"))) : h("p", {}, "No models yet."));
     clear(fallbacks, fallbacksCard(ctx, edges.data, refresh));
+    clear(aliases, aliasesCard(ctx, names.data, [...new Set(models.map((m) => m.name))], refresh));
   };
 
-  ctx.root.append(h("h1", {}, "Models"), h("div.buttons", {}, h("button#add-model", { type: "button", on: { click: () => edit(undefined) } }, "Add a model")), editor, list, fallbacks);
+  ctx.root.append(h("h1", {}, "Models"), h("div.buttons", {}, h("button#add-model", { type: "button", on: { click: () => edit(undefined) } }, "Add a model")), editor, list, fallbacks, aliases);
   await refresh();
 }

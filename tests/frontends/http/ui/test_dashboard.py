@@ -285,6 +285,50 @@ def test_a_comfyui_workflow_binding_error_is_shown_on_its_field(ui, page, comfy,
     _no_console_errors(page, allow_network=True)
 
 
+def _alias_row(pattern: str) -> str:
+    return f"#aliases tr[data-alias='{pattern}']"
+
+
+def test_an_alias_and_the_default_route_made_on_the_models_page_route_requests(ui, page):
+    sign_in(page, ui, ui.admin_key)
+    show(page, "models", "#alias-form")
+    # A route's own name cannot be an alias: the API's error is shown on the field.
+    page.choose("#alias-form select[name=model]", "mock")
+    page.fill("#alias-form input[name=pattern]", "mock-slow")
+    page.press("Enter")
+    page.wait_for("#alias-form [data-param=pattern] .field-error")
+    assert "model's own name" in page.text("#alias-form [data-param=pattern] .field-error")
+    assert page.eval("document.activeElement.name") == "pattern"  # focus went to the field
+    # `claude-*` -> mock, made with the keyboard, is listed and answers claude-3-haiku.
+    page.fill("#alias-form input[name=pattern]", "claude-*")
+    page.press("Enter")
+    page.wait_for(_alias_row("claude-*"))
+    assert page.text(f"{_alias_row('claude-*')} td") == "mock"
+    client = _client(ui, ui.admin_key)
+    hi = [{"role": "user", "content": "hi"}]
+    reply = client.chat.completions.create(model="claude-3-haiku", messages=hi)
+    assert reply.model == "mock"
+    assert reply.choices[0].message.content == "This is the lowart mock model. You said: hi"
+    screenshot(page, "models-aliases")
+    page.click(f"{_alias_row('claude-*')} button.danger")
+    page.wait(f'!document.querySelector("{_alias_row("claude-*")}")', what="the alias to go")
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model="claude-3-haiku", messages=hi)
+    # The default route: set (marked in the list), then cleared.
+    page.choose("#default-route-form select[name=model]", "mock")
+    page.click("#default-route-form button[type=submit]")
+    page.wait_for(_alias_row("*"))
+    assert "default route" in page.text(_alias_row("*"))
+    assert client.chat.completions.create(model="any-name", messages=hi).model == "mock"
+    assert page.eval("document.querySelector('#default-route-form select').value") == "mock"
+    page.choose("#default-route-form select[name=model]", "")
+    page.click("#default-route-form button[type=submit]")
+    page.wait(f'!document.querySelector("{_alias_row("*")}")', what="the default route to go")
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model="any-name", messages=hi)
+    _no_console_errors(page, allow_network=True)  # the refused alias answers 400
+
+
 def test_usage_explorer_filters_pages_and_exports_csv(ui, page, tmp_path):
     key = ui.create_key("ui-explorer")
     for _ in range(3):
