@@ -13,42 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import service_unavailable
 from tests.frontends.a2a.conftest import start_a2a_gateway
+from tests.support.npm import npm_ci_once, output_tail
 from tests.support.servers import GatewayHandle, LoopThread, stop_gateway
 
 PACKAGE = Path(__file__).resolve().parent / "a2a_js"
 SCRIPT = PACKAGE / "a2a_client.mjs"
-_OFFLINE_NPM = {
-    "npm_config_update_notifier": "false",
-    "npm_config_fund": "false",
-    "npm_config_audit": "false",
-}
-
-
-def _tail(result: subprocess.CompletedProcess) -> str:
-    return (result.stdout + result.stderr)[-2000:]
 
 
 @pytest.fixture(scope="session")
 def a2a_js() -> Path:
     """Install the pinned SDK once (node_modules is kept between runs)."""
-    if not shutil.which("node") or not shutil.which("npm"):
-        service_unavailable("node/npm", "not installed")
-    if not (PACKAGE / "node_modules" / ".package-lock.json").exists():
-        try:
-            result = subprocess.run(
-                ["npm", "ci", "--no-audit", "--no-fund"],
-                cwd=PACKAGE,
-                capture_output=True,
-                text=True,
-                timeout=300,
-                env={**os.environ, **_OFFLINE_NPM},
-            )
-        except subprocess.TimeoutExpired:
-            service_unavailable("npm registry", "npm ci timed out")
-        if result.returncode != 0:
-            service_unavailable("npm registry", f"npm ci failed:\n{_tail(result)}")
+    npm_ci_once(PACKAGE, timeout=300)
     return SCRIPT
 
 
@@ -73,7 +49,7 @@ def test_javascript_sdk(a2a_gateway: GatewayHandle, a2a_js: Path, binding, trans
         text=True,
         timeout=90,
     )
-    assert result.returncode == 0, _tail(result)
+    assert result.returncode == 0, output_tail(result)
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["transport"] == transport
     answer = "This is the lowart mock model. You said: hello from javascript"

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import service_unavailable
+from tests.support.npm import npm_ci_once, output_tail
 from tests.support.servers import GatewayHandle
 
 PACKAGE = Path(__file__).resolve().parent / "agents"
@@ -30,28 +29,10 @@ _OFFLINE = {
 }
 
 
-def _tail(result: subprocess.CompletedProcess) -> str:
-    return (result.stdout + result.stderr)[-3000:]
-
-
 @pytest.fixture(scope="session")
 def agents() -> Path:
     """Install the pinned npm packages once (node_modules is kept between runs)."""
-    if not shutil.which("node") or not shutil.which("npm"):
-        service_unavailable("node/npm", "not installed")
-    if not (PACKAGE / "node_modules" / ".package-lock.json").exists():
-        try:
-            result = subprocess.run(
-                ["npm", "ci", "--no-audit", "--no-fund"],
-                cwd=PACKAGE,
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-        except subprocess.TimeoutExpired:
-            service_unavailable("npm registry", "npm ci timed out")
-        if result.returncode != 0:
-            service_unavailable("npm registry", f"npm ci failed:\n{_tail(result)}")
+    npm_ci_once(PACKAGE)
     return PACKAGE
 
 
@@ -79,7 +60,7 @@ def _vercel(agents: Path, gateway: GatewayHandle, *args: str) -> dict:
         text=True,
         timeout=60,
     )
-    assert result.returncode == 0, _tail(result)
+    assert result.returncode == 0, output_tail(result)
     return json.loads(result.stdout.splitlines()[-1])
 
 
@@ -180,7 +161,7 @@ def test_codex_exec_with_the_mock_model_runs_a_shell_call(
     Codex runs the command and the mock answers from its output."""
     prompt = 'Use exec_command with {"cmd": "echo lowart-$((6 * 7))"}'
     result = _codex(agents, routes, tmp_path, "mock", prompt)
-    assert result.returncode == 0, _tail(result)
+    assert result.returncode == 0, output_tail(result)
     answer = result.stdout.strip().splitlines()[-1]
     assert answer.startswith("This is the lowart mock model. The tool returned:")
     assert "lowart-42" in answer  # computed by the shell Codex ran
@@ -196,7 +177,7 @@ def test_codex_exec_on_a_translated_openai_route(
     OpenAI-compatible upstream gets them as chat tools, calls `exec_command`, and
     gets the command's output back as a tool message."""
     result = _codex(agents, routes, tmp_path, "fake-shell", "run the command")
-    assert result.returncode == 0, _tail(result)
+    assert result.returncode == 0, output_tail(result)
     fake = routes.extra["fake"]
     first, second = fake.requests[-2:]
     names = [tool["function"]["name"] for tool in first["tools"]]

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import service_unavailable
+from tests.support.npm import npm_ci_once, output_tail
 from tests.support.servers import GatewayHandle
 
 PACKAGE = Path(__file__).resolve().parent / "claude_code"
@@ -31,29 +30,11 @@ OFFLINE = {
 }
 
 
-def _tail(result: subprocess.CompletedProcess) -> str:
-    return (result.stdout + result.stderr)[-3000:]
-
-
 @pytest.fixture(scope="session")
 def claude() -> Path:
     """`npm ci` once (node_modules is kept); skipped only when npm or its registry is missing."""
-    if not shutil.which("node") or not shutil.which("npm"):
-        service_unavailable("node/npm", "not installed")
     binary = PACKAGE / "node_modules" / ".bin" / "claude"
-    if not (PACKAGE / "node_modules" / ".package-lock.json").exists() or not binary.exists():
-        try:
-            result = subprocess.run(
-                ["npm", "ci", "--no-audit", "--no-fund"],
-                cwd=PACKAGE,
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-        except subprocess.TimeoutExpired:
-            service_unavailable("npm registry", "npm ci timed out")
-        if result.returncode != 0:
-            service_unavailable("npm registry", f"npm ci failed:\n{_tail(result)}")
+    npm_ci_once(PACKAGE, needs=binary)
     return binary
 
 
@@ -73,7 +54,7 @@ def _run(claude: Path, gateway: GatewayHandle, home: Path, cwd: Path, *args: str
         text=True,
         timeout=60,
     )
-    assert result.returncode == 0, _tail(result)
+    assert result.returncode == 0, output_tail(result)
     return json.loads(result.stdout)
 
 

@@ -6,46 +6,27 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import service_unavailable
+from tests.support.npm import npm_ci_once, output_tail
 from tests.support.servers import GatewayHandle
 
 PACKAGE = Path(__file__).resolve().parents[2] / "clients" / "typescript"
 
 
-def _tail(result: subprocess.CompletedProcess) -> str:
-    return (result.stdout + result.stderr)[-2000:]
-
-
 @pytest.fixture(scope="session")
 def example() -> Path:
     """Install the npm dependencies once (node_modules is kept), then compile."""
-    if not shutil.which("node") or not shutil.which("npm"):
-        service_unavailable("node/npm", "not installed")
-    if not (PACKAGE / "node_modules" / ".package-lock.json").exists():
-        try:
-            result = subprocess.run(
-                ["npm", "ci", "--no-audit", "--no-fund"],
-                cwd=PACKAGE,
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-        except subprocess.TimeoutExpired:
-            service_unavailable("npm registry", "npm ci timed out")
-        if result.returncode != 0:
-            service_unavailable("npm registry", f"npm ci failed:\n{_tail(result)}")
+    npm_ci_once(PACKAGE, timeout=300)
     built = PACKAGE / "dist" / "examples" / "stream.js"
     if not _is_fresh(built):
         build = subprocess.run(
             ["npm", "run", "build"], cwd=PACKAGE, capture_output=True, text=True, timeout=180
         )
-        assert build.returncode == 0, f"tsc failed:\n{_tail(build)}"
+        assert build.returncode == 0, f"tsc failed:\n{output_tail(build)}"
     return built
 
 
@@ -65,7 +46,7 @@ def test_generated_types_are_fresh(example: Path, tmp_path: Path) -> None:
     result = subprocess.run(
         ["npx", "--no-install", *command], cwd=PACKAGE, capture_output=True, text=True, timeout=60
     )
-    assert result.returncode == 0, _tail(result)
+    assert result.returncode == 0, output_tail(result)
     committed = PACKAGE / "src" / "generated"
     fresh_files = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.ts"))
     assert fresh_files == sorted(p.relative_to(committed) for p in committed.rglob("*.ts"))
@@ -87,7 +68,7 @@ def _run(example: Path, target: str, key: str, *prompt: str) -> subprocess.Compl
 def test_streaming_example(grpc_gateway: GatewayHandle, example: Path, transport: str) -> None:
     target = f"unix://{grpc_gateway.grpc.uds}" if transport == "uds" else grpc_gateway.grpc_target
     result = _run(example, target, grpc_gateway.admin_key, "hi", "there")
-    assert result.returncode == 0, _tail(result)
+    assert result.returncode == 0, output_tail(result)
     lines = result.stdout.splitlines()
     assert lines[0].startswith("models: ") and "mock" in lines[0]
     assert lines[1] == "This is the lowart mock model. You said: hi there"
