@@ -18,7 +18,7 @@ import hashlib
 import logging
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -246,13 +246,13 @@ class Runtime:
             if settings.file_retention_days:
                 runtime._spawn(
                     stack,
-                    _prune_files(jobs.files, settings.file_retention_days),
+                    _retain("result files", jobs.files.prune, settings.file_retention_days),
                     "lowart-file-retention",
                 )
             if settings.response_retention_days:
                 runtime._spawn(
                     stack,
-                    _prune_responses(responses, settings.response_retention_days),
+                    _retain("responses", responses.prune, settings.response_retention_days),
                     "lowart-response-retention",
                 )
             runtime._spawn(stack, runtime._watch_config(), "lowart-config-watch")
@@ -261,7 +261,7 @@ class Runtime:
             if settings.a2a_enabled and settings.a2a_task_retention_days:
                 runtime._spawn(
                     stack,
-                    _prune_agent_tasks(agent_tasks, settings.a2a_task_retention_days),
+                    _retain("A2A tasks", agent_tasks.prune, settings.a2a_task_retention_days),
                     "lowart-a2a-task-retention",
                 )
         return runtime
@@ -371,41 +371,16 @@ def _circuit_states(models: ModelManager, breakers: Breakers) -> Iterator[tuple[
                 yield name, str(route.id), state
 
 
-async def _prune_files(files: FileStore, days: int) -> None:
-    """Result files older than `days` (and their rows) go, checked hourly."""
+async def _retain(what: str, prune: Callable[[datetime], Awaitable[int]], days: int) -> None:
+    """Hourly, `prune` removes `what` older than `days` (result files, stored
+    responses, A2A tasks); one failed pass is logged and the next hour tries again."""
     while True:
         try:
-            removed = await files.prune(datetime.now(UTC) - timedelta(days=days))
+            removed = await prune(datetime.now(UTC) - timedelta(days=days))
             if removed:
-                log.info("file retention removed %d result files older than %d days", removed, days)
+                log.info("retention removed %d %s older than %d days", removed, what, days)
         except Exception:
-            log.exception("file retention failed")
-        await asyncio.sleep(3600)
-
-
-async def _prune_responses(responses: ResponseService, days: int) -> None:
-    """Stored Responses API objects older than `days` go, checked hourly."""
-    while True:
-        try:
-            removed = await responses.prune(datetime.now(UTC) - timedelta(days=days))
-            if removed:
-                log.info(
-                    "response retention removed %d responses older than %d days", removed, days
-                )
-        except Exception:
-            log.exception("response retention failed")
-        await asyncio.sleep(3600)
-
-
-async def _prune_agent_tasks(tasks: AgentTasks, days: int) -> None:
-    """A2A tasks nobody changed for `days` (and their webhooks) go, checked hourly."""
-    while True:
-        try:
-            removed = await tasks.prune(datetime.now(UTC) - timedelta(days=days))
-            if removed:
-                log.info("A2A task retention removed %d tasks older than %d days", removed, days)
-        except Exception:
-            log.exception("A2A task retention failed")
+            log.exception("%s retention failed", what)
         await asyncio.sleep(3600)
 
 
