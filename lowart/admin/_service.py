@@ -171,13 +171,14 @@ class Admin:
 
     async def list_keys(self) -> list[dict[str, Any]]:
         """Every key with what it spent in its budget's window (total without a budget)."""
-        await self._flush_usage()
         rows = await self.keys.list()
         spent = await self._spent_by_key(rows)
         return [public_key(row, spent) for row in rows]
 
     async def _spent_by_key(self, rows: list[dict[str, Any]]) -> dict[int, Any]:
-        """Spending per key id, one query per budget period in use."""
+        """Spending per key id, one query per budget period in use; the usage rows still
+        queued are written first, so a request that finished is always counted."""
+        await self._flush_usage()
         spent: dict[int, Any] = {}
         for period in {row.get("budget_period") or "total" for row in rows}:
             since = quota_window(period).start
@@ -222,9 +223,8 @@ class Admin:
         rows = [row for row in await self.keys.list() if row["id"] == principal.key_id]
         if not rows:
             raise NotFound("This key no longer exists.")
-        info = public_key(rows[0], await self._spent_by_key(rows))
+        info = public_key(rows[0], await self._spent_by_key(rows))  # flushes the writer
         window = quota_window(info["quota_period"])
-        await self._flush_usage()
         info["quota_used"] = await self.usage.used_tokens(principal.key_id, window.start)
         info["quota_resets_in"] = window.seconds_left
         return info
