@@ -16,6 +16,7 @@ from a2a.server.context import ServerCallContext
 from a2a.server.request_handlers import GrpcHandler, GrpcServerCallContextBuilder
 from a2a.types import a2a_pb2, a2a_pb2_grpc
 
+from lowart.frontends._grpc_key import grpc_presented_key
 from lowart.frontends.a2a._caller import PRESENTED_KEY, REQUEST_ID
 from lowart.frontends.a2a._service import A2aAgents
 
@@ -24,24 +25,12 @@ __all__ = ["A2A_SERVICE_NAME", "add_a2a_service"]
 A2A_SERVICE_NAME: str = a2a_pb2.DESCRIPTOR.services_by_name["A2AService"].full_name
 
 
-def _presented_key(context: Any) -> str | None:
-    """Metadata `authorization: Bearer KEY`, or `x-api-key: KEY` (as over HTTP)."""
-    api_key = None
-    for name, value in context.invocation_metadata() or ():
-        if name == "authorization" and isinstance(value, str):
-            scheme, _, token = value.partition(" ")
-            return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-        if name == "x-api-key" and isinstance(value, str):
-            api_key = value.strip() or None
-    return api_key
-
-
 class _MetadataContext(GrpcServerCallContextBuilder):
     def build(self, context: grpc.aio.ServicerContext[Any, Any]) -> ServerCallContext:
         return ServerCallContext(
             state={
                 "grpc_context": context,
-                PRESENTED_KEY: _presented_key(context),
+                PRESENTED_KEY: grpc_presented_key(context),
                 REQUEST_ID: uuid.uuid4().hex,
             }
         )

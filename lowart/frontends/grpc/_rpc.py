@@ -20,6 +20,7 @@ import grpc
 from lowart._logging import log_access
 from lowart._request_id import request_id as new_request_id
 from lowart.errors import GatewayError
+from lowart.frontends._grpc_key import grpc_presented_key as presented_key
 from lowart.gateway import Gateway
 from lowart.types import CallContext
 
@@ -37,18 +38,6 @@ R = TypeVar("R")
 Context = grpc.aio.ServicerContext[Any, Any]
 Handler = Callable[[S, Any, Context, CallContext], Awaitable[R]]
 Method = Callable[[S, Any, Context], Awaitable[R]]
-
-
-def presented_key(context: Context) -> str | None:
-    """Metadata `authorization: Bearer KEY` (or `x-api-key: KEY`, as over HTTP)."""
-    api_key = None
-    for name, value in context.invocation_metadata() or ():
-        if name == "authorization" and isinstance(value, str):
-            scheme, _, token = value.partition(" ")
-            return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-        if name == "x-api-key" and isinstance(value, str):
-            api_key = value.strip() or None
-    return api_key
 
 
 def status_for(exc: GatewayError) -> grpc.StatusCode:
