@@ -130,6 +130,9 @@ class Principal:
     budget: Decimal | None = None
     """The most this key may spend per `budget_period` (in the routes' currency)."""
     budget_period: str = "total"
+    allowed_tools: tuple[str, ...] | None = None
+    """The upstream MCP tools this key may use: `server.tool` glob patterns
+    (`github.*`, `fs.read_file`); None means every tool (policies still apply)."""
 
 
 _MILLION = Decimal(1_000_000)
