@@ -111,6 +111,9 @@ class Settings:
     """Let push webhooks reach loopback, link-local and private addresses (tests, LANs)."""
     a2a_push_timeout: float = 10.0  # seconds one webhook call may take
     a2a_push_attempts: int = 3  # tries per notification (backing off between them)
+    tool_max_steps: int = 8  # model calls one tool loop (chat / Responses with MCP tools) makes
+    tool_max_seconds: float = 120.0  # wall time one tool loop may take, tool calls included
+    tool_approval_ttl: float = 3600.0  # seconds a loop paused on `confirm` waits for its answer
     redis_url: str | None = field(default=None, repr=False)
     """Shared limit counters for several gateway processes; unset = in-process limits."""
     redis_prefix: str = "lowart"
@@ -181,6 +184,9 @@ class Settings:
             in ("1", "true", "yes"),
             a2a_push_timeout=_env_float("LOWART_A2A_PUSH_TIMEOUT", 10.0),
             a2a_push_attempts=max(1, _env_int("LOWART_A2A_PUSH_ATTEMPTS", 3)),
+            tool_max_steps=max(1, _env_int("LOWART_TOOL_MAX_STEPS", 8)),
+            tool_max_seconds=_env_float("LOWART_TOOL_MAX_SECONDS", 120.0),
+            tool_approval_ttl=_env_float("LOWART_TOOL_APPROVAL_TTL", 3600.0),
             redis_url=os.environ.get("LOWART_REDIS_URL") or None,
             redis_prefix=os.environ.get("LOWART_REDIS_PREFIX") or "lowart",
             lua_max_instructions=_env_int("LOWART_LUA_MAX_INSTRUCTIONS", 5_000_000),

@@ -15,6 +15,7 @@ from lowart.store._models import ModelStore
 from lowart.store._report import REPORT_GROUPS, UsageFilter
 from lowart.store._responses import ResponseStore, StoredResponse
 from lowart.store._tables import REQUEST_ID_MAX_LENGTH, TOKEN_COLUMN_MAX
+from lowart.store._tool_sessions import Claim, ToolSessionStore
 from lowart.store._usage import UsageStore, is_data_error
 from lowart.store._usage_search import SERIES_COLUMNS, UsageSearch
 
@@ -25,6 +26,7 @@ __all__ = [
     "TOKEN_COLUMN_MAX",
     "AgentTaskStore",
     "AliasStore",
+    "Claim",
     "DuplicateName",
     "FallbackStore",
     "FileStore",
@@ -38,6 +40,7 @@ __all__ = [
     "StoredResponse",
     "StoredTask",
     "TaskPage",
+    "ToolSessionStore",
     "UsageFilter",
     "UsageSearch",
     "UsageStore",

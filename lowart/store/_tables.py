@@ -21,6 +21,7 @@ __all__ = [
     "model_fallbacks",
     "models",
     "responses",
+    "tool_sessions",
     "usage_daily",
     "usage_records",
 ]
@@ -269,4 +270,19 @@ a2a_push_configs = sa.Table(
     sa.Column("key_id", sa.Integer, nullable=False),
     sa.Column("document", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Tool loops paused on a `confirm` policy: the conversation so far, the request and
+# the pending calls (`document`, JSON), owned by a key, continued once before expiry.
+tool_sessions = sa.Table(
+    "tool_sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("key_id", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_tool_sessions_expires", "expires_at"),
 )
