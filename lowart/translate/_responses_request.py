@@ -305,6 +305,10 @@ def _append_item(
                 "content": _output_text(item.get("output"), param),
             }
         )
+    elif kind == "mcp_call":
+        _append_mcp_call(messages, item, param)
+    elif kind in ("mcp_list_tools", "mcp_approval_request", "mcp_approval_response"):
+        return  # lowart's tool loop keeps what these mean; the model needs only the calls
     elif kind in ("reasoning", "item_reference", "compaction"):
         return  # the model's own reasoning (often encrypted) is not sent on
     else:
@@ -342,6 +346,28 @@ def _append_call(messages: list[dict[str, Any]], item: dict[str, Any], param: st
         last.setdefault("tool_calls", []).append(call)
     else:
         messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+
+
+def _append_mcp_call(messages: list[dict[str, Any]], item: dict[str, Any], param: str) -> None:
+    """An MCP call lowart ran earlier: the call (`server__tool`, as the model knew it)
+    and its output (or error) as the tool's answer."""
+    call_id = str(item.get("id") or "")[:64] or f"{param}"
+    name = f"{item.get('server_label')}{_NAMESPACE_JOIN}{item.get('name')}"
+    arguments = item.get("arguments")
+    _append_call(
+        messages,
+        {
+            "type": "function_call",
+            "call_id": call_id,
+            "name": name,
+            "arguments": arguments if isinstance(arguments, str) else "{}",
+        },
+        param,
+    )
+    output = item.get("output")
+    if not isinstance(output, str):
+        output = f"Error: {orjson.dumps(item.get('error')).decode()}"
+    messages.append({"role": "tool", "tool_call_id": call_id, "content": output})
 
 
 _ROLES = {"user": "user", "assistant": "assistant", "system": "system", "developer": "developer"}

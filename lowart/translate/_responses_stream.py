@@ -233,13 +233,35 @@ class ChatToResponsesEvents:
         events.append(self._event("response.output_item.done", output_index=item.index, item=done))
         return events
 
-    def finish(self, usage: dict[str, Any] | None) -> list[dict[str, Any]]:
+    # ---- items that are not the model's words (a tool loop's MCP items) ----------------
+
+    def event(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """One event of this Response's sequence (e.g. `response.mcp_call.completed`)."""
+        return self._event(kind, **fields)
+
+    def open_item(self, item: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
+        """Add an output item (closing what was open): its index and `output_item.added`."""
+        events = self._close()
+        index = len(self._output)
+        self._output.append({})
+        events.append(self._event("response.output_item.added", output_index=index, item=item))
+        return index, events
+
+    def done_item(self, index: int, item: dict[str, Any]) -> list[dict[str, Any]]:
+        """An item added with `open_item` is done: `output_item.done`."""
+        self._output[index] = item
+        return [self._event("response.output_item.done", output_index=index, item=item)]
+
+    def finish(
+        self, usage: dict[str, Any] | None, incomplete: str | None = None
+    ) -> list[dict[str, Any]]:
         """The stream ended: close what is open, then `response.completed` (or
-        `response.incomplete` when the model stopped at its token limit)."""
+        `response.incomplete` when the model stopped at its token limit, or for the
+        `incomplete` reason given)."""
         events = self._close()
         if not self._output:  # an empty answer is still one (empty) message
             events += self._empty_message()
-        incomplete = _INCOMPLETE.get(str(self._finish))
+        incomplete = incomplete or _INCOMPLETE.get(str(self._finish))
         response = self._snapshot(
             status="incomplete" if incomplete else "completed",
             output=self.output,

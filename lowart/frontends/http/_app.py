@@ -17,14 +17,23 @@ from aiohttp import web
 from lowart.admin import Admin
 from lowart.config import Settings
 from lowart.frontends._sockets import prepare_unix_socket_path
-from lowart.frontends.http import _admin, _anthropic, _images, _openai, _responses, _self
+from lowart.frontends.http import (
+    _admin,
+    _anthropic,
+    _images,
+    _openai,
+    _responses,
+    _self,
+    _tool_confirm,
+)
 from lowart.frontends.http._errors import request_middleware
 from lowart.frontends.http._head_timeout import limit_request_heads
 from lowart.frontends.http._metrics import add_metrics_route
 from lowart.frontends.http._sessions import SessionStore
-from lowart.frontends.http._state import ADMIN, GATEWAY, IN_FLIGHT, SESSIONS
+from lowart.frontends.http._state import ADMIN, GATEWAY, IN_FLIGHT, SESSIONS, TOOL_LOOP
 from lowart.frontends.http._ui import install_ui, session_middleware
 from lowart.gateway import Gateway
+from lowart.toolruns import ToolLoop
 
 __all__ = ["AppExtension", "HttpListener", "create_app"]
 
@@ -40,6 +49,7 @@ def create_app(
     admin: Admin,
     settings: Settings,
     extensions: Sequence[AppExtension] = (),
+    tool_loop: ToolLoop | None = None,
 ) -> web.Application:
     app = web.Application(
         middlewares=[request_middleware, session_middleware],
@@ -49,9 +59,12 @@ def create_app(
     app[ADMIN] = admin
     app[IN_FLIGHT] = set()
     app[SESSIONS] = SessionStore()
+    if tool_loop is not None:
+        app[TOOL_LOOP] = tool_loop
     app.add_routes(_openai.routes)
     app.add_routes(_anthropic.routes)
     app.add_routes(_responses.routes)
+    app.add_routes(_tool_confirm.routes)
     app.add_routes(_admin.routes)
     app.add_routes(_images.routes)
     add_metrics_route(app, settings.metrics, settings.metrics_token)
@@ -71,7 +84,9 @@ class HttpListener:
         admin: Admin,
         settings: Settings,
         extensions: Sequence[AppExtension] = (),
+        tool_loop: ToolLoop | None = None,
     ) -> None:
+        self._tool_loop = tool_loop
         self._gateway = gateway
         self._admin = admin
         self._settings = settings
@@ -92,7 +107,7 @@ class HttpListener:
     async def start(self) -> None:
         settings = self._settings
         self._runner = web.AppRunner(
-            create_app(self._gateway, self._admin, settings, self._extensions),
+            create_app(self._gateway, self._admin, settings, self._extensions, self._tool_loop),
             access_log=None,
             handle_signals=False,
             # `stop` drains for the grace itself; what still runs after it is cancelled

@@ -11,6 +11,8 @@ from lowart.errors import GatewayError, ModelNotFound
 from lowart.frontends._web import call_context, presented_key, read_json
 from lowart.frontends.http._sse import relay_openai_stream
 from lowart.frontends.http._state import GATEWAY
+from lowart.frontends.http._tool_chat import chat_with_tools, has_mcp_tools
+from lowart.frontends.http._tool_confirm import tool_loop
 from lowart.gateway import Gateway
 from lowart.types import Principal, Route
 
@@ -34,6 +36,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     ctx = call_context(request)
     principal = await gateway.authenticate(presented_key(request))
     body = await read_json(request)
+    if has_mcp_tools(body):
+        return await chat_with_tools(request, tool_loop(request), principal, body, ctx)
     if isinstance(body, dict) and body.get("stream"):
         stream = await gateway.open_stream(principal, body, ctx)
         return await relay_openai_stream(request, stream, ctx.request_id)

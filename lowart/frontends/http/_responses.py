@@ -23,6 +23,8 @@ from lowart.frontends._web import call_context, presented_key, read_json
 from lowart.frontends.http._responses_sse import ResponseEvents, relay_responses_stream
 from lowart.frontends.http._responses_turn import Turn
 from lowart.frontends.http._state import GATEWAY
+from lowart.frontends.http._tool_confirm import tool_loop
+from lowart.frontends.http._tool_responses import has_mcp_items, responses_with_tools
 from lowart.gateway import Gateway
 from lowart.types import CallContext, Principal
 
@@ -43,7 +45,11 @@ async def create_response(request: web.Request) -> web.StreamResponse:
     ctx = call_context(request)
     ctx.speaking("responses")
     principal = await gateway.authenticate(presented_key(request))
-    turn = await Turn.begin(gateway, principal, await read_json(request))
+    body = await read_json(request)
+    if has_mcp_items(body):
+        loop = tool_loop(request)
+        return await responses_with_tools(request, gateway, loop, principal, body, ctx)
+    turn = await Turn.begin(gateway, principal, body)
     ctx.speaking("responses", turn.passthrough())
 
     async def save(response: dict[str, Any]) -> None:

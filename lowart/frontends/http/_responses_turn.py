@@ -15,6 +15,7 @@ from typing import Any
 from lowart.errors import GatewayError, InvalidRequest
 from lowart.gateway import Gateway
 from lowart.translate import (
+    ToolNames,
     chat_reply_to_output,
     chat_usage_to_responses,
     echoed_settings,
@@ -52,10 +53,15 @@ class Turn:
         "store",
     )
 
-    def __init__(self, body: dict[str, Any], history: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, body: dict[str, Any], history: list[dict[str, Any]], *, translate: bool = True
+    ) -> None:
         self.body = body
         self.history = history
-        self.chat, self.names = responses_request_to_chat(body, history)
+        # Not translated: a paused tool loop going on keeps its own conversation.
+        self.chat, self.names = (
+            responses_request_to_chat(body, history) if translate else ({}, ToolNames())
+        )
         self.id = new_id("resp")
         self.created_at = time.time()
         self.model = str(body["model"])  # the route's public name once it is known
