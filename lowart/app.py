@@ -60,6 +60,7 @@ from lowart.store import (
     ModelStore,
     ResponseStore,
     SecretBox,
+    ToolSessionStore,
     UsageStore,
     is_data_error,
     migrate,
@@ -67,6 +68,7 @@ from lowart.store import (
     read_version,
 )
 from lowart.telemetry import Metrics, Tracing, open_tracing
+from lowart.toolruns import LoopBounds, ToolLoop
 from lowart.transforms import ScriptLimits, ScriptRegistry
 from lowart.upstream import Timeouts, UpstreamClient
 
@@ -100,6 +102,7 @@ class Runtime:
     bootstrap_key: str | None = None
     _a2a: A2aAgents | None = field(default=None, repr=False)
     _grpc: GrpcListener | None = field(default=None, repr=False)
+    _tool_loop: ToolLoop | None = field(default=None, repr=False)
 
     @classmethod
     async def open(cls, settings: Settings, *, background: bool = True) -> Runtime:
@@ -310,7 +313,24 @@ class Runtime:
             extensions.append(partial(mount_mcp, self.gateway, self.admin, self.settings))
         if self.settings.a2a_enabled:
             extensions.append(partial(mount_a2a, self.a2a_agents))  # the SDK loads on first use
-        return HttpListener(self.gateway, self.admin, self.settings, extensions)
+        return HttpListener(self.gateway, self.admin, self.settings, extensions, self.tool_loop())
+
+    def tool_loop(self) -> ToolLoop:
+        """The tool loop of chat and Responses requests with MCP tools (built on first
+        use, with the hourly removal of sessions that expired a day ago)."""
+        if self._tool_loop is None:
+            settings = self.settings
+            store = ToolSessionStore(self.engine)
+            bounds = LoopBounds(
+                max_steps=settings.tool_max_steps,
+                max_seconds=settings.tool_max_seconds,
+                approval_ttl=settings.tool_approval_ttl,
+            )
+            self._tool_loop = ToolLoop(self.gateway, self.hub, store, bounds)
+            self._spawn(
+                self._stack, _retain("tool sessions", store.prune, 1), "lowart-tool-sessions"
+            )
+        return self._tool_loop
 
     def grpc_listener(self) -> GrpcListener | None:
         """The gRPC listener, or None when no gRPC address or socket is configured.

@@ -1,0 +1,200 @@
+"""MCP tools in chat completions, driven with the openai SDK against a real gateway, the
+mock model (it calls the tool the user names) and a real upstream MCP server."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import openai
+import pytest
+
+from tests.support.servers import stop_gateway
+from tests.toolhub.conftest import wait_connected
+from tests.toolruns.conftest import ECHO, ToolGateway, open_tool_gateway
+
+MCP = {"type": "mcp", "server_label": "demo"}
+
+
+def ask(tools: ToolGateway, text: str = ECHO, key: str | None = None, **options):
+    return tools.client(key).chat.completions.create(
+        model="mock",
+        messages=[{"role": "user", "content": text}],
+        tools=[MCP],  # type: ignore[list-item]
+        **options,
+    )
+
+
+def records_of(tools: ToolGateway, count: int) -> list[dict]:
+    return [r for r in tools.handle.wait_for_records(count) if r["key_name"] == "tool-user"]
+
+
+def test_auto_runs_the_tool_and_the_answer_quotes_it(tools: ToolGateway):
+    tools.policy("demo.*", "auto")
+    reply = ask(tools)
+    assert reply.choices[0].finish_reason == "stop"
+    assert "The tool returned: echo: hello tools" in reply.choices[0].message.content
+    [run] = reply.model_extra["lowart_tools"]
+    assert (run["server"], run["tool"], run["status"]) == ("demo", "echo", "completed")
+    # Each step is a normal call: two usage rows of this key, the reply sums them.
+    rows = records_of(tools, 2)
+    assert len(rows) == 2 and len({r["request_id"] for r in rows}) == 1
+    assert reply.usage.prompt_tokens == sum(r["prompt_tokens"] for r in rows)
+    assert reply.usage.completion_tokens == sum(r["completion_tokens"] for r in rows)
+    [call] = [c for c in tools.audit() if c["tool"] == "echo"]
+    assert call["decision"] == "auto" and call["outcome"] == "ok"
+
+
+def test_auto_streams_text_tool_markers_and_summed_usage(tools: ToolGateway):
+    tools.policy("demo.*", "auto")
+    chunks = list(ask(tools, stream=True, stream_options={"include_usage": True}))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert "The tool returned: echo: hello tools" in text
+    markers = [c.model_extra["lowart_tool"] for c in chunks if c.model_extra.get("lowart_tool")]
+    assert [m["status"] for m in markers] == ["in_progress", "completed"]
+    assert markers[1]["tool"] == "echo" and markers[1]["duration_ms"] >= 0
+    assert not any(c.choices and c.choices[0].delta.tool_calls for c in chunks)
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+    usage = chunks[-1].usage
+    rows = records_of(tools, 2)
+    assert usage.total_tokens == sum(r["prompt_tokens"] + r["completion_tokens"] for r in rows)
+
+
+def test_block_is_never_offered_nor_run(tools: ToolGateway):
+    tools.policy("demo.*", "auto")
+    tools.policy("demo.delete_all", "block")
+    reply = ask(tools, "Now call demo__delete_all please")
+    assert "deleted everything" not in reply.choices[0].message.content
+    assert reply.model_extra["lowart_tools"] == []
+    assert not [c for c in tools.audit() if c["tool"] == "delete_all"]
+
+
+def pause(tools: ToolGateway, **options):
+    tools.policy("demo.*", "confirm")
+    reply = ask(tools, **options)
+    pending = reply.model_extra["lowart_pending"]
+    assert reply.choices[0].finish_reason == "tool_calls"
+    [call] = pending["calls"]
+    assert (call["server"], call["tool"]) == ("demo", "echo")
+    assert reply.choices[0].message.tool_calls[0].id == call["id"]
+    assert pending["expires_at"] > time.time()
+    return pending
+
+
+def test_confirm_pauses_then_approval_runs_it(tools: ToolGateway):
+    pending = pause(tools)
+    assert not [c for c in tools.audit() if c["tool"] == "echo"]  # nothing ran yet
+    answer = tools.confirm(
+        {"session_id": pending["session_id"], "approve": [pending["calls"][0]["id"]]}
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert "The tool returned: echo: hello tools" in body["choices"][0]["message"]["content"]
+    assert body["lowart_tools"][0]["status"] == "completed"
+    [call] = [c for c in tools.audit() if c["tool"] == "echo"]
+    assert call["decision"] == "approved"
+    # A session continues once.
+    again = tools.confirm({"session_id": pending["session_id"], "approve": []})
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "tool_session_continued"
+
+
+def test_confirm_then_deny_never_runs(tools: ToolGateway):
+    pending = pause(tools)
+    answer = tools.confirm(
+        {"session_id": pending["session_id"], "deny": [pending["calls"][0]["id"]]}
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert "denied" in body["choices"][0]["message"]["content"]
+    assert body["lowart_tools"][0]["status"] == "denied"
+    [call] = [c for c in tools.audit() if c["tool"] == "echo"]
+    assert call["decision"] == "denied"
+
+
+def test_a_paused_stream_ends_with_the_pending_object_then_confirm_streams(tools: ToolGateway):
+    tools.policy("demo.*", "confirm")
+    chunks = list(ask(tools, stream=True))
+    last = [c for c in chunks if c.choices][-1]
+    assert last.choices[0].finish_reason == "tool_calls"
+    pending = last.model_extra["lowart_pending"]
+    with httpx.stream(
+        "POST",
+        tools.handle.base_url + "/v1/tools/confirm",
+        json={
+            "session_id": pending["session_id"],
+            "approve": [pending["calls"][0]["id"]],
+            "stream": True,
+        },
+        headers={"Authorization": f"Bearer {tools.key}"},
+        timeout=30,
+    ) as response:
+        assert response.status_code == 200
+        text = response.read().decode()
+    assert "echo: hello tools" in text and text.rstrip().endswith("data: [DONE]")
+
+
+def test_approval_after_a_gateway_restart(tools: ToolGateway, loop_thread, tmp_path):
+    pending = pause(tools)
+    stop_gateway(tools.handle)
+    handle = open_tool_gateway(loop_thread, tmp_path, admin_name="second-admin")
+    try:
+        wait_connected(handle, "demo")
+        tools.handle = handle
+        answer = tools.confirm(
+            {"session_id": pending["session_id"], "approve": [pending["calls"][0]["id"]]}
+        )
+        assert answer.status_code == 200, answer.text
+        assert "echo: hello tools" in answer.json()["choices"][0]["message"]["content"]
+    finally:
+        tools.handle = handle  # the fixture stops this one
+
+
+def test_another_key_cannot_continue_a_session(tools: ToolGateway):
+    pending = pause(tools)
+    other = tools.handle.create_key("someone-else")
+    answer = tools.confirm({"session_id": pending["session_id"], "approve": []}, key=other)
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "tool_session_not_found"
+    # ... and the owner still can.
+    assert tools.confirm({"session_id": pending["session_id"], "deny": []}).status_code == 200
+
+
+@pytest.mark.parametrize("tool_settings", [{"tool_approval_ttl": 0.3}])
+def test_an_expired_session_is_gone_and_audited(tools: ToolGateway):
+    pending = pause(tools)
+    time.sleep(0.5)
+    answer = tools.confirm({"session_id": pending["session_id"], "approve": []})
+    assert answer.status_code == 410
+    assert answer.json()["error"]["code"] == "tool_session_expired"
+    [call] = [c for c in tools.audit() if c["tool"] == "echo"]
+    assert call["decision"] == "expired"
+
+
+@pytest.mark.parametrize("tool_settings", [{"tool_max_steps": 1}])
+def test_the_step_bound_ends_the_loop_with_a_marker(tools: ToolGateway):
+    tools.policy("demo.*", "auto")
+    reply = ask(tools)
+    assert reply.choices[0].finish_reason == "length"
+    assert reply.model_extra["lowart_tool_stop"] == "max_steps"
+    assert len(records_of(tools, 1)) == 1
+
+
+def test_requests_naming_servers_they_may_not_use_are_refused_before_any_model_call(
+    tools: ToolGateway,
+):
+    client = tools.client()
+    cases = [
+        ({**MCP, "server_url": "http://127.0.0.1:1/mcp"}, 400, "mcp_server_url_mismatch"),
+        ({"type": "mcp", "server_label": "nowhere"}, 404, "tool_not_found"),
+        ({**MCP, "headers": {"Authorization": "Bearer x"}}, 400, "invalid_request"),
+        ({**MCP, "allowed_tools": ["no_such_tool"]}, 404, "tool_not_found"),
+    ]
+    for tool, status, code in cases:
+        with pytest.raises(openai.APIStatusError) as caught:
+            client.chat.completions.create(
+                model="mock", messages=[{"role": "user", "content": ECHO}], tools=[tool]
+            )
+        assert caught.value.status_code == status, tool
+        assert caught.value.body["code"] == code, tool
+    assert records_of(tools, 0) == []

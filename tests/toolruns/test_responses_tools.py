@@ -1,0 +1,104 @@
+"""MCP tools on the Responses API, driven with the openai SDK (create, stream, approval
+responses) against a real gateway, the mock model and a real upstream MCP server."""
+
+from __future__ import annotations
+
+from tests.toolruns.conftest import ECHO, ToolGateway
+
+MCP = {"type": "mcp", "server_label": "demo", "allowed_tools": ["echo", "add"]}
+
+
+def create(tools: ToolGateway, **options):
+    return tools.client().responses.create(
+        model="mock",
+        input=ECHO,
+        tools=[options.pop("tool", MCP)],  # type: ignore[list-item]
+        **options,
+    )
+
+
+def test_auto_lists_calls_and_answers(tools: ToolGateway):
+    tools.policy("demo.*", "auto")
+    response = create(tools)
+    assert response.status == "completed"
+    kinds = [item.type for item in response.output]
+    assert kinds == ["mcp_list_tools", "mcp_call", "message"]
+    listed, call, _ = response.output
+    assert listed.server_label == "demo"
+    assert sorted(t.name for t in listed.tools) == ["add", "echo"]
+    assert (call.server_label, call.name, call.output) == ("demo", "echo", "echo: hello tools")
+    assert call.error is None
+    assert "The tool returned: echo: hello tools" in response.output_text
+    rows = [r for r in tools.handle.wait_for_records(2) if r["key_name"] == "tool-user"]
+    assert len(rows) == 2 and {r["interface"] for r in rows} == {"responses"}
+    assert response.usage.input_tokens == sum(r["prompt_tokens"] for r in rows)
+    # Stored with its items: GET answers the same output.
+    stored = tools.client().responses.retrieve(response.id)
+    assert [item.type for item in stored.output] == kinds
+
+
+def test_stream_has_the_mcp_events_the_sdk_parses(tools: ToolGateway):
+    tools.policy("demo.*", "auto")
+    with tools.client().responses.stream(model="mock", input=ECHO, tools=[MCP]) as stream:  # type: ignore[list-item]
+        kinds = [event.type for event in stream]
+        final = stream.get_final_response()
+    for kind in (
+        "response.mcp_list_tools.in_progress",
+        "response.mcp_list_tools.completed",
+        "response.mcp_call_arguments.delta",
+        "response.mcp_call_arguments.done",
+        "response.mcp_call.in_progress",
+        "response.mcp_call.completed",
+        "response.output_text.delta",
+        "response.completed",
+    ):
+        assert kind in kinds, kind
+    assert kinds.index("response.mcp_call.completed") < kinds.index("response.output_text.delta")
+    assert [item.type for item in final.output] == ["mcp_list_tools", "mcp_call", "message"]
+    assert "echo: hello tools" in final.output_text
+
+
+def test_confirm_then_approval_response_runs_it(tools: ToolGateway):
+    tools.policy("demo.*", "confirm")
+    paused = create(tools)
+    request = paused.output[-1]
+    assert request.type == "mcp_approval_request"
+    assert (request.server_label, request.name) == ("demo", "echo")
+    assert not [c for c in tools.audit() if c["tool"] == "echo"]
+    response = tools.client().responses.create(
+        model="mock",
+        previous_response_id=paused.id,
+        tools=[MCP],  # type: ignore[list-item]
+        input=[
+            {"type": "mcp_approval_response", "approval_request_id": request.id, "approve": True}
+        ],
+    )
+    call = next(item for item in response.output if item.type == "mcp_call")
+    assert call.approval_request_id == request.id
+    assert call.output == "echo: hello tools"
+    assert "The tool returned: echo: hello tools" in response.output_text
+    [audited] = [c for c in tools.audit() if c["tool"] == "echo"]
+    assert audited["decision"] == "approved"
+
+
+def test_confirm_then_denial_through_tools_confirm(tools: ToolGateway):
+    tools.policy("demo.*", "confirm")
+    paused = create(tools)
+    answer = tools.confirm({"session_id": paused.id, "deny": [paused.output[-1].id]})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["object"] == "response" and body["previous_response_id"] == paused.id
+    call = next(item for item in body["output"] if item["type"] == "mcp_call")
+    assert call["output"] is None and call["status"] == "failed"
+    assert not [c for c in tools.audit() if c["tool"] == "echo" and c["decision"] != "denied"]
+
+
+def test_an_approval_that_a_block_overtook_never_runs(tools: ToolGateway):
+    tools.policy("demo.*", "confirm")
+    paused = create(tools)
+    tools.policy("demo.echo", "block")
+    answer = tools.confirm({"session_id": paused.id, "approve": [paused.output[-1].id]})
+    assert answer.status_code == 200, answer.text
+    call = next(item for item in answer.json()["output"] if item["type"] == "mcp_call")
+    assert call["output"] is None and "blocked" in call["error"]["message"]
+    assert [c["decision"] for c in tools.audit() if c["tool"] == "echo"] == ["blocked"]
