@@ -68,6 +68,13 @@ def _metrics_mode(raw: str) -> str:
     return mode
 
 
+def _tool_policy(raw: str) -> str:
+    policy = raw.strip().lower() or "confirm"
+    if policy not in ("auto", "confirm", "block"):
+        raise ValueError(f"LOWART_TOOL_DEFAULT_POLICY must be auto, confirm or block, not {raw!r}")
+    return policy
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -111,6 +118,10 @@ class Settings:
     """Let push webhooks reach loopback, link-local and private addresses (tests, LANs)."""
     a2a_push_timeout: float = 10.0  # seconds one webhook call may take
     a2a_push_attempts: int = 3  # tries per notification (backing off between them)
+    tool_default_policy: str = "confirm"
+    """The policy of an upstream MCP tool no rule matches: auto, confirm or block."""
+    tool_keepalive_seconds: float = 15.0
+    """How often an idle upstream MCP session is pinged (a dead one reconnects)."""
     redis_url: str | None = field(default=None, repr=False)
     """Shared limit counters for several gateway processes; unset = in-process limits."""
     redis_prefix: str = "lowart"
@@ -181,6 +192,8 @@ class Settings:
             in ("1", "true", "yes"),
             a2a_push_timeout=_env_float("LOWART_A2A_PUSH_TIMEOUT", 10.0),
             a2a_push_attempts=max(1, _env_int("LOWART_A2A_PUSH_ATTEMPTS", 3)),
+            tool_default_policy=_tool_policy(os.environ.get("LOWART_TOOL_DEFAULT_POLICY", "")),
+            tool_keepalive_seconds=_env_float("LOWART_TOOL_KEEPALIVE_SECONDS", 15.0),
             redis_url=os.environ.get("LOWART_REDIS_URL") or None,
             redis_prefix=os.environ.get("LOWART_REDIS_PREFIX") or "lowart",
             lua_max_instructions=_env_int("LOWART_LUA_MAX_INSTRUCTIONS", 5_000_000),
