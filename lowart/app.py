@@ -57,9 +57,12 @@ from lowart.store import (
     HealthStore,
     JobStore,
     KeyStore,
+    McpServerStore,
     ModelStore,
     ResponseStore,
     SecretBox,
+    ToolCallStore,
+    ToolPolicyStore,
     ToolSessionStore,
     UsageStore,
     is_data_error,
@@ -68,7 +71,8 @@ from lowart.store import (
     read_version,
 )
 from lowart.telemetry import Metrics, Tracing, open_tracing
-from lowart.toolruns import LoopBounds, ToolLoop
+from lowart.toolhub import ToolHub
+from lowart.toolruns import LoopBounds, ToolAccess, ToolLoop
 from lowart.transforms import ScriptLimits, ScriptRegistry
 from lowart.upstream import Timeouts, UpstreamClient
 
@@ -97,6 +101,10 @@ class Runtime:
     metrics: Metrics
     tracing: Tracing
     agent_tasks: AgentTasks
+    hub: ToolHub
+    """The upstream MCP servers, their tools, policies and audit (one per process)."""
+    tool_access: ToolAccess
+    """The hub as frontends use it (/mcp, `lowart mcp`, the tool loop)."""
     _applier: _Applier = field(repr=False)
     _stack: AsyncExitStack = field(repr=False)
     bootstrap_key: str | None = None
@@ -216,13 +224,25 @@ class Runtime:
             tracing=tracing,
         )
         agent_tasks = AgentTasks(AgentTaskStore(engine))
-        applied = _Applier(engine, authenticator, models)
+        hub = ToolHub(
+            McpServerStore(engine),
+            ToolPolicyStore(engine),
+            ToolCallStore(engine),
+            secrets,
+            default_policy=settings.tool_default_policy,
+            metrics=metrics,
+            keepalive=settings.tool_keepalive_seconds,
+            is_data_error=is_data_error,
+        )
+        stack.push_async_callback(hub.close)  # stdio children end before the engine closes
+        applied = _Applier(engine, authenticator, models, hub)
         admin = Admin.over(
             engine,
             settings,
             secrets,
             changed=applied.apply,
             flush_usage=writer.flush,
+            flush_tool_calls=hub.audit.flush,
             live_circuit=breakers.live_state,
             reset_circuit=breakers.reset,
         )
@@ -239,10 +259,13 @@ class Runtime:
             metrics=metrics,
             tracing=tracing,
             agent_tasks=agent_tasks,
+            hub=hub,
+            tool_access=ToolAccess(hub),
             _applier=applied,
             _stack=stack,
         )
         await applied.start()
+        await hub.start()  # connects in background tasks: returns at once
         if background:
             await jobs.resume()  # image jobs a previous process left running on ComfyUI
             runtime._spawn(stack, jobs.keep_leases(), "lowart-job-leases")
@@ -413,11 +436,16 @@ class _Applier:
     """
 
     def __init__(
-        self, engine: AsyncEngine, authenticator: Authenticator, models: ModelManager
+        self,
+        engine: AsyncEngine,
+        authenticator: Authenticator,
+        models: ModelManager,
+        hub: ToolHub,
     ) -> None:
         self._engine = engine
         self._authenticator = authenticator
         self._models = models
+        self._hub = hub
         self._version = 0
 
     async def start(self) -> None:
@@ -427,6 +455,7 @@ class _Applier:
         self._version = await read_version(self._engine)
         self._authenticator.invalidate()
         await self._models.refresh()
+        await self._hub.refresh()
 
     async def apply_if_changed(self) -> None:
         if await read_version(self._engine) != self._version:

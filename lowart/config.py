@@ -68,6 +68,13 @@ def _metrics_mode(raw: str) -> str:
     return mode
 
 
+def _tool_policy(raw: str) -> str:
+    policy = raw.strip().lower() or "confirm"
+    if policy not in ("auto", "confirm", "block"):
+        raise ValueError(f"LOWART_TOOL_DEFAULT_POLICY must be auto, confirm or block, not {raw!r}")
+    return policy
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -114,6 +121,10 @@ class Settings:
     tool_max_steps: int = 8  # model calls one tool loop (chat / Responses with MCP tools) makes
     tool_max_seconds: float = 120.0  # wall time one tool loop may take, tool calls included
     tool_approval_ttl: float = 3600.0  # seconds a loop paused on `confirm` waits for its answer
+    tool_default_policy: str = "confirm"
+    """The policy of an upstream MCP tool no rule matches: auto, confirm or block."""
+    tool_keepalive_seconds: float = 15.0
+    """How often an idle upstream MCP session is pinged (a dead one reconnects)."""
     redis_url: str | None = field(default=None, repr=False)
     """Shared limit counters for several gateway processes; unset = in-process limits."""
     redis_prefix: str = "lowart"
@@ -187,6 +198,8 @@ class Settings:
             tool_max_steps=max(1, _env_int("LOWART_TOOL_MAX_STEPS", 8)),
             tool_max_seconds=_env_float("LOWART_TOOL_MAX_SECONDS", 120.0),
             tool_approval_ttl=_env_float("LOWART_TOOL_APPROVAL_TTL", 3600.0),
+            tool_default_policy=_tool_policy(os.environ.get("LOWART_TOOL_DEFAULT_POLICY", "")),
+            tool_keepalive_seconds=_env_float("LOWART_TOOL_KEEPALIVE_SECONDS", 15.0),
             redis_url=os.environ.get("LOWART_REDIS_URL") or None,
             redis_prefix=os.environ.get("LOWART_REDIS_PREFIX") or "lowart",
             lua_max_instructions=_env_int("LOWART_LUA_MAX_INSTRUCTIONS", 5_000_000),

@@ -1,7 +1,7 @@
 """tool sessions: tool loops paused on a confirm policy, until approved, denied or expired
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-03
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"  # 0009 (mcp-hub) once merged
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

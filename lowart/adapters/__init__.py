@@ -1,6 +1,7 @@
 """Vendor adapters: one per upstream API, all with the same interface."""
 
 from lowart.adapters._image import ImageAdapter, ImageFinished, ImageRef
+from lowart.adapters._redact import redact
 from lowart.adapters.anthropic import AnthropicAdapter
 from lowart.adapters.base import Adapter
 from lowart.adapters.comfyui import ComfyUIAdapter
@@ -17,6 +18,7 @@ __all__ = [
     "ImageRef",
     "MockAdapter",
     "OpenAIAdapter",
+    "redact",
 ]
 
 # Vendors a model route may name; the composition root builds one adapter each.

@@ -12,7 +12,7 @@ import orjson
 
 from lowart.accounting import price_table, route_price
 
-__all__ = ["money", "public_key", "public_model"]
+__all__ = ["money", "public_key", "public_model", "without_credentials"]
 
 
 def money(value: Decimal | int | None) -> str | None:
@@ -38,6 +38,7 @@ def public_key(row: dict[str, Any], spent: Mapping[int, Any] | None = None) -> d
         "budget_period": row.get("budget_period") or "total",
         "spent": money((spent or {}).get(row["id"], 0)),
         "models": orjson.loads(row["allowed_models"]) if row.get("allowed_models") else None,
+        "tools": orjson.loads(row["allowed_tools"]) if row.get("allowed_tools") else None,
         "created_at": _iso(row["created_at"]),
         "revoked_at": _iso(row.get("revoked_at")),
     }
@@ -56,7 +57,7 @@ def public_model(row: dict[str, Any]) -> dict[str, Any]:
         "weight": int(row.get("weight", 1)),
         "vendor": row["vendor"],
         "kind": row.get("kind") or "chat",
-        "base_url": _without_credentials(row["base_url"]),
+        "base_url": without_credentials(row["base_url"]),
         "upstream_model": row["upstream_model"],
         "api_key": api_key,
         "options": orjson.loads(row["options"] or "{}"),
@@ -87,7 +88,7 @@ def _price(row: dict[str, Any]) -> dict[str, Any] | None:
     return shown
 
 
-def _without_credentials(url: str | None) -> str | None:
+def without_credentials(url: str | None) -> str | None:
     """A base URL as shown: `user:pass@` (credentials in the URL) becomes `***@`."""
     if not url or "@" not in url:
         return url

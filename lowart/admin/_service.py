@@ -41,6 +41,8 @@ from lowart.admin._checks import (
 from lowart.admin._explore import UsageExplorer
 from lowart.admin._public import money, public_key, public_model
 from lowart.admin._routing import RoutingAdmin, check_weight
+from lowart.admin._tool_checks import check_tool_patterns
+from lowart.admin._tools import ToolsAdmin
 from lowart.auth import generate_key, hash_key, key_display_prefix, quota_window
 from lowart.config import DEFAULT_API_KEY_ENV_ALLOW, Settings, api_key_env_refusal
 from lowart.errors import InvalidRequest, NotFound, PermissionDenied
@@ -51,8 +53,11 @@ from lowart.store import (
     FallbackStore,
     HealthStore,
     KeyStore,
+    McpServerStore,
     ModelStore,
     SecretBox,
+    ToolCallStore,
+    ToolPolicyStore,
     UsageFilter,
     UsageStore,
 )
@@ -85,6 +90,7 @@ class Admin:
         live_circuit: Callable[[int], str | None] | None = None,
         reset_circuit: Callable[[int], bool] | None = None,
         aliases: AliasStore | None = None,
+        tools: ToolsAdmin | None = None,
     ) -> None:
         self.keys = keys
         self.models = models
@@ -99,6 +105,8 @@ class Admin:
         self.explore = UsageExplorer(usage.search(), flush_usage)
         self._script_limits = script_limits
         self._api_key_env_allow = tuple(api_key_env_allow)
+        self.tools = tools
+        """The MCP gateway's registry, policies and audit (None: not configured here)."""
 
     @classmethod
     def over(
@@ -110,6 +118,17 @@ class Admin:
     ) -> Admin:
         """The Admin of one database as the settings configure it; `effects` are what
         applies its writes to a serving process (none for the CLI)."""
+        flush_calls = effects.pop("flush_tool_calls", _nothing)
+        tools = ToolsAdmin(
+            McpServerStore(engine),
+            ToolPolicyStore(engine),
+            ToolCallStore(engine),
+            KeyStore(engine),
+            secrets,
+            default_policy=settings.tool_default_policy,
+            changed=effects.get("changed", _nothing),
+            flush_calls=flush_calls,
+        )
         return cls(
             KeyStore(engine),
             ModelStore(engine),
@@ -120,6 +139,7 @@ class Admin:
             aliases=AliasStore(engine),
             script_limits=ScriptLimits.from_settings(settings),
             api_key_env_allow=settings.api_key_env_allow,
+            tools=tools,
             **effects,
         )
 
@@ -142,12 +162,14 @@ class Admin:
         quota_period: object = "total",
         budget: object = None,
         budget_period: object = "total",
+        tools: object = None,
     ) -> tuple[str, dict[str, Any]]:
         """Create a key; the returned key string is the only time it exists in clear.
 
         The values are checked here (they may come straight from a JSON body)."""
         name = check_name("key", name)
         allowed = check_models(models)
+        allowed_tools = check_tool_patterns(tools)
         key = generate_key()
         try:
             row = await self.keys.create(
@@ -163,6 +185,9 @@ class Admin:
                 budget=check_budget(budget),
                 budget_period=check_period(budget_period or "total", "budget_period"),
                 allowed_models=allowed,
+                allowed_tools=orjson.dumps(allowed_tools).decode()
+                if allowed_tools is not None
+                else None,
             )
         except DuplicateName as exc:
             raise InvalidRequest(str(exc), param="name", code="duplicate_name") from exc
@@ -190,7 +215,14 @@ class Admin:
 
     async def update_key(self, name: str, **fields: Any) -> dict[str, Any]:
         """Change a key's limits: a field given as None removes that limit (models: all)."""
-        unknown = set(fields) - {*KEY_LIMITS, "quota_period", "models", "budget", "budget_period"}
+        unknown = set(fields) - {
+            *KEY_LIMITS,
+            "quota_period",
+            "models",
+            "budget",
+            "budget_period",
+            "tools",
+        }
         if unknown:
             raise InvalidRequest(f"Unknown key field(s): {', '.join(sorted(unknown))}.")
         values: dict[str, Any] = {}
@@ -201,6 +233,11 @@ class Admin:
             values["quota_period"] = check_period(fields["quota_period"] or "total")
         if "models" in fields:
             values["allowed_models"] = check_models(fields["models"])
+        if "tools" in fields:
+            allowed_tools = check_tool_patterns(fields["tools"])
+            values["allowed_tools"] = (
+                orjson.dumps(allowed_tools).decode() if allowed_tools is not None else None
+            )
         if "budget" in fields:
             values["budget"] = check_budget(fields["budget"])
         if "budget_period" in fields:

@@ -29,6 +29,7 @@ _MAX_CACHED = 50_000
 
 def principal_from_row(row: Mapping[str, Any]) -> Principal:
     allowed = orjson.loads(row["allowed_models"]) if row.get("allowed_models") else None
+    tools = orjson.loads(row["allowed_tools"]) if row.get("allowed_tools") else None
     return Principal(
         key_id=row["id"],
         name=row["name"],
@@ -41,6 +42,7 @@ def principal_from_row(row: Mapping[str, Any]) -> Principal:
         quota_period=row.get("quota_period") or "total",
         budget=row.get("budget"),
         budget_period=row.get("budget_period") or "total",
+        allowed_tools=tuple(tools) if tools is not None else None,
     )
 
 

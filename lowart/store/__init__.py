@@ -11,10 +11,13 @@ from lowart.store._fallbacks import FallbackStore
 from lowart.store._files import FileStore
 from lowart.store._health import HealthStore
 from lowart.store._jobs import JobStore
+from lowart.store._mcp_servers import McpServerStore
 from lowart.store._models import ModelStore
 from lowart.store._report import REPORT_GROUPS, UsageFilter
 from lowart.store._responses import ResponseStore, StoredResponse
 from lowart.store._tables import REQUEST_ID_MAX_LENGTH, TOKEN_COLUMN_MAX
+from lowart.store._tool_calls import ToolCallStore
+from lowart.store._tool_policies import ToolPolicyStore
 from lowart.store._tool_sessions import Claim, ToolSessionStore
 from lowart.store._usage import UsageStore, is_data_error
 from lowart.store._usage_search import SERIES_COLUMNS, UsageSearch
@@ -33,6 +36,7 @@ __all__ = [
     "HealthStore",
     "JobStore",
     "KeyStore",
+    "McpServerStore",
     "ModelStore",
     "ResponseStore",
     "SecretBox",
@@ -40,6 +44,8 @@ __all__ = [
     "StoredResponse",
     "StoredTask",
     "TaskPage",
+    "ToolCallStore",
+    "ToolPolicyStore",
     "ToolSessionStore",
     "UsageFilter",
     "UsageSearch",

@@ -16,11 +16,15 @@ __all__ = [
     "deployment_health",
     "files",
     "image_jobs",
+    "mcp_server_state",
+    "mcp_servers",
+    "mcp_tool_policies",
     "metadata",
     "model_aliases",
     "model_fallbacks",
     "models",
     "responses",
+    "tool_calls",
     "tool_sessions",
     "usage_daily",
     "usage_records",
@@ -54,6 +58,8 @@ api_keys = sa.Table(
     # The most the key may spend per budget_period ("total", "day", "month"; UTC).
     sa.Column("budget", Money()),
     sa.Column("budget_period", sa.String(10), nullable=False, server_default="total"),
+    # JSON list of `server.tool` glob patterns the key may use; NULL: every upstream tool.
+    sa.Column("allowed_tools", sa.Text),
 )
 
 # One row per deployment: several rows may share a public name and split its
@@ -285,4 +291,68 @@ tool_sessions = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_tool_sessions_expires", "expires_at"),
+)
+
+# Upstream MCP servers (admin configuration). Header and env values are encrypted
+# with the SecretBox (JSON objects name -> ciphertext); their names are not secret.
+mcp_servers = sa.Table(
+    "mcp_servers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(32), nullable=False, unique=True),
+    sa.Column("transport", sa.String(10), nullable=False),  # "http" or "stdio"
+    sa.Column("url", sa.String(2000)),
+    sa.Column("headers_encrypted", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("command", sa.String(1000)),
+    sa.Column("args", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("env_encrypted", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("call_timeout", sa.Float, nullable=False, server_default="30"),
+    sa.Column("max_result_bytes", sa.Integer, nullable=False, server_default="262144"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Where each server's connection stands, as the serving gateway last saw it (for
+# `lowart mcp-servers list` in another process). Not configuration: writing it
+# does not bump the configuration version.
+mcp_server_state = sa.Table(
+    "mcp_server_state",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("tool_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("tools", sa.Text, nullable=False, server_default="[]"),  # JSON list of names
+    sa.Column("last_error", sa.String(300)),
+    sa.Column("connected_since", sa.DateTime(timezone=True)),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Tool policies: a `server.tool` glob -> auto | confirm | block, for one key or
+# (key_id NULL) for everyone.
+mcp_tool_policies = sa.Table(
+    "mcp_tool_policies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("pattern", sa.String(200), nullable=False),
+    sa.Column("policy", sa.String(10), nullable=False),
+    sa.Column("key_id", sa.Integer),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# The audit of upstream tool calls: every call and every refusal, one row each.
+tool_calls = sa.Table(
+    "tool_calls",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("key_id", sa.Integer),
+    sa.Column("server", sa.String(32), nullable=False),
+    sa.Column("tool", sa.String(200), nullable=False),
+    sa.Column("decision", sa.String(20), nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("duration_ms", sa.Float, nullable=False, server_default="0"),
+    sa.Column("result_bytes", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error", sa.String(300)),
+    sa.Column("request_id", sa.String(REQUEST_ID_MAX_LENGTH)),
 )

@@ -34,6 +34,7 @@ _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 _TTFT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60)
 _BATCH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10)
 _LUA_BUCKETS = (0.00002, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.025, 0.1, 0.5)
+_TOOL_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 _CIRCUIT_STATES = ("closed", "half_open", "open")
 _STATUS_CLASSES = {status: f"{min(max(status // 100, 1), 5)}xx" for status in range(600)}
 
@@ -136,6 +137,17 @@ class Metrics:
             "Image jobs reaching a state (queued, running, succeeded, failed, cancelled).",
             ("state",),
         )
+        self._tool_calls = CounterFamily(
+            "lowart_tool_calls",
+            "Upstream MCP tool calls and refusals, by server, tool, decision and outcome.",
+            ("server", "tool", "decision", "outcome"),
+        )
+        self._tool_seconds = HistogramFamily(
+            "lowart_tool_call_seconds",
+            "Time of one upstream MCP tool call that ran.",
+            ("server",),
+            _TOOL_BUCKETS,
+        )
         families: list[Any] = [
             self._requests,
             self._duration,
@@ -155,6 +167,8 @@ class Metrics:
             self._lua_errors,
             self._lua_seconds,
             self._image_jobs,
+            self._tool_calls,
+            self._tool_seconds,
         ]
         self._in_flight.add((), 0.0)  # zero-valued series show from the first scrape on
         self._written.inc((), 0.0)
@@ -277,6 +291,14 @@ class Metrics:
     def image_job(self, state: str) -> None:
         self._image_jobs.inc((state,))
 
+    def tool_call(
+        self, server: str, tool: str, decision: str, outcome: str, seconds: float | None
+    ) -> None:
+        """One upstream tool call (`seconds` set) or refusal (None: it never ran)."""
+        self._tool_calls.inc((server, tool, decision, outcome))
+        if seconds is not None:
+            self._tool_seconds.observe((server,), seconds)
+
     # ---- exposition ------------------------------------------------------------------------
 
     def exposition(self) -> tuple[bytes, str]:
@@ -335,6 +357,9 @@ class _NoMetrics(Metrics):
         pass
 
     def image_job(self, state: str) -> None:
+        pass
+
+    def tool_call(self, *args: Any) -> None:
         pass
 
 

@@ -9,17 +9,25 @@ and the audit, `server__tool` for what a model or MCP client sees.
 
 from lowart.toolhub._errors import ToolBlocked, ToolNotFound, ToolUnavailable
 from lowart.toolhub._hub import ToolHub
+from lowart.toolhub._names import SERVER_NAME, exposed_name, split_name
+from lowart.toolhub._policies import PolicyBook, Rule, allows
 from lowart.toolhub._types import DECISIONS, OUTCOMES, POLICIES, HubTool, Policy, ToolOutcome
 
 __all__ = [
     "DECISIONS",
     "OUTCOMES",
     "POLICIES",
+    "SERVER_NAME",
     "HubTool",
     "Policy",
+    "PolicyBook",
+    "Rule",
     "ToolBlocked",
     "ToolHub",
     "ToolNotFound",
     "ToolOutcome",
     "ToolUnavailable",
+    "allows",
+    "exposed_name",
+    "split_name",
 ]
