@@ -204,3 +204,75 @@ def test_requests_naming_servers_they_may_not_use_are_refused_before_any_model_c
         assert caught.value.status_code == status, tool
         assert caught.value.body["code"] == code, tool
     assert records_of(tools, 0) == []
+
+
+def test_a_client_function_tool_ends_the_loop_and_comes_back_to_the_client(tools: ToolGateway):
+    tools.policy("demo.*", "auto")
+    weather = {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    }
+    reply = tools.client().chat.completions.create(
+        model="mock",
+        messages=[{"role": "user", "content": "Call get_weather for Paris"}],
+        tools=[MCP, weather],  # type: ignore[list-item]
+    )
+    assert reply.choices[0].finish_reason == "tool_calls"
+    [call] = reply.choices[0].message.tool_calls
+    assert call.function.name == "get_weather"
+    assert "lowart_pending" not in reply.model_extra
+    assert reply.model_extra["lowart_tools"] == []
+
+
+@pytest.mark.parametrize("tool_settings", [{"tool_max_seconds": 1.0}])
+def test_the_time_bound_cuts_a_slow_tool_and_ends_the_loop(tools: ToolGateway):
+    tools.policy("demo.*", "auto")
+    started = time.monotonic()
+    reply = ask(tools, 'Use demo__slow with {"seconds": 5}')
+    assert time.monotonic() - started < 4.5
+    assert reply.choices[0].finish_reason == "length"
+    assert reply.model_extra["lowart_tool_stop"] == "max_seconds"
+    [run] = reply.model_extra["lowart_tools"]
+    assert run["status"] == "failed" and "time" in run["error"]
+
+
+def test_every_step_counts_toward_the_keys_limits(tools: ToolGateway):
+    """A key allowed one request a minute gets its first step, and is refused the second:
+    the loop's steps are requests of the key like any other."""
+    tools.policy("demo.*", "auto")
+    limited = tools.handle.create_key("one-a-minute", rpm=1)
+    with pytest.raises(openai.RateLimitError):
+        ask(tools, key=limited)
+    rows = [r for r in tools.handle.wait_for_records(1) if r["key_name"] == "one-a-minute"]
+    assert [r["status"] for r in rows] == ["ok"]
+
+
+def test_require_approval_only_ever_makes_a_tool_stricter(tools: ToolGateway):
+    client = tools.client()
+
+    def reply_with(policy: str, approval: object):
+        tools.policy("demo.*", policy)
+        return client.chat.completions.create(
+            model="mock",
+            messages=[{"role": "user", "content": ECHO}],
+            tools=[{**MCP, "require_approval": approval}],  # type: ignore[list-item]
+        )
+
+    assert "lowart_pending" in reply_with("auto", "always").model_extra
+    named = {"always": {"tool_names": ["echo"]}}
+    assert "lowart_pending" in reply_with("auto", named).model_extra
+    assert "lowart_pending" in reply_with("confirm", "never").model_extra
+    assert "lowart_pending" not in reply_with("auto", "never").model_extra
+
+
+def test_an_unknown_call_id_is_refused_and_the_session_stays_open(tools: ToolGateway):
+    pending = pause(tools)
+    wrong = tools.confirm({"session_id": pending["session_id"], "approve": ["call_nope"]})
+    assert wrong.status_code == 400
+    right = tools.confirm(
+        {"session_id": pending["session_id"], "approve": [pending["calls"][0]["id"]]}
+    )
+    assert right.status_code == 200, right.text

@@ -102,3 +102,26 @@ def test_an_approval_that_a_block_overtook_never_runs(tools: ToolGateway):
     call = next(item for item in answer.json()["output"] if item["type"] == "mcp_call")
     assert call["output"] is None and "blocked" in call["error"]["message"]
     assert [c["decision"] for c in tools.audit() if c["tool"] == "echo"] == ["blocked"]
+
+
+def test_a_conversation_goes_on_after_mcp_items(tools: ToolGateway):
+    """A later turn (no MCP tools) continues from a Response with MCP items."""
+    tools.policy("demo.*", "auto")
+    first = create(tools)
+    later = tools.client().responses.create(
+        model="mock", previous_response_id=first.id, input="Thanks, and now?"
+    )
+    assert later.output_text == "This is the lowart mock model. You said: Thanks, and now?"
+    items = tools.client().responses.input_items.list(later.id, order="asc")
+    assert "mcp_call" in [item.type for item in items.data]
+
+
+def test_a_paused_stream_ends_with_approval_requests(tools: ToolGateway):
+    tools.policy("demo.*", "confirm")
+    with tools.client().responses.stream(model="mock", input=ECHO, tools=[MCP]) as stream:  # type: ignore[list-item]
+        events = list(stream)
+        final = stream.get_final_response()
+    assert events[-1].type == "response.completed"
+    assert final.output[-1].type == "mcp_approval_request"
+    stored = tools.client().responses.retrieve(final.id)
+    assert stored.output[-1].id == final.output[-1].id

@@ -40,6 +40,7 @@ from lowart.toolruns import (
     ToolEnded,
     ToolLoop,
     ToolRun,
+    ToolSessionNotFound,
     ToolsListed,
     ToolStarted,
     mcp_specs,
@@ -123,6 +124,8 @@ async def responses_with_tools(
                 "response).",
                 param="previous_response_id",
             )
+        if not previous.startswith("resp_"):  # a chat's session continues as a chat
+            raise ToolSessionNotFound(f"No paused response '{previous[:64]}'.")
         approve, deny = approval_answers(items)
         resumed = await loop.claim(principal, previous, approve, deny, ctx.request_id)
         return await continue_responses(
