@@ -33,7 +33,8 @@ from lowart.toolruns._events import (
     ToolsListed,
     ToolStarted,
 )
-from lowart.toolruns._loop import LoopBounds, LoopRequest, Resumed, ToolLoop
+from lowart.toolruns._loop import ToolLoop
+from lowart.toolruns._request import LoopBounds, LoopRequest, Resumed
 from lowart.toolruns._spec import McpToolSpec, ToolPlan, mcp_specs
 
 __all__ = [
