@@ -16,17 +16,12 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
-
-import mcp_types as types
-from mcp.shared.exceptions import MCPError
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from lowart.errors import PermissionDenied
 from lowart.store import McpServerStore, SecretBox, ToolCallStore, ToolPolicyStore
 from lowart.telemetry import Metrics
 from lowart.toolhub._audit import AuditWriter
-from lowart.toolhub._connection import Connection
 from lowart.toolhub._errors import ToolBlocked, ToolNotFound, ToolUnavailable
 from lowart.toolhub._names import exposed_name, split_name
 from lowart.toolhub._policies import PolicyBook, Rule, allows, as_policy
@@ -34,6 +29,11 @@ from lowart.toolhub._registry import spec_of
 from lowart.toolhub._results import failure, outcome_of, short_error
 from lowart.toolhub._types import HubTool, Policy, ToolOutcome
 from lowart.types import Principal
+
+if TYPE_CHECKING:
+    import mcp_types as types
+
+    from lowart.toolhub._connection import Connection
 
 __all__ = ["ToolHub"]
 
@@ -106,6 +106,10 @@ class ToolHub:
                     continue
                 if current is not None:
                     await current.stop()
+                # The MCP SDK (~35 MiB, and OpenTelemetry with it) loads only in a
+                # gateway that has an upstream server registered.
+                from lowart.toolhub._connection import Connection
+
                 connection = Connection(
                     spec,
                     on_change=self._changed,
@@ -261,6 +265,10 @@ class ToolHub:
     async def _run(
         self, connection: Connection, name: str, arguments: dict[str, Any]
     ) -> ToolOutcome:
+        from mcp.shared.exceptions import MCPError
+        from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
+        from pydantic import ValidationError
+
         spec = connection.spec
         client = connection.client
         assert client is not None
@@ -276,9 +284,9 @@ class ToolHub:
                     name, arguments, read_timeout_seconds=spec.call_timeout
                 )
         except MCPError as exc:
-            if exc.code == types.REQUEST_TIMEOUT:
+            if exc.code == REQUEST_TIMEOUT:
                 return failure("timeout", timed_out, elapsed())
-            if exc.code == types.CONNECTION_CLOSED:
+            if exc.code == CONNECTION_CLOSED:
                 connection.broken(exc.message)
                 return failure("unavailable", "the MCP server connection closed", elapsed())
             return failure("error", short_error(exc.message, spec.secrets), elapsed())
