@@ -64,6 +64,7 @@ class ToolHub:
         self._metrics = metrics or Metrics.disabled()
         self._keepalive = keepalive
         self._default: Policy = as_policy(default_policy)
+        self._rules: list[Rule] = []
         self._book = PolicyBook((), self._default)
         self._connections: dict[str, Connection] = {}
         self._listeners: list[Callable[[], None]] = []
@@ -96,14 +97,18 @@ class ToolHub:
                 Rule(r["pattern"], as_policy(r["policy"]), r["key_id"])
                 for r in await self._policy_store.list()
             ]
+            changed = rules != self._rules
+            self._rules = rules
             self._book = PolicyBook(rules, self._default)
             specs = {row["name"]: spec_of(row, self._secrets) for row in rows}
             for name in [n for n in self._connections if n not in specs]:
                 await self._connections.pop(name).stop()
+                changed = True
             for name, spec in specs.items():
                 current = self._connections.get(name)
                 if current is not None and current.spec == spec:
                     continue
+                changed = True
                 if current is not None:
                     await current.stop()
                 # The MCP SDK (~35 MiB, and OpenTelemetry with it) loads only in a
@@ -119,7 +124,8 @@ class ToolHub:
                 self._connections[name] = connection
                 connection.start()
                 self._publish_state(connection)
-        self._changed()
+        if changed:  # not on every configuration change (a key or a model)
+            self._changed()
 
     # ---- what a key may see ---------------------------------------------------------
 

@@ -17,7 +17,15 @@ from aiohttp import web
 from lowart.admin import Admin
 from lowart.config import Settings
 from lowart.frontends._sockets import prepare_unix_socket_path
-from lowart.frontends.http import _admin, _anthropic, _images, _openai, _responses, _self
+from lowart.frontends.http import (
+    _admin,
+    _admin_tools,
+    _anthropic,
+    _images,
+    _openai,
+    _responses,
+    _self,
+)
 from lowart.frontends.http._errors import request_middleware
 from lowart.frontends.http._head_timeout import limit_request_heads
 from lowart.frontends.http._metrics import add_metrics_route
@@ -53,6 +61,7 @@ def create_app(
     app.add_routes(_anthropic.routes)
     app.add_routes(_responses.routes)
     app.add_routes(_admin.routes)
+    app.add_routes(_admin_tools.routes)
     app.add_routes(_images.routes)
     add_metrics_route(app, settings.metrics, settings.metrics_token)
     app.add_routes(_self.routes)
