@@ -333,7 +333,9 @@ class Runtime:
         """The HTTP listener, with MCP's streamable HTTP at /mcp and A2A when enabled."""
         extensions: list[AppExtension] = []
         if self.settings.mcp_enabled:
-            extensions.append(partial(mount_mcp, self.gateway, self.admin, self.settings))
+            extensions.append(
+                partial(mount_mcp, self.gateway, self.admin, self.settings, tools=self.tool_access)
+            )
         if self.settings.a2a_enabled:
             extensions.append(partial(mount_a2a, self.a2a_agents))  # the SDK loads on first use
         return HttpListener(self.gateway, self.admin, self.settings, extensions, self.tool_loop())
@@ -477,6 +479,7 @@ async def serve_mcp_stdio(settings: Settings, api_key: str | None) -> int:
             api_key,
             close_engine=runtime.close,
             grace=settings.shutdown_grace,
+            tool_access=runtime.tool_access,
         )
     finally:
         await runtime.close()

@@ -3,5 +3,6 @@
 from lowart.admin._checks import parse_since
 from lowart.admin._routing import DEFAULT_ALIAS, RoutingAdmin, check_weight
 from lowart.admin._service import Admin
+from lowart.admin._tools import ToolsAdmin
 
-__all__ = ["DEFAULT_ALIAS", "Admin", "RoutingAdmin", "check_weight", "parse_since"]
+__all__ = ["DEFAULT_ALIAS", "Admin", "RoutingAdmin", "ToolsAdmin", "check_weight", "parse_since"]

@@ -18,6 +18,7 @@ from lowart.auth import QUOTA_PERIODS
 from lowart.cli._aliases import add_alias_commands, render_aliases
 from lowart.cli._output import print_rows
 from lowart.cli._setup import NotSetUp, describe_database, require_setup
+from lowart.cli._tools import add_tool_commands
 from lowart.cli._usage import add_usage_commands
 from lowart.config import Settings
 from lowart.errors import GatewayError
@@ -138,6 +139,7 @@ _KEY_UPDATE_FIELDS = (
     "models",
     "budget",
     "budget_period",
+    "tools",
 )
 
 
@@ -158,7 +160,8 @@ def _cmd_keys_update(args: argparse.Namespace) -> int:
             "budget_period",
         )
     )
-    print(f"Updated key '{args.name}': {limits}.")
+    tools = ",".join(info["tools"]) if info.get("tools") is not None else "all"
+    print(f"Updated key '{args.name}': {limits}, tools={tools}.")
     return 0
 
 
@@ -471,6 +474,12 @@ def _add_key_update_command(keys: Any) -> None:
     update.add_argument("--models", type=_model_list, default=keep, help="a,b or 'all'")
     update.add_argument("--budget", type=_budget, default=keep, help="spending limit or 'none'")
     update.add_argument("--budget-period", choices=QUOTA_PERIODS, default=keep)
+    update.add_argument(
+        "--tools",
+        type=_model_list,
+        default=keep,
+        help="upstream MCP tools: server.tool patterns, e.g. 'github.*,fs.read_file', or 'all'",
+    )
     _add_db(update)
     update.set_defaults(func=_cmd_keys_update)
 
@@ -623,6 +632,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_alias_commands(models, _with_admin, _settings, _add_db)
 
     add_usage_commands(sub, _run_with_admin, _add_db)
+    add_tool_commands(sub, _run_with_admin, _add_db)
 
     scripts = sub.add_parser("scripts", help="Lua transforms").add_subparsers(
         dest="action", required=True

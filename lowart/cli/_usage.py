@@ -11,6 +11,7 @@ from typing import Any
 from lowart.admin import Admin
 from lowart.cli._output import as_csv, as_json, json_line
 from lowart.cli._table import render_table
+from lowart.cli._tools import print_tool_calls
 from lowart.store import REPORT_GROUPS
 
 __all__ = ["add_usage_commands"]
@@ -86,7 +87,23 @@ def _log_line(row: dict[str, Any]) -> str:
     )
 
 
+def _tool_logs(args: argparse.Namespace, with_admin: WithAdmin) -> int:
+    """`logs --tools`: the upstream MCP tool-call audit instead of usage records."""
+
+    async def run(admin: Admin) -> None:
+        assert admin.tools is not None
+        rows = await admin.tools.tool_calls(
+            key=args.key, server=args.server, since=args.since, limit=min(args.limit, 1000)
+        )
+        print_tool_calls(rows, args.json)
+
+    with_admin(args, run)
+    return 0
+
+
 def _logs(args: argparse.Namespace, with_admin: WithAdmin) -> int:
+    if args.tools:
+        return _tool_logs(args, with_admin)
     filters = {
         "key": args.key,
         "model": args.model,
@@ -168,5 +185,9 @@ def add_usage_commands(
         "--interval", type=_interval, default=2.0, help="--follow: seconds between polls"
     )
     logs.add_argument("--json", action="store_true", help="one JSON object per line")
+    logs.add_argument(
+        "--tools", action="store_true", help="upstream MCP tool calls (the audit) instead"
+    )
+    logs.add_argument("--server", help="--tools: only this MCP server")
     add_db(logs)
     logs.set_defaults(func=lambda args: _logs(args, with_admin))

@@ -19,7 +19,6 @@ import random
 import sys
 import warnings
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +31,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPDeprecationWarning
 
 from lowart.toolhub._results import short_error
+from lowart.toolhub._spec import ServerSpec
 
 __all__ = ["Connection", "ServerSpec"]
 
@@ -41,27 +41,6 @@ _BACKOFF_FIRST = 0.5
 _BACKOFF_CAP = 30.0
 _MAX_TOOLS = 1_000  # tools kept per server: a listing is untrusted input too
 _LIST_PAGES = 20
-
-
-@dataclass(frozen=True, slots=True)
-class ServerSpec:
-    """A registered server as the hub runs it (secrets decrypted, kept out of repr)."""
-
-    name: str
-    transport: str
-    url: str | None = None
-    headers: dict[str, str] = field(default_factory=dict, repr=False)
-    command: str | None = None
-    args: tuple[str, ...] = ()
-    env: dict[str, str] = field(default_factory=dict, repr=False)
-    enabled: bool = True
-    call_timeout: float = 30.0
-    max_result_bytes: int = 256 * 1024
-
-    @property
-    def secrets(self) -> list[str]:
-        """Values that must never leave in an error text or a log line."""
-        return [v for v in (*self.headers.values(), *self.env.values()) if len(v) >= 4]
 
 
 class Connection:

@@ -16,17 +16,12 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
-
-import mcp_types as types
-from mcp.shared.exceptions import MCPError
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from lowart.errors import PermissionDenied
 from lowart.store import McpServerStore, SecretBox, ToolCallStore, ToolPolicyStore
 from lowart.telemetry import Metrics
 from lowart.toolhub._audit import AuditWriter
-from lowart.toolhub._connection import Connection
 from lowart.toolhub._errors import ToolBlocked, ToolNotFound, ToolUnavailable
 from lowart.toolhub._names import exposed_name, split_name
 from lowart.toolhub._policies import PolicyBook, Rule, allows, as_policy
@@ -34,6 +29,11 @@ from lowart.toolhub._registry import spec_of
 from lowart.toolhub._results import failure, outcome_of, short_error
 from lowart.toolhub._types import HubTool, Policy, ToolOutcome
 from lowart.types import Principal
+
+if TYPE_CHECKING:
+    import mcp_types as types
+
+    from lowart.toolhub._connection import Connection
 
 __all__ = ["ToolHub"]
 
@@ -64,6 +64,7 @@ class ToolHub:
         self._metrics = metrics or Metrics.disabled()
         self._keepalive = keepalive
         self._default: Policy = as_policy(default_policy)
+        self._rules: list[Rule] = []
         self._book = PolicyBook((), self._default)
         self._connections: dict[str, Connection] = {}
         self._listeners: list[Callable[[], None]] = []
@@ -96,16 +97,24 @@ class ToolHub:
                 Rule(r["pattern"], as_policy(r["policy"]), r["key_id"])
                 for r in await self._policy_store.list()
             ]
+            changed = rules != self._rules
+            self._rules = rules
             self._book = PolicyBook(rules, self._default)
             specs = {row["name"]: spec_of(row, self._secrets) for row in rows}
             for name in [n for n in self._connections if n not in specs]:
                 await self._connections.pop(name).stop()
+                changed = True
             for name, spec in specs.items():
                 current = self._connections.get(name)
                 if current is not None and current.spec == spec:
                     continue
+                changed = True
                 if current is not None:
                     await current.stop()
+                # The MCP SDK (~35 MiB, and OpenTelemetry with it) loads only in a
+                # gateway that has an upstream server registered.
+                from lowart.toolhub._connection import Connection
+
                 connection = Connection(
                     spec,
                     on_change=self._changed,
@@ -115,7 +124,8 @@ class ToolHub:
                 self._connections[name] = connection
                 connection.start()
                 self._publish_state(connection)
-        self._changed()
+        if changed:  # not on every configuration change (a key or a model)
+            self._changed()
 
     # ---- what a key may see ---------------------------------------------------------
 
@@ -261,6 +271,10 @@ class ToolHub:
     async def _run(
         self, connection: Connection, name: str, arguments: dict[str, Any]
     ) -> ToolOutcome:
+        from mcp.shared.exceptions import MCPError
+        from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
+        from pydantic import ValidationError
+
         spec = connection.spec
         client = connection.client
         assert client is not None
@@ -276,9 +290,9 @@ class ToolHub:
                     name, arguments, read_timeout_seconds=spec.call_timeout
                 )
         except MCPError as exc:
-            if exc.code == types.REQUEST_TIMEOUT:
+            if exc.code == REQUEST_TIMEOUT:
                 return failure("timeout", timed_out, elapsed())
-            if exc.code == types.CONNECTION_CLOSED:
+            if exc.code == CONNECTION_CLOSED:
                 connection.broken(exc.message)
                 return failure("unavailable", "the MCP server connection closed", elapsed())
             return failure("error", short_error(exc.message, spec.secrets), elapsed())

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from lowart.store import SecretBox, SecretBoxError
-from lowart.toolhub._connection import ServerSpec
+from lowart.toolhub._spec import ServerSpec
 
 __all__ = ["seal_values", "spec_of"]
 

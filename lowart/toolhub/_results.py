@@ -9,13 +9,15 @@ the text a caller or a log gets, since an upstream may echo what it was sent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mcp_types as types
 import orjson
 
 from lowart.adapters import redact
 from lowart.toolhub._types import ToolOutcome
+
+if TYPE_CHECKING:
+    import mcp_types as types
 
 __all__ = ["failure", "outcome_of", "scrub"]
 

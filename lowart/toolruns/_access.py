@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from lowart.toolhub import HubTool, ToolHub, ToolOutcome
+from lowart.toolhub import HubTool, ToolHub, ToolOutcome, split_name
 from lowart.types import Principal
 
 __all__ = ["ToolAccess"]
@@ -49,6 +49,22 @@ class ToolAccess:
         return await self._hub.call(
             principal, tool, arguments, decision=decision, request_id=request_id
         )
+
+    async def record_refusal_by_name(
+        self,
+        principal: Principal,
+        name: str,
+        *,
+        decision: str,
+        request_id: str | None = None,
+    ) -> None:
+        """Audit a refused call known only by its name (`server__tool` or `server.tool`),
+        e.g. a blocked tool a client called although it is not listed."""
+        parts = split_name(name)
+        if parts is not None:
+            await self._hub.record_refusal(
+                principal, *parts, decision=decision, request_id=request_id
+            )
 
     async def record_refusal(
         self,

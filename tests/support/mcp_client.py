@@ -24,6 +24,7 @@ async def http_client(
     mode: str = "legacy",
     uds: str | None = None,
     headers: dict[str, str] | None = None,
+    **options: Any,
 ) -> AsyncIterator[Client]:
     """An SDK client on lowart's /mcp; `legacy` is the session-based handshake wire."""
     sent = dict(headers or {})
@@ -37,6 +38,7 @@ async def http_client(
             streamable_http_client(url, http_client=http),
             mode=mode,
             read_timeout_seconds=CLIENT_TIMEOUT,
+            **options,
         ) as client:
             yield client
 

@@ -62,6 +62,7 @@ async def create_key(request: web.Request) -> web.Response:
         quota_period=body.get("quota_period") or "total",
         budget=body.get("budget"),
         budget_period=body.get("budget_period") or "total",
+        tools=body.get("tools"),
     )
     return _json({**info, "key": key}, status=201)
 

@@ -19,6 +19,7 @@ from lowart.config import Settings
 from lowart.frontends._sockets import prepare_unix_socket_path
 from lowart.frontends.http import (
     _admin,
+    _admin_tools,
     _anthropic,
     _images,
     _openai,
@@ -66,6 +67,7 @@ def create_app(
     app.add_routes(_responses.routes)
     app.add_routes(_tool_confirm.routes)
     app.add_routes(_admin.routes)
+    app.add_routes(_admin_tools.routes)
     app.add_routes(_images.routes)
     add_metrics_route(app, settings.metrics, settings.metrics_token)
     app.add_routes(_self.routes)

@@ -45,6 +45,7 @@ from lowart.frontends._web._asgi import AsgiBridge
 from lowart.frontends.mcp._events import CURRENT_SESSION, MemoryEventStore, SessionTag
 from lowart.frontends.mcp._server import build_server
 from lowart.gateway import Gateway
+from lowart.toolruns import ToolAccess
 from lowart.types import Principal
 
 __all__ = ["McpHttpEndpoint", "origin_allowed"]
@@ -87,12 +88,22 @@ def origin_allowed(origin: str | None, allowed: tuple[str, ...]) -> bool:
 
 
 class McpHttpEndpoint:
-    def __init__(self, gateway: Gateway, admin: Admin, settings: Settings) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        admin: Admin,
+        settings: Settings,
+        tool_access: ToolAccess | None = None,
+    ) -> None:
         self._gateway = gateway
         self.events = MemoryEventStore()
         self.manager = StreamableHTTPSessionManager(
             app=build_server(
-                gateway, admin, _principal_from_scope, base_url_for=_base_url_from_scope
+                gateway,
+                admin,
+                _principal_from_scope,
+                base_url_for=_base_url_from_scope,
+                upstream_tools=tool_access,
             ),
             event_store=self.events,
             # Host and Origin are checked by `handle` (Host cannot be: lowart may be

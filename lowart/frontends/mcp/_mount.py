@@ -18,6 +18,7 @@ from aiohttp import web
 from lowart.admin import Admin
 from lowart.config import Settings
 from lowart.gateway import Gateway
+from lowart.toolruns import ToolAccess
 
 __all__ = ["MCP_PATH", "mount_mcp"]
 
@@ -25,8 +26,10 @@ MCP_PATH = "/mcp"
 
 
 class _LazyEndpoint:
-    def __init__(self, gateway: Gateway, admin: Admin, settings: Settings) -> None:
-        self._services = (gateway, admin, settings)
+    def __init__(
+        self, gateway: Gateway, admin: Admin, settings: Settings, tools: ToolAccess | None
+    ) -> None:
+        self._services = (gateway, admin, settings, tools)
         self._endpoint: Any = None
         self._starting = asyncio.Lock()
 
@@ -55,11 +58,19 @@ class _LazyEndpoint:
             await self._endpoint.stop()
 
 
-def mount_mcp(gateway: Gateway, admin: Admin, settings: Settings, app: web.Application) -> None:
-    """Serve MCP at /mcp on this application, its sessions tied to the app's lifetime.
+def mount_mcp(
+    gateway: Gateway,
+    admin: Admin,
+    settings: Settings,
+    app: web.Application,
+    *,
+    tools: ToolAccess | None = None,
+) -> None:
+    """Serve MCP at /mcp on this application, its sessions tied to the app's lifetime;
+    `tools` adds the upstream MCP tools each caller's key may use.
 
     Called by the composition root as one of the HTTP listener's extensions."""
-    endpoint = _LazyEndpoint(gateway, admin, settings)
+    endpoint = _LazyEndpoint(gateway, admin, settings, tools)
 
     async def lifetime(_app: web.Application) -> AsyncIterator[None]:
         yield

@@ -17,7 +17,7 @@ from typing import Any
 
 import mcp_types as types
 import orjson
-from mcp.server import Server, ServerRequestContext
+from mcp.server import InitializationOptions, NotificationOptions, Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp.shared.jsonrpc_dispatcher import progress_token_from_params
 
@@ -29,7 +29,9 @@ from lowart.frontends.mcp._chat import CHAT
 from lowart.frontends.mcp._errors import internal_error, protocol_error, tool_error
 from lowart.frontends.mcp._images import GENERATE_IMAGE
 from lowart.frontends.mcp._spec import Caller, ResourceSpec, ToolSpec
+from lowart.frontends.mcp._upstream import UpstreamTools
 from lowart.gateway import Gateway
+from lowart.toolruns import ToolAccess
 from lowart.types import CallContext, Principal
 
 __all__ = ["DEFAULT_RESOURCES", "DEFAULT_TOOLS", "PrincipalResolver", "build_server"]
@@ -57,8 +59,12 @@ def build_server(
     tools: Sequence[ToolSpec] = DEFAULT_TOOLS,
     resources: Sequence[ResourceSpec] = DEFAULT_RESOURCES,
     base_url_for: BaseUrlResolver | None = None,
+    upstream_tools: ToolAccess | None = None,
 ) -> Server[Any]:
+    """lowart's MCP server; with `upstream_tools`, the upstream MCP tools a caller's key
+    may use are listed and called beside lowart's own (see `_upstream`)."""
     tools_by_name = {tool.name: tool for tool in tools}
+    upstream = UpstreamTools(upstream_tools) if upstream_tools is not None else None
     resources_by_uri = {resource.uri: resource for resource in resources}
 
     async def caller_for(ctx: ServerRequestContext[Any, Any], request_id: str) -> Caller:
@@ -82,6 +88,8 @@ def build_server(
     ) -> types.ListToolsResult:
         principal = await _or_protocol_error(principal_for(ctx))
         visible = [t.describe() for t in tools if t.available(gateway, principal)]
+        if upstream is not None:
+            visible += upstream.listed(ctx, principal)
         return types.ListToolsResult(tools=visible)
 
     async def call_tool(
@@ -94,6 +102,15 @@ def build_server(
             return tool_error(exc)
         visible = [t.name for t in tools if t.available(gateway, caller.principal)]
         tool = tools_by_name.get(params.name)
+        if tool is None and upstream is not None and upstream.knows(params.name):
+            try:
+                return await upstream.call(
+                    ctx, caller.principal, params.name, dict(params.arguments or {}), request_id
+                )
+            except MCPError:
+                raise
+            except Exception as exc:
+                return tool_error(internal_error(exc, request_id))
         if tool is None or tool.name not in visible:  # a hidden tool is absent, not refused
             raise MCPError(
                 code=types.INVALID_PARAMS,
@@ -161,7 +178,8 @@ def build_server(
             ]
         )
 
-    return Server(
+    server_class = _ChangingToolsServer if upstream is not None else Server
+    return server_class(
         "lowart",
         version=__version__,
         title="lowart AI gateway",
@@ -171,6 +189,23 @@ def build_server(
         on_list_resources=list_resources,
         on_read_resource=read_resource,
     )
+
+
+class _ChangingToolsServer(Server[Any]):
+    """A server whose tool list changes (upstream tools come and go): it says so in its
+    capabilities (`tools.listChanged`), whoever creates its initialization options."""
+
+    def create_initialization_options(
+        self,
+        notification_options: NotificationOptions | None = None,
+        experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+        extensions: dict[str, dict[str, Any]] | None = None,
+    ) -> InitializationOptions:
+        return super().create_initialization_options(
+            notification_options or NotificationOptions(tools_changed=True),
+            experimental_capabilities,
+            extensions,
+        )
 
 
 async def _or_protocol_error(principal: Awaitable[Principal]) -> Principal:

@@ -21,6 +21,7 @@ from lowart.admin import Admin
 from lowart.errors import GatewayError
 from lowart.frontends.mcp._server import build_server
 from lowart.gateway import Gateway
+from lowart.toolruns import ToolAccess
 
 __all__ = ["refuse", "serve_stdio"]
 
@@ -34,6 +35,7 @@ async def serve_stdio(
     *,
     close_engine: Callable[[], Awaitable[None]],
     grace: float,
+    tool_access: ToolAccess | None = None,
 ) -> int:
     """Serve one MCP client on stdin/stdout until it closes; the exit status.
 
@@ -45,7 +47,12 @@ async def serve_stdio(
     except GatewayError as exc:
         refuse(f"{exc.message} Give the key in LOWART_API_KEY or with --api-key.")
         return 2
-    server = build_server(gateway, admin, lambda _ctx: gateway.authenticate(api_key))
+    server = build_server(
+        gateway,
+        admin,
+        lambda _ctx: gateway.authenticate(api_key),
+        upstream_tools=tool_access,
+    )
     log.info("lowart MCP server on stdio for key '%s'", principal.name)
     with _exit_cleanly_on_sigterm(close_engine, grace):
         async with stdio_server() as (read_stream, write_stream):
