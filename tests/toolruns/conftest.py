@@ -14,7 +14,9 @@ import pytest
 
 from tests.support.servers import GatewayHandle, LoopThread, start_gateway, stop_gateway
 from tests.support.servers import test_settings as settings_for
-from tests.toolhub.conftest import register, stdio_server, wait_connected
+from tests.toolhub.conftest import http_upstream, register, stdio_server, wait_connected
+
+__all__ = ["http_upstream"]  # the HTTP upstream fixture, for these tests too
 
 ECHO = 'Please use demo__echo with {"text": "hello tools"}'
 

@@ -276,3 +276,19 @@ def test_an_unknown_call_id_is_refused_and_the_session_stays_open(tools: ToolGat
         {"session_id": pending["session_id"], "approve": [pending["calls"][0]["id"]]}
     )
     assert right.status_code == 200, right.text
+
+
+def test_tools_outside_the_keys_allow_list_are_not_found(tools: ToolGateway):
+    tools.policy("demo.*", "auto")
+    narrow = tools.handle.create_key("only-add", tools=["demo.add"])
+    client = tools.client(narrow)
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(
+            model="mock",
+            messages=[{"role": "user", "content": ECHO}],
+            tools=[{**MCP, "allowed_tools": ["echo"]}],  # type: ignore[list-item]
+        )
+    # Offered only what it may use: the model cannot call echo, so nothing runs.
+    reply = ask(tools, key=narrow)
+    assert reply.model_extra["lowart_tools"] == []
+    assert not [c for c in tools.audit() if c["tool"] == "echo"]

@@ -3,6 +3,10 @@ responses) against a real gateway, the mock model and a real upstream MCP server
 
 from __future__ import annotations
 
+import openai
+import pytest
+
+from tests.toolhub.conftest import register, wait_connected
 from tests.toolruns.conftest import ECHO, ToolGateway
 
 MCP = {"type": "mcp", "server_label": "demo", "allowed_tools": ["echo", "add"]}
@@ -125,3 +129,20 @@ def test_a_paused_stream_ends_with_approval_requests(tools: ToolGateway):
     assert final.output[-1].type == "mcp_approval_request"
     stored = tools.client().responses.retrieve(final.id)
     assert stored.output[-1].id == final.output[-1].id
+
+
+def test_server_url_must_be_the_registered_one(tools: ToolGateway, http_upstream):
+    register(tools.handle, "web", url=http_upstream.url, timeout=5)
+    wait_connected(tools.handle, "web")
+    tools.policy("web.*", "auto")
+    tool = {"type": "mcp", "server_label": "web", "server_url": http_upstream.url}
+    response = tools.client().responses.create(
+        model="mock",
+        input='Please use web__echo with {"text": "over http"}',
+        tools=[tool],  # type: ignore[list-item]
+    )
+    assert "echo: over http" in response.output_text
+    elsewhere = {**tool, "server_url": "http://127.0.0.1:9/mcp"}
+    with pytest.raises(openai.BadRequestError) as caught:
+        tools.client().responses.create(model="mock", input="hi", tools=[elsewhere])  # type: ignore[list-item]
+    assert caught.value.body["code"] == "mcp_server_url_mismatch"
