@@ -43,9 +43,10 @@ class ToolSessionStore:
         session_id: str,
         key_id: int,
         kind: str,
-        document: dict[str, Any],
+        document: bytes,
         expires_at: datetime,
     ) -> None:
+        """Keep a paused session; `document` is its state as JSON."""
         async with self._engine.begin() as conn:
             await conn.execute(
                 sa.insert(tool_sessions).values(
@@ -53,7 +54,7 @@ class ToolSessionStore:
                     key_id=key_id,
                     kind=kind,
                     state=_PENDING,
-                    document=orjson.dumps(document).decode(),
+                    document=document.decode(),
                     created_at=datetime.now(UTC),
                     expires_at=expires_at,
                 )

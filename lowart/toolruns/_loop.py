@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
 from lowart.errors import InvalidRequest
 from lowart.gateway import Gateway
 from lowart.store import ToolSessionStore
@@ -47,6 +49,8 @@ from lowart.types import CallContext, Principal
 __all__ = ["ToolLoop"]
 
 _SESSION_PREFIX = "tsess"
+MAX_SESSION_BYTES = 64 << 20
+"""Largest paused session (conversation, request, pending calls) kept for an approval."""
 
 
 @dataclass(slots=True)
@@ -276,9 +280,15 @@ class ToolLoop:
     ) -> Paused:
         session_id = request.session_id or f"{_SESSION_PREFIX}_{secrets.token_hex(24)}"
         expires = datetime.now(UTC) + timedelta(seconds=self.bounds.approval_ttl)
-        await self._store.save(
-            session_id, principal.key_id, request.kind, request.document(pending), expires
-        )
+        # Off the event loop: a long conversation takes a while to encode.
+        document = await asyncio.to_thread(orjson.dumps, request.document(pending))
+        if len(document) > MAX_SESSION_BYTES:
+            raise InvalidRequest(
+                f"The conversation is larger than {MAX_SESSION_BYTES >> 20} MiB and cannot "
+                "wait for an approval; start a shorter one.",
+                code="tool_session_too_large",
+            )
+        await self._store.save(session_id, principal.key_id, request.kind, document, expires)
         return Paused(
             session_id=session_id,
             expires_at=int(expires.timestamp()),
