@@ -177,7 +177,7 @@ def test_admin_api_crud_validation_and_audit(hub_gateway: GatewayHandle) -> None
             assert error["error"]["param"] == field
     wait_connected(hub_gateway, "local")
     status, body = hub_gateway.admin_call("GET", "/admin/mcp-servers/local")
-    assert status == 200 and body["state"] == "connected" or body["state"] == "connecting"
+    assert status == 200 and body["state"] in ("connected", "connecting")
     status, body = hub_gateway.admin_call(
         "POST", "/admin/tool-policies", {"pattern": "local.fail", "policy": "auto"}
     )
