@@ -7,7 +7,7 @@ Chat Completions, so a request is translated once, here: items become
 messages, tools become chat tools (a namespace's functions flattened to
 `namespace__name`, a custom tool to a function taking one string), and the
 `ToolNames` that come back say how to name a call in the reply. Hosted tools
-(web search, file search, MCP, ...) cannot run on a translated route and are
+(web search, file search, ...) cannot run on a translated route and are
 left out, as OpenAI leaves out tools a model does not support.
 """
 
@@ -204,8 +204,9 @@ def _tools(value: Any, names: ToolNames) -> list[dict[str, Any]]:
             tools.append(_custom_tool(tool, f"tools[{index}]", names))
         elif kind == "namespace":
             tools.extend(_namespace_tools(tool, f"tools[{index}]", names))
-        # Hosted tools (web_search, file_search, mcp, code_interpreter, ...) need
-        # OpenAI's servers; a translated route has none, so the model goes without.
+        # Hosted tools (web_search, file_search, code_interpreter, ...) need OpenAI's
+        # servers; a translated route has none, so the model goes without. `mcp`
+        # tools are lowart's tool loop's (lowart.toolruns), which offers them itself.
     return tools
 
 
