@@ -8,7 +8,9 @@ messages, tools become chat tools (a namespace's functions flattened to
 `namespace__name`, a custom tool to a function taking one string), and the
 `ToolNames` that come back say how to name a call in the reply. Hosted tools
 (web search, file search, ...) cannot run on a translated route and are
-left out, as OpenAI leaves out tools a model does not support.
+left out, as OpenAI leaves out tools a model does not support. In a
+conversation, an `mcp_call` lowart's tool loop ran becomes the call and its
+result; the other MCP items (tool lists, approvals) say nothing to the model.
 """
 
 from __future__ import annotations
