@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -65,14 +66,30 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, str] | None:
     return pairs
 
 
+def _command_words(command_line: str | None) -> list[str]:
+    """`--command "npx -y @scope/server --flag"` split as a shell would: what people
+    paste from a server's README (argparse would take `--arg -y` for an option)."""
+    if command_line is None:
+        return []
+    try:
+        words = shlex.split(command_line)
+    except ValueError as exc:
+        raise SystemExit(f"error: --command: {exc}") from None
+    if not words:
+        raise SystemExit("error: --command is empty")
+    return words
+
+
 def _server_fields(args: argparse.Namespace) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if args.url is not None:
         fields["url"] = args.url
-    if args.command_line is not None:
-        fields["command"] = args.command_line
-    if args.arg is not None:
-        fields["args"] = args.arg
+    words = _command_words(args.command_line)
+    if words:
+        fields["command"] = words[0]
+    extra = [*words[1:], *(args.arg or ())]
+    if words or args.arg is not None:
+        fields["args"] = extra
     headers = _pairs(args.header, "--header")
     if headers is not None:
         fields["headers"] = headers
@@ -117,9 +134,13 @@ def _add_server_options(parser: argparse.ArgumentParser, *, creating: bool) -> N
     target = parser.add_mutually_exclusive_group(required=creating)
     target.add_argument("--url", help="streamable HTTP endpoint (http:// or https://)")
     target.add_argument(
-        "--command", dest="command_line", help="stdio: the program to start (admin only)"
+        "--command",
+        dest="command_line",
+        help="stdio: the command line to start, split like a shell (admin only)",
     )
-    parser.add_argument("--arg", action="append", help="stdio: one argument (repeatable)")
+    parser.add_argument(
+        "--arg", action="append", help="stdio: one more argument (repeatable; --arg=-x for a dash)"
+    )
     parser.add_argument(
         "--header", action="append", metavar="NAME=VALUE", help="HTTP header (repeatable)"
     )

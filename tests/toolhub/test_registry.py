@@ -221,3 +221,16 @@ def test_non_admin_keys_cannot_register(hub_gateway: GatewayHandle) -> None:
 
     assert hub_gateway.run(post()) == 403
     assert hub_gateway.run(hub_gateway.runtime.admin.tools.list_servers()) == []
+
+
+def test_cli_takes_a_stdio_command_line_as_a_shell_would(hub_gateway: GatewayHandle) -> None:
+    """What a server's README says to run (`npx -y @scope/server`) is pasted whole:
+    argparse alone would take `--arg -y` for an option of lowart's."""
+    line = f"'{sys.executable}' -m tests.support.mcp_upstream stdio"
+    cli(hub_gateway, "mcp-servers", "add", "local", "--command", line, "--arg=--quiet")
+    (row,) = json.loads(cli(hub_gateway, "mcp-servers", "list", "--json").stdout)
+    assert row["command"] == sys.executable
+    assert row["args"] == ["-m", "tests.support.mcp_upstream", "stdio", "--quiet"]
+    refused = cli(hub_gateway, "mcp-servers", "add", "bad", "--command", "'unclosed", check=False)
+    assert refused.returncode != 0 and "--command" in refused.stderr
+    assert "Traceback" not in refused.stderr
