@@ -121,6 +121,7 @@ def _cmd_keys_create(args: argparse.Namespace) -> int:
                 quota_period=args.quota_period,
                 budget=args.budget,
                 budget_period=args.budget_period,
+                tools=args.tools,
             ),
         )
     )
@@ -592,6 +593,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--budget", help="spending limit, e.g. 10.00 (the routes' currency)")
     create.add_argument(
         "--budget-period", choices=QUOTA_PERIODS, default="total", help="budget window (UTC)"
+    )
+    create.add_argument(
+        "--tools",
+        type=_model_list,
+        help="upstream MCP tools it may use: server.tool patterns, e.g. 'github.*' (default: all)",
     )
     _add_db(create)
     create.set_defaults(func=_cmd_keys_create)

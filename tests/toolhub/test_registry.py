@@ -234,3 +234,17 @@ def test_cli_takes_a_stdio_command_line_as_a_shell_would(hub_gateway: GatewayHan
     refused = cli(hub_gateway, "mcp-servers", "add", "bad", "--command", "'unclosed", check=False)
     assert refused.returncode != 0 and "--command" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_cli_sets_a_keys_tools_when_creating_and_updating_it(hub_gateway: GatewayHandle) -> None:
+    cli(hub_gateway, "keys", "create", "--name", "agent", "--tools", "web.echo*, fs.read_file")
+
+    def tools_of(name: str) -> object:
+        keys = json.loads(cli(hub_gateway, "keys", "list", "--json").stdout)
+        return next(k for k in keys if k["name"] == name)["tools"]
+
+    assert tools_of("agent") == ["web.echo*", "fs.read_file"]
+    cli(hub_gateway, "keys", "update", "agent", "--tools", "all")
+    assert tools_of("agent") is None
+    refused = cli(hub_gateway, "keys", "create", "--name", "bad", "--tools", "no dots", check=False)
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
