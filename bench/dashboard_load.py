@@ -18,8 +18,9 @@ reads, per load, from the page's own performance entries:
 * `usage query`: the browser-side duration of the overview's
   `/admin/usage/series?...by=total` request.
 
-It prints p50/p95 of each, whether the target holds at p50 and p95, and the
-gateway's CPU time per page load (user + system, from /proc). Nothing is
+It prints p50/p95 of each, whether the target holds at p50 and p95, and the CPU
+time per page load (user + system, from /proc) of the gateway and of Chromium (all
+its processes; the other tab's 5 s poll adds a little when comparing). Nothing is
 asserted. On a shared machine the numbers wander: `--compare PATH` starts a
 second gateway from another checkout (e.g. `git worktree add /tmp/main main`)
 and alternates the loads between the two, so both are measured under the same
@@ -205,6 +206,28 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _tree_cpu_seconds(root: int) -> float:
+    """CPU time of a process and all its descendants (Chromium's renderer, GPU and
+    network processes are children of the browser process)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+            parents[int(entry.name)] = int(fields[1])
+    total, wanted = 0.0, {root}
+    for pid in sorted(parents):  # a child's pid is almost always above its parent's
+        if pid in wanted or parents[pid] in wanted:
+            wanted.add(pid)
+            try:
+                total += _cpu_seconds(pid)
+            except OSError:
+                continue
+    return total
+
+
 class _Target:
     """One gateway under test, with its signed-in tab and what its loads measured."""
 
@@ -213,6 +236,7 @@ class _Target:
         self.proc, self.url, self.key = _start(tmp, repo)
         self.samples: list[dict] = []
         self.cpu = 0.0
+        self.browser_cpu = 0.0
 
     def prepare(self, browser: Chromium, rows: int) -> None:
         _seed(self.url, self.key, rows)
@@ -222,10 +246,11 @@ class _Target:
         self.page._send("Page.addScriptToEvaluateOnNewDocument", {"source": _OBSERVE_FIRST_NUMBERS})
         _cold_load(self.page, self.url)  # warm-up: the server's first-use work is not measured
 
-    def load(self) -> None:
-        before = _cpu_seconds(self.proc.pid)
+    def load(self, browser_pid: int) -> None:
+        before, browser_before = _cpu_seconds(self.proc.pid), _tree_cpu_seconds(browser_pid)
         self.samples.append(_cold_load(self.page, self.url))
         self.cpu += _cpu_seconds(self.proc.pid) - before
+        self.browser_cpu += _tree_cpu_seconds(browser_pid) - browser_before
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -246,7 +271,7 @@ def measure(loads: int, rows: int, repos: list[Path]) -> list[_Target]:
                 target.prepare(browser, rows)
             for n in range(loads):
                 for target in targets if n % 2 == 0 else reversed(targets):
-                    target.load()
+                    target.load(browser._process.pid)
             return targets
         finally:
             if browser is not None:
@@ -285,7 +310,8 @@ def report(target: _Target, rows: int, markdown: bool, resources: bool) -> None:
     requests = sum(len(s["requests"]) for s in samples) / len(samples)
     print(
         f"gateway CPU per page load: {target.cpu / len(samples) * 1000:.1f} ms "
-        f"({requests:.1f} requests per load)"
+        f"({requests:.1f} requests per load); Chromium's CPU per page load (all its "
+        f"processes): {target.browser_cpu / len(samples) * 1000:.1f} ms"
     )
     if resources:
         _report_resources(samples)
