@@ -18,10 +18,16 @@ reads, per load, from the page's own performance entries:
 * `usage query`: the browser-side duration of the overview's
   `/admin/usage/series?...by=total` request.
 
-It prints p50/p95 of each and whether the target holds at p50 and p95. Nothing
-is asserted. On a shared machine the numbers wander: run it on a quiet one.
+It prints p50/p95 of each, whether the target holds at p50 and p95, and the CPU
+time per page load (user + system, from /proc) of the gateway and of Chromium (all
+its processes; the other tab's 5 s poll adds a little when comparing). Nothing is
+asserted. On a shared machine the numbers wander: `--compare PATH` starts a
+second gateway from another checkout (e.g. `git worktree add /tmp/main main`)
+and alternates the loads between the two, so both are measured under the same
+conditions; `--resources` adds when each request of a load started and ended.
 
-Run: `.venv/bin/python bench/dashboard_load.py [--loads N] [--rows N] [--markdown]`
+Run: `.venv/bin/python bench/dashboard_load.py [--loads N] [--rows N] [--markdown]
+[--compare PATH] [--resources]`
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import argparse
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -80,6 +87,9 @@ _READ_TIMINGS = """
     blocking: slowest.duration,
     blocking_url: slowest.name,
     usage: usage.length ? usage[0].responseEnd - usage[0].startTime : null,
+    requests: [{name: new URL(nav.name).pathname, start: 0, end: nav.responseEnd}].concat(
+      resources.map(r => ({name: new URL(r.name).pathname + (r.name.includes('by=') ? '?by=' +
+        new URL(r.name).searchParams.get('by') : ''), start: r.startTime, end: r.responseEnd}))),
   };
 })()
 """
@@ -104,11 +114,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start(tmp: Path) -> tuple[subprocess.Popen[bytes], str, str]:
-    """`lowart serve` on a fresh SQLite database; returns it, its URL and an admin key."""
+def _start(tmp: Path, repo: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+    """`lowart serve` (the code of `repo`) on a fresh SQLite database; returns it, its
+    URL and an admin key."""
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")])),
         "LOWART_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
         "LOWART_SECRET_KEY": "bench-secret",
         "LOWART_DATA_DIR": str(tmp / "data"),
@@ -189,28 +200,90 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, round(q * len(ordered) + 0.5) - 1))]
 
 
-def measure(loads: int, rows: int) -> list[dict]:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (fields 14 and 15 of /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu_seconds(root: int) -> float:
+    """CPU time of a process and all its descendants (Chromium's renderer, GPU and
+    network processes are children of the browser process)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+            parents[int(entry.name)] = int(fields[1])
+    total, wanted = 0.0, {root}
+    for pid in sorted(parents):  # a child's pid is almost always above its parent's
+        if pid in wanted or parents[pid] in wanted:
+            wanted.add(pid)
+            try:
+                total += _cpu_seconds(pid)
+            except OSError:
+                continue
+    return total
+
+
+class _Target:
+    """One gateway under test, with its signed-in tab and what its loads measured."""
+
+    def __init__(self, repo: Path, tmp: Path) -> None:
+        self.repo = repo
+        self.proc, self.url, self.key = _start(tmp, repo)
+        self.samples: list[dict] = []
+        self.cpu = 0.0
+        self.browser_cpu = 0.0
+
+    def prepare(self, browser: Chromium, rows: int) -> None:
+        _seed(self.url, self.key, rows)
+        self.page = browser.new_page(isolated=True)
+        _sign_in(self.page, self.url, self.key)
+        self.page._send("Network.setCacheDisabled", {"cacheDisabled": True})
+        self.page._send("Page.addScriptToEvaluateOnNewDocument", {"source": _OBSERVE_FIRST_NUMBERS})
+        _cold_load(self.page, self.url)  # warm-up: the server's first-use work is not measured
+
+    def load(self, browser_pid: int) -> None:
+        before, browser_before = _cpu_seconds(self.proc.pid), _tree_cpu_seconds(browser_pid)
+        self.samples.append(_cold_load(self.page, self.url))
+        self.cpu += _cpu_seconds(self.proc.pid) - before
+        self.browser_cpu += _tree_cpu_seconds(browser_pid) - browser_before
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def measure(loads: int, rows: int, repos: list[Path]) -> list[_Target]:
+    """`loads` cold loads of each gateway, alternating between them (ABBA...)."""
     with tempfile.TemporaryDirectory(prefix="lowart-bench-dashboard-") as name:
-        proc, url, key = _start(Path(name))
+        targets: list[_Target] = []
         browser = None
         try:
-            _seed(url, key, rows)
+            for i, repo in enumerate(repos):
+                (Path(name) / str(i)).mkdir()
+                targets.append(_Target(repo, Path(name) / str(i)))
             browser = Chromium()
-            page = browser.new_page(isolated=True)
-            _sign_in(page, url, key)
-            page._send("Network.setCacheDisabled", {"cacheDisabled": True})
-            page._send("Page.addScriptToEvaluateOnNewDocument", {"source": _OBSERVE_FIRST_NUMBERS})
-            _cold_load(page, url)  # warm-up: the server's first-use work is not measured
-            return [_cold_load(page, url) for _ in range(loads)]
+            for target in targets:
+                target.prepare(browser, rows)
+            for n in range(loads):
+                for target in targets if n % 2 == 0 else reversed(targets):
+                    target.load(browser._process.pid)
+            return targets
         finally:
             if browser is not None:
                 browser.close()
-            proc.terminate()
-            proc.wait(10)
+            for target in targets:
+                target.stop()
 
 
-def report(samples: list[dict], rows: int, markdown: bool) -> None:
+def report(target: _Target, rows: int, markdown: bool, resources: bool) -> None:
+    samples = target.samples
     print(f"{len(samples)} cold loads of /ui/#/overview, {rows} usage rows, loopback")
+    print(f"gateway code: {target.repo}")
     if markdown:
         print("\n| measure | p50 ms | p95 ms |\n|---|---:|---:|")
     for key, label in METRICS:
@@ -234,6 +307,29 @@ def report(samples: list[dict], rows: int, markdown: bool) -> None:
             f"{'yes' if load < TARGET_LOAD_MS else 'NO'}; slowest blocking request "
             f"{blocking:.1f} ms <= usage query: {verdict}"
         )
+    requests = sum(len(s["requests"]) for s in samples) / len(samples)
+    print(
+        f"gateway CPU per page load: {target.cpu / len(samples) * 1000:.1f} ms "
+        f"({requests:.1f} requests per load); Chromium's CPU per page load (all its "
+        f"processes): {target.browser_cpu / len(samples) * 1000:.1f} ms"
+    )
+    if resources:
+        _report_resources(samples)
+
+
+def _report_resources(samples: list[dict]) -> None:
+    """Median start and end (ms from navigation start) of each request of a load."""
+    seen: dict[str, list[tuple[float, float]]] = {}
+    for sample in samples:
+        for r in sample["requests"]:
+            seen.setdefault(r["name"], []).append((r["start"], r["end"]))
+    print("\nrequest (seen in N loads): median start .. end, ms")
+    medians = {
+        name: (statistics.median(s for s, _ in spans), statistics.median(e for _, e in spans))
+        for name, spans in seen.items()
+    }
+    for name, (start, end) in sorted(medians.items(), key=lambda item: item[1]):
+        print(f"  {name:45} ({len(seen[name]):3}) {start:7.1f} .. {end:7.1f}")
 
 
 def main() -> None:
@@ -241,10 +337,19 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=50, help="cold loads measured")
     parser.add_argument("--rows", type=int, default=1000, help="usage rows made first")
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument(
+        "--compare", type=Path, help="another checkout, measured in the same run (alternating)"
+    )
+    parser.add_argument("--resources", action="store_true", help="when each request ran")
     args = parser.parse_args()
     if not CHROMIUM.exists():
         sys.exit(f"{CHROMIUM} is missing (apt-get install chromium)")
-    report(measure(args.loads, args.rows), args.rows, args.markdown)
+    repos = [REPO] + ([args.compare.resolve()] if args.compare else [])
+    targets = measure(args.loads, args.rows, repos)
+    for i, target in enumerate(targets):
+        if i:
+            print()
+        report(target, args.rows, args.markdown, args.resources)
 
 
 if __name__ == "__main__":

@@ -2,78 +2,48 @@
 package, no build step) that call the admin, self-service and /v1 APIs.
 
 Nothing here reads data: the browser calls the same JSON APIs a script would,
-with its session standing for the key (`_ui_session`). Assets are read from the
-package once, on first use, and served with validators (`no-cache`: the browser
-asks again but gets a 304 while they are unchanged).
+with its session standing for the key (`_ui_session`). The files are read once,
+when the application is made (`_ui_assets`), and served from memory with
+validators (`no-cache`: the browser asks again but gets a 304 while they are
+unchanged), gzip-compressed for browsers that accept it.
 """
 
 from __future__ import annotations
 
-import hashlib
-from importlib import resources
-from typing import NamedTuple
-
 from aiohttp import web
 
-from lowart.errors import NotFound
+from lowart.frontends.http._ui_assets import Asset, Assets
 from lowart.frontends.http._ui_headers import secure_headers
 from lowart.frontends.http._ui_session import routes as session_routes
 from lowart.frontends.http._ui_session import session_middleware
 
 __all__ = ["install_ui", "session_middleware"]
 
-_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-}
+_ASSETS: web.AppKey[Assets] = web.AppKey("ui_assets", Assets)
 
 
-class _Asset(NamedTuple):
-    body: bytes
-    content_type: str
-    etag: str
-
-
-class _Assets:
-    """The files of lowart/frontends/http/ui, loaded once (a few tens of kB)."""
-
-    def __init__(self) -> None:
-        self._files: dict[str, _Asset] | None = None
-
-    def get(self, name: str) -> _Asset:
-        if self._files is None:
-            self._files = self._load()
-        asset = self._files.get(name)
-        if asset is None:
-            raise NotFound(f"No dashboard file '{name}'.", code="unknown_url")
-        return asset
-
-    @staticmethod
-    def _load() -> dict[str, _Asset]:
-        found = {}
-        folder = resources.files("lowart.frontends.http").joinpath("ui")
-        for entry in folder.iterdir():
-            suffix = "." + entry.name.rpartition(".")[2]
-            if entry.is_file() and suffix in _TYPES:
-                body = entry.read_bytes()
-                etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
-                found[entry.name] = _Asset(body, _TYPES[suffix], etag)
-        return found
-
-
-_ASSETS: web.AppKey[_Assets] = web.AppKey("ui_assets", _Assets)
+def _accepts_gzip(request: web.Request) -> bool:
+    for part in request.headers.get("Accept-Encoding", "").split(","):
+        coding, _, params = part.partition(";")
+        if coding.strip().lower() == "gzip":
+            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
 
 
 def _serve(request: web.Request, name: str) -> web.Response:
-    asset = request.app[_ASSETS].get(name)
-    if request.headers.get("If-None-Match") == asset.etag:
+    asset: Asset = request.app[_ASSETS].get(name)
+    packed = asset.gzipped is not None and _accepts_gzip(request)
+    etag = asset.gzip_etag if packed else asset.etag
+    if request.headers.get("If-None-Match") == etag:
         response = web.Response(status=304)
     else:
-        response = web.Response(body=asset.body, headers={"Content-Type": asset.content_type})
-    response.headers["ETag"] = asset.etag
-    secure_headers(response, cacheable=True)
+        body = asset.gzipped if packed and asset.gzipped is not None else asset.body
+        response = web.Response(body=body, headers={"Content-Type": asset.content_type})
+        if packed:
+            response.headers["Content-Encoding"] = "gzip"
+    response.headers["ETag"] = etag
+    response.headers["Vary"] = "Accept-Encoding"
+    secure_headers(response, cacheable=True, style_hashes=asset.style_hashes)
     return response
 
 
@@ -96,7 +66,7 @@ async def _headers_on_errors(request: web.Request, response: web.StreamResponse)
 
 
 def install_ui(app: web.Application) -> None:
-    app[_ASSETS] = _Assets()
+    app[_ASSETS] = Assets()
     app.add_routes(session_routes)
     app.router.add_get("/ui", _redirect)
     app.router.add_get("/ui/", _index)

@@ -3,24 +3,21 @@
 import { resume, session, signIn, signOut } from "./api.js";
 import { clear, h } from "./dom.js";
 import { showError, whenSignedOut } from "./errors.js";
-import { accountPage } from "./page-account.js";
-import { keysPage } from "./page-keys.js";
-import { modelsPage } from "./page-models.js";
-import { overviewPage } from "./page-overview.js";
-import { playgroundPage } from "./page-playground.js";
-import { usagePage } from "./page-usage.js";
 
+// Each page's module is fetched when the page is first shown, so a load of the
+// overview waits for its own code only (index.html preloads that one).
 const PAGES = [
-  { path: "overview", title: "Overview", render: overviewPage },
-  { path: "models", title: "Models", render: modelsPage, admin: true },
-  { path: "keys", title: "Keys", render: keysPage, admin: true },
-  { path: "usage", title: "Usage", render: usagePage },
-  { path: "playground", title: "Playground", render: playgroundPage },
-  { path: "account", title: "My key", render: accountPage },
+  { path: "overview", title: "Overview", load: async () => (await import("./page-overview.js")).overviewPage },
+  { path: "models", title: "Models", load: async () => (await import("./page-models.js")).modelsPage, admin: true },
+  { path: "keys", title: "Keys", load: async () => (await import("./page-keys.js")).keysPage, admin: true },
+  { path: "usage", title: "Usage", load: async () => (await import("./page-usage.js")).usagePage },
+  { path: "playground", title: "Playground", load: async () => (await import("./page-playground.js")).playgroundPage },
+  { path: "account", title: "My key", load: async () => (await import("./page-account.js")).accountPage },
 ];
 
 const $ = (id) => document.getElementById(id);
 let current = null; // {abort: AbortController} of the page on screen
+let routing = 0; // counts navigations: a page whose code arrives after a later one is dropped
 
 /** A page context: its root element, polling that stops when the page is left. */
 function pageContext(root) {
@@ -75,10 +72,27 @@ function renderNav() {
   $("signout").hidden = false;
 }
 
+/** The page a location hash (#/name?...) names; the overview for anything else. */
+function pageOf(hash) {
+  const name = (hash.replace(/^#\/?/, "") || "overview").split("?")[0];
+  return PAGES.find((p) => p.path === name) || PAGES[0];
+}
+
 async function route() {
   if (!session.csrf) return;
-  const name = (location.hash.replace(/^#\/?/, "") || "overview").split("?")[0];
-  const page = PAGES.find((p) => p.path === name) || PAGES[0];
+  const mine = ++routing;
+  const page = pageOf(location.hash);
+  const allowed = !page.admin || session.admin;
+  let render = null;
+  if (allowed) {
+    try {
+      render = await page.load();
+    } catch (error) {
+      if (mine === routing) showError(error);
+      return;
+    }
+    if (mine !== routing || !session.csrf) return; // left (or signed out) meanwhile
+  }
   if (current) current.abort.abort();
   const root = $("page");
   clear(root);
@@ -89,19 +103,20 @@ async function route() {
   }
   document.title = `${page.title} · lowart`;
   root.dataset.page = page.path;
-  if (page.admin && !session.admin) {
+  if (!allowed) {
     root.append(h("section.card", {}, h("h1", {}, page.title), h("p", {}, "This page needs an admin key.")));
     return;
   }
   current = pageContext(root);
   try {
-    await page.render(current);
+    await render(current);
   } catch (error) {
     showError(error);
   }
 }
 
 function showSignIn() {
+  routing++;
   if (current) current.abort.abort();
   current = null;
   clear($("page"));
@@ -144,7 +159,9 @@ async function boot() {
   $("signout").addEventListener("click", onSignOut);
   window.addEventListener("hashchange", route);
   try {
-    if (await resume()) {
+    // The page's code is fetched while the session is asked for, not after it.
+    const [signedIn] = await Promise.all([resume(), pageOf(location.hash).load().catch(() => null)]);
+    if (signedIn) {
       renderNav();
       await route();
       return;

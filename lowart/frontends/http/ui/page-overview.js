@@ -114,6 +114,9 @@ export async function overviewPage(ctx) {
     const split = splitOrNull || total;
     if (mine !== generation || ctx.signal.aborted) return;
     clear(stats, totalsCards(total.series[0] && total.series[0].totals));
+    // The numbers may be painted before the charts are drawn (the longer part).
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    if (mine !== generation || ctx.signal.aborted) return;
     clear(charts, chartGrid(split));
     if (liveData) clear(live, livePanel(liveData));
     updated.textContent = `Updated ${new Date().toLocaleTimeString("en-GB", { hour12: false })}${split.truncated ? " (newest records only)" : ""}`;

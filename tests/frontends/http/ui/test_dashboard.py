@@ -481,3 +481,29 @@ def test_every_page_fits_a_phone_width(ui, page):
         assert page.eval("document.documentElement.scrollWidth") <= 390, name
         assert screenshot(page, f"phone-{name}") == (390, 844)
     _no_console_errors(page)
+
+
+def test_a_page_load_fetches_only_its_own_code_and_nothing_blocks_its_first_paint(ui, page):
+    sign_in(page, ui, ui.admin_key)
+    page._send("Page.navigate", {"url": "about:blank"})  # a new document next, not a hash
+    page.wait("location.href === 'about:blank'")
+    page.goto(ui.base_url + "/ui/#/overview")
+    page.wait_for("#stat-requests")
+    fetched = page.eval(
+        "performance.getEntriesByType('resource')"
+        ".map(r => [new URL(r.name).pathname, r.renderBlockingStatus])"
+    )
+    paths = [path for path, _ in fetched]
+    # The stylesheet is in the page: the document is the only thing the first paint waits for.
+    assert [path for path, blocking in fetched if blocking == "blocking"] == []
+    assert "/ui/app.css" not in paths
+    # The session was asked for once (index.html preloads it; the shell uses that answer).
+    assert paths.count("/ui/session") == 1
+    assert "/ui/page-overview.js" in paths
+    assert not [p for p in paths if p.startswith("/ui/page-") and p != "/ui/page-overview.js"]
+    # Another page's code comes when it is first shown.
+    show(page, "models", "#add-model")
+    assert page.eval(
+        "performance.getEntriesByType('resource').some(r => r.name.endsWith('/ui/page-models.js'))"
+    )
+    _no_console_errors(page)
