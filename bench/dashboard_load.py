@@ -4,7 +4,7 @@ The issue's target: a page load under 200 ms on loopback, with no request
 blocking the first paint longer than the usage query. This starts a real
 `lowart serve` (SQLite, built-in `mock` route) on loopback, sends it `--rows`
 chat requests so the usage table has something to sum, starts Debian's headless
-Chromium (driven over the DevTools protocol by tests/support/chromium.py), signs
+Chromium (driven by Playwright, as the UI tests do: tests/support/chromium.py), signs
 in with an admin key, then loads the overview `--loads` times cold (the HTTP
 cache disabled, so every asset is fetched again; the session cookie stays) and
 reads, per load, from the page's own performance entries:
@@ -46,9 +46,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # tests.support.chromium: the CDP driver the UI tests use
+sys.path.insert(0, str(REPO))  # tests.support.chromium: how the UI tests launch Chromium
 
-from tests.support.chromium import CHROMIUM, Chromium, Page  # noqa: E402
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+
+from tests.support.chromium import CHROMIUM, launch  # noqa: E402
 
 PY = sys.executable
 TARGET_LOAD_MS = 200.0
@@ -174,25 +176,23 @@ def _seed(url: str, key: str, rows: int) -> None:
 
 def _sign_in(page: Page, url: str, key: str) -> None:
     page.goto(url + "/ui/")
-    page.wait("!document.getElementById('signin').hidden", what="the sign-in form")
-    page.fill("#signin-key", key)
-    page.press("Enter")
-    page.wait("!document.getElementById('nav').hidden", what="the signed-in navigation")
+    page.locator("#signin-key").fill(key)
+    page.locator("#signin-key").press("Enter")
+    page.locator("#nav").wait_for(state="visible")
 
 
 def _cold_load(page: Page, url: str) -> dict:
-    page._send("Page.navigate", {"url": "about:blank"})
-    page.wait("location.href === 'about:blank'", what="a blank page")
-    page._send("Page.navigate", {"url": url + "/ui/#/overview"})
-    page.wait(
-        "location.pathname === '/ui/' && document.readyState === 'complete'"
+    page.goto("about:blank")
+    page.goto(url + "/ui/#/overview", wait_until="commit")
+    # A function, not a bare expression: Playwright `eval`s those, which the CSP refuses.
+    page.wait_for_function(
+        "() => location.pathname === '/ui/' && document.readyState === 'complete'"
         " && window.__firstNumbersAt !== undefined"
         " && performance.getEntriesByType('navigation')[0].loadEventEnd > 0"
         " && performance.getEntriesByType('resource').some(r => r.name.includes('by=total'))",
-        timeout=30,
-        what="the overview's first numbers",
+        timeout=30_000,
     )
-    return dict(page.eval(_READ_TIMINGS))
+    return dict(page.evaluate(_READ_TIMINGS))
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -238,12 +238,15 @@ class _Target:
         self.cpu = 0.0
         self.browser_cpu = 0.0
 
-    def prepare(self, browser: Chromium, rows: int) -> None:
+    def prepare(self, browser: Browser, rows: int) -> None:
         _seed(self.url, self.key, rows)
-        self.page = browser.new_page(isolated=True)
+        self.page = browser.new_context().new_page()  # its own cookies
         _sign_in(self.page, self.url, self.key)
-        self.page._send("Network.setCacheDisabled", {"cacheDisabled": True})
-        self.page._send("Page.addScriptToEvaluateOnNewDocument", {"source": _OBSERVE_FIRST_NUMBERS})
+        # Playwright has no switch for the HTTP cache: the DevTools protocol's.
+        cdp = self.page.context.new_cdp_session(self.page)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        self.page.add_init_script(_OBSERVE_FIRST_NUMBERS)
         _cold_load(self.page, self.url)  # warm-up: the server's first-use work is not measured
 
     def load(self, browser_pid: int) -> None:
@@ -261,23 +264,56 @@ def measure(loads: int, rows: int, repos: list[Path]) -> list[_Target]:
     """`loads` cold loads of each gateway, alternating between them (ABBA...)."""
     with tempfile.TemporaryDirectory(prefix="lowart-bench-dashboard-") as name:
         targets: list[_Target] = []
-        browser = None
         try:
             for i, repo in enumerate(repos):
                 (Path(name) / str(i)).mkdir()
                 targets.append(_Target(repo, Path(name) / str(i)))
-            browser = Chromium()
-            for target in targets:
-                target.prepare(browser, rows)
-            for n in range(loads):
-                for target in targets if n % 2 == 0 else reversed(targets):
-                    target.load(browser._process.pid)
+            with sync_playwright() as playwright:
+                browser = launch(playwright)
+                browser_pid = _browser_pid()
+                for target in targets:
+                    target.prepare(browser, rows)
+                for n in range(loads):
+                    for target in targets if n % 2 == 0 else reversed(targets):
+                        target.load(browser_pid)
+                browser.close()
             return targets
         finally:
-            if browser is not None:
-                browser.close()
             for target in targets:
                 target.stop()
+
+
+def _browser_pid() -> int:
+    """Chromium's browser process: Playwright does not say which it is, so the one
+    process named chromium, below this one (Playwright's driver starts it), whose
+    parent is not a chromium (its renderer, GPU and network processes are)."""
+    names: dict[int, str] = {}
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            pid = int(entry.name)
+            names[pid] = stat[stat.index("(") + 1 : stat.rindex(")")]
+            parents[pid] = int(stat.rsplit(")", 1)[1].split()[1])
+
+    def below_us(pid: int) -> bool:
+        while pid > 1:
+            pid = parents.get(pid, 0)
+            if pid == os.getpid():
+                return True
+        return False
+
+    found = [
+        pid
+        for pid, name in names.items()
+        if name == "chromium" and names.get(parents[pid]) != "chromium" and below_us(pid)
+    ]
+    if len(found) != 1:
+        raise RuntimeError(f"expected one Chromium browser process below this one, saw {found}")
+    return found[0]
 
 
 def report(target: _Target, rows: int, markdown: bool, resources: bool) -> None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import csv
 import json
-import time
+import re
 
 import aiohttp
 import openai
 import pytest
+from playwright.sync_api import Page, expect
 
 from tests.frontends.http.ui.conftest import screenshot, show, sign_in
-from tests.support.chromium import Page
+from tests.support.chromium import Messages
 
 CSP_PARTS = (
     "default-src 'self'",
@@ -40,40 +41,44 @@ def _chat(gateway, key, model="mock", text="hello there", stream=False):
     )
 
 
-def _no_console_errors(page: Page, allow_network: bool = False) -> None:
-    assert page.messages.errors(allow_network=allow_network) == []
+# Conditions for `page.wait_for_function` are written as functions: Playwright
+# turns a bare expression into an `eval` in the page, which the dashboard's CSP
+# (rightly) refuses.
 
 
-def test_sign_in_uses_an_httponly_strict_cookie_and_sign_out_ends_it(ui, page):
-    sign_in(page, ui, ui.admin_key)
-    headers = page.messages.responses[ui.base_url + "/ui/"]
+def _no_console_errors(messages: Messages, allow_network: bool = False) -> None:
+    assert messages.errors(allow_network=allow_network) == []
+
+
+def test_sign_in_uses_an_httponly_strict_cookie_and_sign_out_ends_it(ui, page, messages):
+    headers = sign_in(page, ui, ui.admin_key).all_headers()
     for part in CSP_PARTS:
         assert part in headers["content-security-policy"]
     assert headers["x-frame-options"] == "DENY"
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "no-referrer"
-    [cookie] = page.cookies(ui.base_url)
+    [cookie] = page.context.cookies(ui.base_url)
     assert cookie["name"] == "lowart_session"
     assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
     assert cookie["path"] == "/"
     assert ui.admin_key not in cookie["value"]
-    assert page.eval("document.cookie") == ""  # scripts cannot read it
-    assert ui.admin_key not in page.eval("document.documentElement.outerHTML")
-    assert page.text("#who") == "test-admin (admin)"
-    page.wait_for("#stat-requests")
+    assert page.evaluate("document.cookie") == ""  # scripts cannot read it
+    assert ui.admin_key not in page.content()
+    expect(page.locator("#who")).to_have_text("test-admin (admin)")
+    expect(page.locator("#stat-requests")).to_be_attached()
     # The session alone (no CSRF header) cannot act, even from the page itself.
-    status = page.eval(
+    status = page.evaluate(
         "fetch('/admin/keys', {method: 'POST', headers: {'Content-Type': 'application/json'},"
         " body: JSON.stringify({name: 'sneaky'})}).then(r => r.status)"
     )
     assert status == 403
     session_id = cookie["value"]
-    page.click("#signout")
-    page.wait("!document.getElementById('signin').hidden", what="the sign-in form again")
-    assert page.cookies(ui.base_url) == []
+    page.locator("#signout").click()
+    expect(page.locator("#signin")).to_be_visible()
+    assert page.context.cookies(ui.base_url) == []
     status, _ = ui.run(_with_cookie(ui, session_id, "GET", "/admin/keys", csrf="anything"))
     assert status == 401
-    _no_console_errors(page, allow_network=True)  # the refused fetch above logs a 403
+    _no_console_errors(messages, allow_network=True)  # the refused fetch above logs a 403
 
 
 async def _with_cookie(gateway, session_id, method, path, csrf=None, json=None):
@@ -89,173 +94,174 @@ async def _with_cookie(gateway, session_id, method, path, csrf=None, json=None):
             return r.status, await r.json(content_type=None)
 
 
-def test_a_wrong_key_is_refused_on_the_form(ui, page):
+def test_a_wrong_key_is_refused_on_the_form(ui, page, messages):
     page.goto(ui.base_url + "/ui/")
-    page.wait("!document.getElementById('signin').hidden")
+    expect(page.locator("#signin")).to_be_visible()
     # Keyboard first: Tab reaches the skip link, the key field is focused and labelled.
-    assert page.eval("document.activeElement.id") == "signin-key"
-    assert page.eval("document.querySelector('label[for=signin-key]').textContent") == "API key"
-    page.fill("#signin-key", "la-not-a-key")
-    page.press("Enter")
-    page.wait("!document.getElementById('error').hidden", what="the error banner")
-    assert "key" in page.text("#error").lower()
-    assert page.cookies(ui.base_url) == []
-    _no_console_errors(page, allow_network=True)
+    expect(page.locator("#signin-key")).to_be_focused()
+    assert page.locator("label[for=signin-key]").text_content() == "API key"
+    page.locator("#signin-key").fill("la-not-a-key")
+    page.keyboard.press("Enter")
+    expect(page.locator("#error")).to_be_visible()
+    assert "key" in (page.locator("#error").text_content() or "").lower()
+    assert page.context.cookies(ui.base_url) == []
+    _no_console_errors(messages, allow_network=True)
 
 
 def _stat(page: Page, name: str) -> str:
-    return page.eval(f"document.querySelector('#stat-{name} .value').textContent")
+    return page.locator(f"#stat-{name} .value").text_content() or ""
 
 
-def test_overview_shows_real_traffic_and_updates_without_a_reload(ui, page):
+def _text(page: Page, selector: str) -> str:
+    """The textContent of the first element `selector` matches, once there is one."""
+    element = page.locator(selector).first
+    expect(element).to_be_attached()
+    return element.text_content() or ""
+
+
+def test_overview_shows_real_traffic_and_updates_without_a_reload(ui, page, messages):
     sign_in(page, ui, ui.admin_key)
     show(page, "overview", "#stat-requests")
     # A fresh load (signed in): the page and its first data within a bound on loopback.
+    page.goto("about:blank")  # a new document next, not a hash change
     page.goto(ui.base_url + "/ui/#/overview")
-    page.wait_for("#stat-requests")
-    loaded = page.eval("performance.getEntriesByType('navigation')[0].loadEventEnd")
-    data = page.eval("performance.now()")
+    expect(page.locator("#stat-requests .value")).to_be_attached()
+    loaded = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
+    data = page.evaluate("performance.now()")
     print(f"overview: load event {loaded:.0f} ms, first numbers by {data:.0f} ms")
     assert loaded < 2000  # ~30-60 ms here when the machine is idle (README)
     before = int(_stat(page, "requests").replace(",", ""))
-    page.eval("window.__marker = 'same page'")
+    page.evaluate("window.__marker = 'same page'")
     for _ in range(3):
         _chat(ui, ui.admin_key)
     assert _chat(ui, ui.admin_key, stream=True)
     # The next poll (every 5 s) shows them: no reload (the marker survives).
-    page.wait(
-        f"Number(document.querySelector('#stat-requests .value').textContent.replace(/,/g, ''))"
-        f" >= {before + 4}",
-        timeout=12,
-        what="the overview to count the new requests",
+    page.wait_for_function(
+        "() => Number(document.querySelector('#stat-requests .value')"
+        f".textContent.replace(/,/g, '')) >= {before + 4}",
+        timeout=12_000,
     )
-    assert page.eval("window.__marker") == "same page"
+    assert page.evaluate("window.__marker") == "same page"
     assert int(_stat(page, "tokens").replace(",", "")) > 0
     assert _stat(page, "p50").endswith("ms") and _stat(page, "ttft").count("ms") == 2
-    assert int(page.eval("document.getElementById('chart-requests').dataset.points")) >= 1
-    assert (
-        page.eval(
-            "document.querySelectorAll("
-            "'#chart-requests svg path, #chart-requests svg circle').length"
-        )
-        >= 1
-    )
-    circuits = page.eval("[...document.querySelectorAll('#live tbody tr')].map(r => r.textContent)")
+    assert int(page.locator("#chart-requests").get_attribute("data-points") or 0) >= 1
+    assert page.locator("#chart-requests svg path, #chart-requests svg circle").count() >= 1
+    circuits = page.locator("#live tbody tr").all_text_contents()
     assert any("mock" in row and "closed" in row for row in circuits)
     # Split by model: one line per model in the legend.
-    page.choose("select[name=by]", "model")
-    page.wait(
-        "[...document.querySelectorAll('#chart-requests .legend li')]"
+    page.locator("select[name=by]").select_option("model")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#chart-requests .legend li')]"
         ".some(li => li.textContent === 'mock')"
     )
     screenshot(page, "overview")
-    _no_console_errors(page)
+    _no_console_errors(messages)
 
 
-def test_create_a_key_shown_once_set_limits_and_revoke_it(ui, page):
+def test_create_a_key_shown_once_set_limits_and_revoke_it(ui, page, messages):
     sign_in(page, ui, ui.admin_key)
     show(page, "keys", "#key-create")
-    page.fill("#key-create input[name=name]", "ui-made")
-    page.fill("#key-create input[name=rpm]", "100")
-    page.fill("#key-create input[name=models]", "mock")
-    page.fill("#key-create input[name=budget]", "5")
-    page.choose("#key-create select[name=budget_period]", "month")
-    page.click("#key-create button[type=submit]")
-    page.wait_for("#new-key")
-    key = page.eval("document.getElementById('new-key').value")
+    page.locator("#key-create input[name=name]").fill("ui-made")
+    page.locator("#key-create input[name=rpm]").fill("100")
+    page.locator("#key-create input[name=models]").fill("mock")
+    page.locator("#key-create input[name=budget]").fill("5")
+    page.locator("#key-create select[name=budget_period]").select_option("month")
+    page.locator("#key-create button[type=submit]").click()
+    key = page.locator("#new-key").input_value()
     assert key.startswith("la-")
-    page.click("#copy-key")
+    page.locator("#copy-key").click()
     assert _chat(ui, key)  # the key shown works
-    row = "tr[data-key='ui-made']"
-    page.wait_for(row)
-    assert "100" in page.text(row) and "mock" in page.text(row)
-    assert "of 5 / month" in page.text(row)
+    row = page.locator("tr[data-key='ui-made']")
+    expect(row).to_contain_text("100")
+    expect(row).to_contain_text("mock")
+    expect(row).to_contain_text("of 5 / month")
     screenshot(page, "keys-created")
     # Shown once: after leaving the page it is nowhere on it.
     show(page, "overview", "#stat-requests")
-    show(page, "keys", row)
-    assert key not in page.eval("document.documentElement.outerHTML")
+    show(page, "keys", "tr[data-key='ui-made']")
+    assert key not in page.content()
     # Limits: edit in place.
-    page.click(f"{row} td.actions button:nth-of-type(2)")
-    page.wait_for("form.edit")
-    page.fill("form.edit input[name=tpm]", "5000")
-    page.click("form.edit button[type=submit]")
-    page.wait(f"document.querySelector(\"{row}\").textContent.includes('5000')", what="the new TPM")
+    row.locator("td.actions button:nth-of-type(2)").click()
+    page.locator("form.edit input[name=tpm]").fill("5000")
+    page.locator("form.edit button[type=submit]").click()
+    expect(row).to_contain_text("5000")
     # Per-key usage chart.
-    page.click(f"{row} td.actions button:nth-of-type(1)")
-    page.wait("document.querySelector('#key-usage #chart-requests')?.dataset.points >= 1")
+    row.locator("td.actions button:nth-of-type(1)").click()
+    page.wait_for_function(
+        "() => document.querySelector('#key-usage #chart-requests')?.dataset.points >= 1"
+    )
     # Revoke (the confirm dialog is accepted): its requests are refused.
-    page.click(f"{row} button.danger")
-    page.wait(f"document.querySelector(\"{row}\").textContent.includes('revoked')")
+    row.locator("button.danger").click()
+    expect(row).to_contain_text("revoked")
     with pytest.raises(openai.AuthenticationError):
         _chat(ui, key)
-    _no_console_errors(page)
+    _no_console_errors(messages)
 
 
 def _model_row(name: str) -> str:
     return f"tr[data-model='{name}']"
 
 
-def test_add_edit_and_remove_a_model_with_a_lua_dry_run(ui, page, upstream, tmp_path):
+def test_add_edit_and_remove_a_model_with_a_lua_dry_run(ui, page, messages, upstream, tmp_path):
     sign_in(page, ui, ui.admin_key)
     show(page, "models", "#add-model")
-    page.click("#add-model")
-    page.wait_for("#model-form")
-    page.fill("#model-form input[name=name]", "ui-fake")
-    page.choose("#model-form select[name=vendor]", "openai")
-    page.fill("#model-form input[name=base_url]", upstream.base_url)
-    page.fill("#model-form input[name=upstream_model]", "echo")
-    page.fill("#model-form input[name=api_key]", "sk-ui-secret")
+    page.locator("#add-model").click()
+    form = page.locator("#model-form")
+    form.locator("input[name=name]").fill("ui-fake")
+    form.locator("select[name=vendor]").select_option("openai")
+    form.locator("input[name=base_url]").fill(upstream.base_url)
+    form.locator("input[name=upstream_model]").fill("echo")
+    form.locator("input[name=api_key]").fill("sk-ui-secret")
     # A broken script: the dry run shows the Lua error on the form, nothing is saved.
     broken = tmp_path / "broken.lua"
     broken.write_text("function request(payload, ctx)\n  return nil\nend\n")
-    page.upload("#model-form input[name=script_file]", broken)
-    page.wait("document.querySelector('#model-form textarea[name=script]').value.includes('nil')")
-    page.click("#dry-run")
-    page.wait_for("#model-form .field-error")
-    assert "must return a table" in page.text("#model-form .field-error")
-    page.click("#model-form button[type=submit]")
-    page.wait("document.querySelector('#model-form .field-error')?.textContent.includes('refused')")
-    assert not page.eval(f'!!document.querySelector("{_model_row("ui-fake")}")')
+    form.locator("input[name=script_file]").set_input_files(broken)
+    expect(form.locator("textarea[name=script]")).to_have_value(re.compile("nil"))
+    page.locator("#dry-run").click()
+    expect(form.locator(".field-error").first).to_contain_text("must return a table")
+    form.locator("button[type=submit]").click()
+    expect(form.locator(".field-error").first).to_contain_text("refused")
+    assert page.locator(_model_row("ui-fake")).count() == 0
     screenshot(page, "models-script-error")
     # A working script: its dry-run result is shown, then saved with the model.
-    page.fill(
-        "#model-form textarea[name=script]",
-        "function request(payload, ctx)\n  payload.temperature = 0\n  return payload\nend",
+    form.locator("textarea[name=script]").fill(
+        "function request(payload, ctx)\n  payload.temperature = 0\n  return payload\nend"
     )
-    page.click("#dry-run")
-    page.wait_for("#script-dry-run .ok")
-    assert "temperature" in page.eval("document.querySelector('#script-dry-run').textContent")
-    page.click("#model-form button[type=submit]")
-    row = _model_row("ui-fake")
-    page.wait_for(row)
-    assert "echo" in page.text(row) and "v1" in page.text(row)
-    assert "sk-ui-secret" not in page.eval("document.documentElement.outerHTML")
+    page.locator("#dry-run").click()
+    expect(page.locator("#script-dry-run .ok")).to_be_attached()
+    assert "temperature" in (page.locator("#script-dry-run").text_content() or "")
+    form.locator("button[type=submit]").click()
+    row = page.locator(_model_row("ui-fake"))
+    expect(row).to_contain_text("echo")
+    expect(row).to_contain_text("v1")
+    assert "sk-ui-secret" not in page.content()
     # It serves: a request reaches the fake upstream through the script.
     assert _chat(ui, ui.admin_key, model="ui-fake", text="ping")
     assert upstream.requests[-1]["temperature"] == 0
     # Edit the weight, disable it.
-    page.click(f"{row} td.actions button:nth-of-type(1)")
-    page.wait_for("#model-form input[name=weight]")
-    page.fill("#model-form input[name=weight]", "3")
-    page.click("#model-form button[type=submit]")
-    page.wait(f"document.querySelector(\"{row} td.num\")?.textContent === '3'", what="weight 3")
-    page.click(f"{row} td.actions button:nth-of-type(2)")
-    page.wait(f"document.querySelector(\"{row}\").textContent.includes('Enable')", what="disabled")
+    row.locator("td.actions button:nth-of-type(1)").click()
+    form.locator("input[name=weight]").fill("3")
+    form.locator("button[type=submit]").click()
+    expect(row.locator("td.num").first).to_have_text("3")
+    row.locator("td.actions button:nth-of-type(2)").click()
+    expect(row).to_contain_text("Enable")
     # Remove (the confirm dialog is accepted).
-    page.click(f"{row} button.danger")
-    page.wait(f'!document.querySelector("{row}")', what="the row to go")
-    _no_console_errors(page, allow_network=True)  # the refused script answers 400
+    row.locator("button.danger").click()
+    expect(row).to_have_count(0)
+    _no_console_errors(messages, allow_network=True)  # the refused script answers 400
 
 
-def test_a_comfyui_workflow_binding_error_is_shown_on_its_field(ui, page, comfy, tmp_path):
+def test_a_comfyui_workflow_binding_error_is_shown_on_its_field(
+    ui, page, messages, comfy, tmp_path
+):
     sign_in(page, ui, ui.admin_key)
     show(page, "models", "#add-model")
-    page.click("#add-model")
-    page.fill("#model-form input[name=name]", "ui-img")
-    page.choose("#model-form select[name=vendor]", "comfyui")
-    page.fill("#model-form input[name=base_url]", comfy.base_url)
-    page.wait("!document.querySelector('#model-form .comfy').hidden")
+    page.locator("#add-model").click()
+    form = page.locator("#model-form")
+    form.locator("input[name=name]").fill("ui-img")
+    form.locator("select[name=vendor]").select_option("comfyui")
+    form.locator("input[name=base_url]").fill(comfy.base_url)
+    expect(form.locator(".comfy")).to_be_visible()
     workflow = json.dumps(
         {
             "1": {
@@ -270,156 +276,152 @@ def test_a_comfyui_workflow_binding_error_is_shown_on_its_field(ui, page, comfy,
     )
     upload = tmp_path / "workflow_api.json"
     upload.write_text(workflow)
-    page.upload("#model-form input[name=workflow_file]", upload)
-    page.wait(
-        "document.querySelector('#model-form textarea[name=workflow]').value.includes('Empty')"
-    )
-    page.fill("#model-form input[name=bind_width]", "1.inputs.wide")
-    page.click("#model-form button[type=submit]")
-    page.wait_for("#model-form [data-param=bindings] .field-error")
-    assert "has no input 'wide'" in page.text("#model-form [data-param=bindings] .field-error")
-    page.fill("#model-form input[name=bind_width]", "1.inputs.width")
-    page.click("#model-form button[type=submit]")
-    page.wait_for(_model_row("ui-img"))
-    assert "image" in page.text(_model_row("ui-img"))
-    _no_console_errors(page, allow_network=True)
+    form.locator("input[name=workflow_file]").set_input_files(upload)
+    expect(form.locator("textarea[name=workflow]")).to_have_value(re.compile("Empty"))
+    form.locator("input[name=bind_width]").fill("1.inputs.wide")
+    form.locator("button[type=submit]").click()
+    error = form.locator("[data-param=bindings] .field-error").first
+    expect(error).to_contain_text("has no input 'wide'")
+    form.locator("input[name=bind_width]").fill("1.inputs.width")
+    form.locator("button[type=submit]").click()
+    expect(page.locator(_model_row("ui-img"))).to_contain_text("image")
+    _no_console_errors(messages, allow_network=True)
 
 
 def _alias_row(pattern: str) -> str:
     return f"#aliases tr[data-alias='{pattern}']"
 
 
-def test_an_alias_and_the_default_route_made_on_the_models_page_route_requests(ui, page):
+def test_an_alias_and_the_default_route_made_on_the_models_page_route_requests(ui, page, messages):
     sign_in(page, ui, ui.admin_key)
     show(page, "models", "#alias-form")
     # A route's own name cannot be an alias: the API's error is shown on the field.
-    page.choose("#alias-form select[name=model]", "mock")
-    page.fill("#alias-form input[name=pattern]", "mock-slow")
-    page.press("Enter")
-    page.wait_for("#alias-form [data-param=pattern] .field-error")
-    assert "model's own name" in page.text("#alias-form [data-param=pattern] .field-error")
-    assert page.eval("document.activeElement.name") == "pattern"  # focus went to the field
+    page.locator("#alias-form select[name=model]").select_option("mock")
+    pattern = page.locator("#alias-form input[name=pattern]")
+    pattern.fill("mock-slow")
+    pattern.press("Enter")
+    error = page.locator("#alias-form [data-param=pattern] .field-error").first
+    expect(error).to_contain_text("model's own name")
+    expect(pattern).to_be_focused()  # focus went to the field
     # `claude-*` -> mock, made with the keyboard, is listed and answers claude-3-haiku.
-    page.fill("#alias-form input[name=pattern]", "claude-*")
-    page.press("Enter")
-    page.wait_for(_alias_row("claude-*"))
-    assert page.text(f"{_alias_row('claude-*')} td") == "mock"
+    pattern.fill("claude-*")
+    pattern.press("Enter")
+    expect(page.locator(f"{_alias_row('claude-*')} td").first).to_have_text("mock")
     client = _client(ui, ui.admin_key)
     hi = [{"role": "user", "content": "hi"}]
     reply = client.chat.completions.create(model="claude-3-haiku", messages=hi)
     assert reply.model == "mock"
     assert reply.choices[0].message.content == "This is the lowart mock model. You said: hi"
     screenshot(page, "models-aliases")
-    page.click(f"{_alias_row('claude-*')} button.danger")
-    page.wait(f'!document.querySelector("{_alias_row("claude-*")}")', what="the alias to go")
+    page.locator(f"{_alias_row('claude-*')} button.danger").click()
+    expect(page.locator(_alias_row("claude-*"))).to_have_count(0)
     with pytest.raises(openai.NotFoundError):
         client.chat.completions.create(model="claude-3-haiku", messages=hi)
     # The default route: set (marked in the list), then cleared.
-    page.choose("#default-route-form select[name=model]", "mock")
-    page.click("#default-route-form button[type=submit]")
-    page.wait_for(_alias_row("*"))
-    assert "default route" in page.text(_alias_row("*"))
+    default = page.locator("#default-route-form select[name=model]")
+    default.select_option("mock")
+    page.locator("#default-route-form button[type=submit]").click()
+    expect(page.locator(_alias_row("*"))).to_contain_text("default route")
     assert client.chat.completions.create(model="any-name", messages=hi).model == "mock"
-    assert page.eval("document.querySelector('#default-route-form select').value") == "mock"
-    page.choose("#default-route-form select[name=model]", "")
-    page.click("#default-route-form button[type=submit]")
-    page.wait(f'!document.querySelector("{_alias_row("*")}")', what="the default route to go")
+    expect(default).to_have_value("mock")
+    default.select_option("")
+    page.locator("#default-route-form button[type=submit]").click()
+    expect(page.locator(_alias_row("*"))).to_have_count(0)
     with pytest.raises(openai.NotFoundError):
         client.chat.completions.create(model="any-name", messages=hi)
-    _no_console_errors(page, allow_network=True)  # the refused alias answers 400
+    _no_console_errors(messages, allow_network=True)  # the refused alias answers 400
 
 
-def test_usage_explorer_filters_pages_and_exports_csv(ui, page, tmp_path):
+def test_usage_explorer_filters_pages_and_exports_csv(ui, page, messages, tmp_path):
     key = ui.create_key("ui-explorer")
     for _ in range(3):
         _chat(ui, key)
     _chat(ui, ui.admin_key)
     sign_in(page, ui, ui.admin_key)
     show(page, "usage", "#usage-filters")
-    page.wait_for("#usage-results tbody tr")
-    page.fill("#usage-filters input[name=key]", "ui-explorer")
-    page.choose("#usage-filters select[name=limit]", "25")
-    page.click("#usage-filters button[type=submit]")
-    page.wait(
-        "[...document.querySelectorAll('#usage-results tbody tr')].length === 3 && "
-        "[...document.querySelectorAll('#usage-results tbody tr td:nth-child(2)')]"
-        ".every(td => td.textContent === 'ui-explorer')",
-        what="only ui-explorer's three records",
+    rows = page.locator("#usage-results tbody tr")
+    expect(rows.first).to_be_attached()
+    page.locator("#usage-filters input[name=key]").fill("ui-explorer")
+    page.locator("#usage-filters select[name=limit]").select_option("25")
+    page.locator("#usage-filters button[type=submit]").click()
+    expect(rows).to_have_count(3)
+    expect(page.locator("#usage-results tbody tr td:nth-child(2)")).to_have_text(
+        ["ui-explorer"] * 3
     )
     screenshot(page, "usage")
     # Paging: two per page over ui-explorer's three records.
-    page.eval("""(() => { const s = document.querySelector('#usage-filters select[name=limit]');
+    page.evaluate("""(() => { const s = document.querySelector('#usage-filters select[name=limit]');
         s.append(new Option('2', '2')); })()""")
-    page.choose("#usage-filters select[name=limit]", "2")
-    page.click("#usage-filters button[type=submit]")
-    page.wait("document.querySelectorAll('#usage-results tbody tr').length === 2")
-    first_page = page.eval(
-        "[...document.querySelectorAll('#usage-results tbody tr')].map(r => r.dataset.id)"
-    )
-    page.click("#usage-older")
-    page.wait("document.querySelectorAll('#usage-results tbody tr').length === 1")
-    last = page.eval("document.querySelector('#usage-results tbody tr').dataset.id")
-    assert int(last) < min(int(i) for i in first_page)
-    page.click("#usage-newer")
-    page.wait("document.querySelectorAll('#usage-results tbody tr').length === 2")
+    page.locator("#usage-filters select[name=limit]").select_option("2")
+    page.locator("#usage-filters button[type=submit]").click()
+    expect(rows).to_have_count(2)
+    first_page = [rows.nth(i).get_attribute("data-id") for i in range(2)]
+    page.locator("#usage-older").click()
+    expect(rows).to_have_count(1)
+    last = rows.first.get_attribute("data-id")
+    assert int(last or 0) < min(int(i or 0) for i in first_page)
+    page.locator("#usage-newer").click()
+    expect(rows).to_have_count(2)
     # CSV of the filtered records, downloaded as a person would.
-    page.allow_downloads(tmp_path)
-    page.click("#usage-csv")
+    with page.expect_download() as download:
+        page.locator("#usage-csv").click()
+    assert download.value.suggested_filename == "usage.csv"
     target = tmp_path / "usage.csv"
-    deadline = time.monotonic() + 10
-    while not target.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    rows = list(csv.DictReader(target.read_text().splitlines()))
-    assert len(rows) == 3 and {r["key_name"] for r in rows} == {"ui-explorer"}
-    assert all(r["status"] == "ok" and int(r["total_tokens"]) > 0 for r in rows)
-    _no_console_errors(page)
+    download.value.save_as(target)
+    records = list(csv.DictReader(target.read_text().splitlines()))
+    assert len(records) == 3 and {r["key_name"] for r in records} == {"ui-explorer"}
+    assert all(r["status"] == "ok" and int(r["total_tokens"]) > 0 for r in records)
+    _no_console_errors(messages)
 
 
-def test_playground_streams_a_chat_with_tokens_and_latency(ui, page):
+def test_playground_streams_a_chat_with_tokens_and_latency(ui, page, messages):
     sign_in(page, ui, ui.admin_key)
     show(page, "playground", "#chat-form")
-    page.choose("#chat-form select[name=model]", "mock-slow")
-    page.fill("#chat-form textarea[name=message]", "Tell me something")
-    page.press("Enter", modifiers=2)  # Ctrl+Enter sends
+    page.locator("#chat-form select[name=model]").select_option("mock-slow")
+    message = page.locator("#chat-form textarea[name=message]")
+    message.fill("Tell me something")
+    message.press("Control+Enter")  # Ctrl+Enter sends
     # Streaming: the answer grows before it is done.
-    page.wait("document.querySelector('#chat-log li.assistant .answer')?.textContent.length > 0")
-    partial = page.eval("document.querySelector('#chat-log li.assistant').dataset.done || ''")
-    page.wait(
-        "document.querySelector('#chat-log li.assistant')?.dataset.done === 'true'", timeout=15
-    )
+    item = page.locator("#chat-log li.assistant")
+    expect(item.locator(".answer")).to_have_text(re.compile(r"\S"))
+    partial = item.get_attribute("data-done") or ""
+    expect(item).to_have_attribute("data-done", "true")
     assert partial == ""  # it showed words before the end
-    item = "#chat-log li.assistant"
-    assert int(page.eval(f"document.querySelector('{item}').dataset.completionTokens")) > 0
-    meta = page.text(f"{item} .meta")
+    assert int(item.get_attribute("data-completion-tokens") or 0) > 0
+    meta = item.locator(".meta").text_content() or ""
     assert "completion tokens" in meta and "first token" in meta and "total" in meta
     records = ui.wait_for_records(1)
     assert records[-1]["stream"] and records[-1]["route"] == "mock-slow"
-    assert page.text(f"{item} .answer") == "one two three four five six seven eight nine ten"
+    assert item.locator(".answer").text_content() == (
+        "one two three four five six seven eight nine ten"
+    )
     screenshot(page, "playground-chat")
-    _no_console_errors(page)
+    _no_console_errors(messages)
 
 
-def test_image_job_shows_progress_lands_in_the_gallery_and_can_be_cancelled(ui, page, comfy):
+def test_image_job_shows_progress_lands_in_the_gallery_and_can_be_cancelled(
+    ui, page, messages, comfy
+):
     sign_in(page, ui, ui.admin_key)
     show(page, "playground", "#image-form")
     comfy.step_delay = 0.15
+    prompt = page.locator("#image-form textarea[name=prompt]")
     try:
-        page.choose("#image-form select[name=model]", "img")
-        page.choose("#image-form select[name=size]", "64x64")
-        page.fill("#image-form input[name=steps]", "8")
-        page.fill("#image-form textarea[name=prompt]", "a lighthouse")
-        page.click("#image-generate")
-        page.wait(
-            "[...document.querySelectorAll('#jobs progress')]"
-            ".some(p => p.value > 0 && p.value < p.max)",
-            timeout=15,
-            what="a job part-way through",
+        page.locator("#image-form select[name=model]").select_option("img")
+        page.locator("#image-form select[name=size]").select_option("64x64")
+        page.locator("#image-form input[name=steps]").fill("8")
+        prompt.fill("a lighthouse")
+        page.locator("#image-generate").click()
+        # A job part-way through.
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#jobs progress')]"
+            ".some(p => p.value > 0 && p.value < p.max)"
         )
-        page.wait(
-            "[...document.querySelectorAll('#gallery img')]"
+        # The image in the gallery.
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#gallery img')]"
             ".some(i => i.complete && i.naturalWidth === 64)",
-            timeout=20,
-            what="the image in the gallery",
+            timeout=20_000,
         )
         screenshot(page, "playground-images")
     finally:
@@ -427,69 +429,70 @@ def test_image_job_shows_progress_lands_in_the_gallery_and_can_be_cancelled(ui, 
     # Cancel a job ComfyUI holds before it starts.
     comfy.pause()
     try:
-        page.fill("#image-form textarea[name=prompt]", "never finished")
-        page.click("#image-generate")
+        prompt.fill("never finished")
+        page.locator("#image-generate").click()
         cancel = ", ".join(
             f"#jobs tr[data-status={s}] button.danger" for s in ("running", "queued")
         )
-        page.wait_for(cancel, timeout=15)
-        page.click(cancel)
-        page.wait_for("#jobs tr[data-status=cancelled]")
+        page.locator(cancel).first.click()
+        expect(page.locator("#jobs tr[data-status=cancelled]").first).to_be_attached()
     finally:
         comfy.resume()
-    _no_console_errors(page)
+    _no_console_errors(messages)
 
 
-def test_a_non_admin_key_sees_only_its_own_data(ui, page):
+def test_a_non_admin_key_sees_only_its_own_data(ui, page, messages):
     key = ui.create_key("ui-user", quota=100_000, quota_period="day")
     _chat(ui, key)
     _chat(ui, key)
     _chat(ui, ui.admin_key)
     sign_in(page, ui, key)
-    assert page.text("#who") == "ui-user"
-    links = page.eval("[...document.querySelectorAll('#nav a')].map(a => a.textContent)")
+    expect(page.locator("#who")).to_have_text("ui-user")
+    links = page.locator("#nav a").all_text_contents()
     assert "Keys" not in links and "Models" not in links
     show(page, "keys", "h1")
-    assert "needs an admin key" in page.text("#page")
+    expect(page.locator("#page")).to_contain_text("needs an admin key")
     show(page, "usage", "#usage-filters")
-    page.wait("document.querySelectorAll('#usage-results tbody tr').length === 2")
-    assert not page.eval("!!document.querySelector('#usage-filters input[name=key]')")
+    expect(page.locator("#usage-results tbody tr")).to_have_count(2)
+    assert page.locator("#usage-filters input[name=key]").count() == 0
     show(page, "account", "#account-limits")
-    assert "ui-user" in page.text("#account-limits")
-    assert "100,000" in page.text("#account-limits")
+    expect(page.locator("#account-limits")).to_contain_text("ui-user")
+    expect(page.locator("#account-limits")).to_contain_text("100,000")
     show(page, "overview", "#stat-requests")
-    page.wait("document.querySelector('#stat-requests .value').textContent === '2'")
+    expect(page.locator("#stat-requests .value")).to_have_text("2")
     # The admin API refuses the session of a non-admin key, CSRF token or not.
-    status = page.eval(
+    status = page.evaluate(
         "import('/ui/api.js').then(m => m.request('GET', '/admin/keys'))"
         ".then(() => 200, e => e.status)"
     )
     assert status == 403
-    _no_console_errors(page, allow_network=True)  # the refused admin call logs a 403
+    _no_console_errors(messages, allow_network=True)  # the refused admin call logs a 403
 
 
 PAGES = ("overview", "models", "keys", "usage", "playground", "account")
 
 
-def test_every_page_fits_a_phone_width(ui, page):
-    page.set_viewport(390, 844, mobile=True)
+def test_every_page_fits_a_phone_width(ui, open_tab):
+    phone = open_tab(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = phone.page
     sign_in(page, ui, ui.admin_key)
     for name in PAGES:
         show(page, name, "h1")
-        page.wait("document.querySelectorAll('#page *').length > 5")
-        time.sleep(0.3)  # let the first poll draw
-        assert page.eval("document.documentElement.scrollWidth") <= 390, name
+        expect(page.locator("#page *").nth(5)).to_be_attached()  # more than five elements
+        phone.requests.wait_idle(page)  # what the page's first poll fetched is drawn
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, name
         assert screenshot(page, f"phone-{name}") == (390, 844)
-    _no_console_errors(page)
+    _no_console_errors(phone.messages)
 
 
-def test_a_page_load_fetches_only_its_own_code_and_nothing_blocks_its_first_paint(ui, page):
+def test_a_page_load_fetches_only_its_own_code_and_nothing_blocks_its_first_paint(
+    ui, page, messages
+):
     sign_in(page, ui, ui.admin_key)
-    page._send("Page.navigate", {"url": "about:blank"})  # a new document next, not a hash
-    page.wait("location.href === 'about:blank'")
+    page.goto("about:blank")  # a new document next, not a hash change
     page.goto(ui.base_url + "/ui/#/overview")
-    page.wait_for("#stat-requests")
-    fetched = page.eval(
+    expect(page.locator("#stat-requests")).to_be_attached()
+    fetched = page.evaluate(
         "performance.getEntriesByType('resource')"
         ".map(r => [new URL(r.name).pathname, r.renderBlockingStatus])"
     )
@@ -503,7 +506,7 @@ def test_a_page_load_fetches_only_its_own_code_and_nothing_blocks_its_first_pain
     assert not [p for p in paths if p.startswith("/ui/page-") and p != "/ui/page-overview.js"]
     # Another page's code comes when it is first shown.
     show(page, "models", "#add-model")
-    assert page.eval(
+    assert page.evaluate(
         "performance.getEntriesByType('resource').some(r => r.name.endsWith('/ui/page-models.js'))"
     )
-    _no_console_errors(page)
+    _no_console_errors(messages)
