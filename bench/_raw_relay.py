@@ -69,6 +69,7 @@ class _Client(_Half):
     """The accepted side: opens its upstream connection when it arrives."""
 
     upstream: tuple[str, int] = ("127.0.0.1", 80)
+    upstream_protocol: type[_Half] = _Half  # _callback_relay.py parses the reply instead
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Connect to the upstream in the background; hold client bytes until then."""
@@ -78,7 +79,7 @@ class _Client(_Half):
     async def _connect(self) -> None:
         loop = asyncio.get_running_loop()
         try:
-            _, up = await loop.create_connection(_Half, *self.upstream)
+            _, up = await loop.create_connection(self.upstream_protocol, *self.upstream)
         except OSError:
             if self.transport is not None:
                 self.transport.close()

@@ -487,6 +487,7 @@ def measure_setup(fl: Floor, s: Settings, url: str, body: Path, headers: dict[st
 FLOOR_RELAYS = {
     "aiohttp pass-through (bench/_bare_proxy.py)": "_bare_proxy.py",
     "raw asyncio relay (bench/_raw_relay.py)": "_raw_relay.py",
+    "callback relay, per-event work (bench/_callback_relay.py)": "_callback_relay.py",
 }
 
 
@@ -707,6 +708,13 @@ def run_header(s: Settings, busy: float) -> str:
 
 
 # --------------------------------------------------------------------------- main
+def absolute_paths(pythonpath: str) -> str:
+    """``PYTHONPATH`` with every entry absolute: ``lowart serve`` runs in its own working
+    directory, where a relative ``PYTHONPATH=.`` would silently import the installed
+    lowart instead of the source tree under test."""
+    return os.pathsep.join(str(Path(p).resolve()) for p in pythonpath.split(os.pathsep) if p)
+
+
 Outcome = tuple[list[Level], Soak | None, list[str], list[Floor]]
 
 
@@ -725,6 +733,7 @@ def run_all(s: Settings, tmp: Path, procs: Procs) -> Outcome:
     wait_http_ok(up_base + "/health", up, tmp / "up.log")
     env, key, extra = prepare_lowart(tmp, up_port)
     env["LOWART_MCP"] = "off"
+    env["PYTHONPATH"] = absolute_paths(env.get("PYTHONPATH", ""))
     port = free_port()
     gw_base = f"http://127.0.0.1:{port}"
     log = tmp / "lowart.log"
@@ -769,7 +778,7 @@ def run_all(s: Settings, tmp: Path, procs: Procs) -> Outcome:
         procs.stop(gw)  # the next relays get core 0 to themselves, as lowart had
         if s.baseline_src:  # the same lowart set-up, another source tree (before/after)
             fl = Floor(f"lowart baseline ({s.baseline_src})")
-            env_b = {**env, "PYTHONPATH": s.baseline_src}
+            env_b = {**env, "PYTHONPATH": absolute_paths(s.baseline_src)}
             argv_b = [PORT if a == str(port) else a for a in argv]
             floors.append(measure_relay(fl, argv_b, s, tmp, procs, body, headers, env=env_b,
                                         cwd=tmp / "lowart"))  # fmt: skip
