@@ -265,6 +265,7 @@ class Soak:
     cpu_pct: float | None = None
     cpu_us_per_event: float | None = None
     cpu_s: float = 0.0
+    cpu_wait_pct: float | None = None
 
 
 @dataclass
@@ -282,7 +283,7 @@ class Floor:
     setup_cpu_s: float = 0.0
     steady: Load | None = None
     steady_cpu_s: float = 0.0
-    note: str = ""
+    steady_wait_pct: float | None = None  # share of the steady load spent waiting for a CPU
 
     def raw_us(self) -> tuple[float | None, float | None]:
         """(CPU us per one-event stream, CPU us per event of the steady load), unsolved."""
@@ -461,6 +462,7 @@ def run_soak(s: Settings, gw_url: str, body: Path, headers: dict[str, str], pid:
         )
     soak.samples = smp.samples
     soak.cpu_s = smp.cpu_s
+    soak.cpu_wait_pct = 100 * smp.wait_s / smp.wall_s if smp.wall_s else None
     soak.cpu_pct = 100 * smp.cpu_s / smp.wall_s if smp.wall_s else None
     soak.cpu_us_per_event = per_event_us(smp.cpu_s, soak.load)
     progress(describe("soak", soak.load))
@@ -468,19 +470,20 @@ def run_soak(s: Settings, gw_url: str, body: Path, headers: dict[str, str], pid:
 
 
 def cpu_of_load(pid: int, url: str, body: Path, headers: dict[str, str], streams: int,
-                rate: float, events: int, interval_s: float) -> tuple[Load, float]:  # fmt: skip
-    """One load run and the CPU seconds ``pid`` spent during it."""
+                rate: float, events: int, interval_s: float) -> tuple[Load, Sampler]:  # fmt: skip
+    """One load run and what ``pid`` spent during it (CPU, time waiting for a CPU)."""
     with Sampler(pid, 1.0) as smp:
         load = run_load(url, body, headers, streams, rate, events, interval_s)
-    return load, smp.cpu_s
+    return load, smp
 
 
 def measure_setup(fl: Floor, s: Settings, url: str, body: Path, headers: dict[str, str],
                   pid: int) -> None:  # fmt: skip
     """The set-up load: ``--setup-streams`` one-event streams at ``--setup-rate``."""
-    fl.setup, fl.setup_cpu_s = cpu_of_load(
+    fl.setup, smp = cpu_of_load(
         pid, url, body, headers, s.setup_streams, s.setup_rate, 1, s.interval_ms / 1000
     )
+    fl.setup_cpu_s = smp.cpu_s
     progress(describe(fl.name[:7], fl.setup) + f"  CPU {fl.setup_cpu_s:.2f}s")
 
 
@@ -505,10 +508,12 @@ def measure_relay(fl: Floor, argv: list[str], s: Settings, tmp: Path, procs: Pro
         progress(f"[relay] {fl.name}, pid {proc.pid}")
         run_load(url, body, headers, 100, s.rate, 5, s.interval_ms / 1000)  # warm-up
         measure_setup(fl, s, url, body, headers, proc.pid)
-        fl.steady, fl.steady_cpu_s = cpu_of_load(
+        fl.steady, smp = cpu_of_load(
             proc.pid, url, body, headers, max(1, round(s.soak_rate * s.soak_seconds)),
             s.soak_rate, s.soak_events, s.interval_ms / 1000,
         )  # fmt: skip
+        fl.steady_cpu_s = smp.cpu_s
+        fl.steady_wait_pct = 100 * smp.wait_s / smp.wall_s if smp.wall_s else None
         progress(describe("steady", fl.steady) + f"  CPU {fl.steady_cpu_s:.2f}s")
     finally:
         procs.stop(proc)
@@ -647,6 +652,7 @@ Section = tuple[str, list[str], list[list[str]]]
 FLOOR_HEAD = [
     *("relay", "errors set-up / steady", "CPU us per 1-event stream", "CPU us/event (steady)"),
     *("solved: set-up us/stream", "solved: us/event", "us/event vs raw relay"),
+    "steady: waiting for a CPU",
 ]
 
 
@@ -661,7 +667,7 @@ def floor_rows(floors: list[Floor]) -> list[list[str]]:
         errs = " / ".join(x.error_text() if x else "-" for x in (fl.setup, fl.steady))
         ratio = f"{event_us / base:.2f}x" if event_us is not None and base else "-"
         rows.append([fl.name, errs, fmt(per_stream, 0), fmt(per_event, 1), fmt(setup_us, 0),
-                     fmt(event_us, 1), ratio])  # fmt: skip
+                     fmt(event_us, 1), ratio, f"{fmt(fl.steady_wait_pct, 0)}%"])  # fmt: skip
     return rows
 
 
@@ -771,6 +777,7 @@ def run_all(s: Settings, tmp: Path, procs: Procs) -> Outcome:
         soak = run_soak(s, gw_url, body, headers, pid)
         if floors:
             floors[0].steady, floors[0].steady_cpu_s = soak.load, soak.cpu_s
+            floors[0].steady_wait_pct = soak.cpu_wait_pct
     problems = scan_log(log)
     if problems:
         notes.append(f"lowart log: {len(problems)} error lines, first: {problems[:3]}")
