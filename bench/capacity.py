@@ -21,11 +21,21 @@ events each for ``--soak-seconds`` (default 600), sampling RSS every
 ``--soak-sample`` seconds, to show that memory is flat (first/last/max RSS
 and the least-squares slope).
 
+With ``--floors`` the same CPU is measured for two floors under the same
+loads, in the same run, one relay at a time on the gateway's core: the bare
+aiohttp pass-through (``bench/_bare_proxy.py``, the floor of an aiohttp
+gateway) and a raw ``asyncio.Protocol`` byte relay (``bench/_raw_relay.py``,
+the floor of any CPython asyncio relay); ``--baseline-src DIR`` adds a lowart
+imported from another source tree (before/after).  Two loads per relay, a
+*set-up* load of ``--setup-streams`` one-event streams and the soak's steady
+load, give two equations (CPU = streams x set-up + events x event), solved
+for the CPU per stream set-up and per relayed event.
+
 Layout (2 cores): the gateway alone on core 0; the upstream and the load
 generator share core 1.  Targets are printed, never asserted.
 
 Run: ``.venv/bin/python bench/capacity.py [--levels 1000,2000,5000]
-[--soak-seconds 600] [--markdown]``
+[--soak-seconds 600] [--floors [--baseline-src DIR]] [--markdown]``
 """
 
 from __future__ import annotations
@@ -254,6 +264,47 @@ class Soak:
     samples: list[tuple[float, int | None, int | None]] = field(default_factory=list)
     cpu_pct: float | None = None
     cpu_us_per_event: float | None = None
+    cpu_s: float = 0.0
+    cpu_wait_pct: float | None = None
+
+
+@dataclass
+class Floor:
+    """One relay (lowart, or a floor to compare it with) under two loads, in the same run.
+
+    The *set-up* load is many one-event streams (its CPU is mostly accepting,
+    connecting and tearing down), the *steady* load is the soak's long streams
+    (mostly relaying events).  Each load's CPU is ``streams x set-up + events x
+    event``; the two loads give two equations, solved for both unknowns, so
+    neither figure carries the other's cost."""
+
+    name: str
+    setup: Load | None = None
+    setup_cpu_s: float = 0.0
+    steady: Load | None = None
+    steady_cpu_s: float = 0.0
+    steady_wait_pct: float | None = None  # share of the steady load spent waiting for a CPU
+
+    def raw_us(self) -> tuple[float | None, float | None]:
+        """(CPU us per one-event stream, CPU us per event of the steady load), unsolved."""
+        per_stream = per_event = None
+        if self.setup is not None and self.setup.raw.get("completed"):
+            per_stream = 1e6 * self.setup_cpu_s / self.setup.raw["completed"]
+        if self.steady is not None:
+            per_event = per_event_us(self.steady_cpu_s, self.steady)
+        return per_stream, per_event
+
+    def solved_us(self) -> tuple[float | None, float | None]:
+        """(CPU us per stream set-up and teardown, CPU us per relayed event), solved."""
+        if self.setup is None or self.steady is None:
+            return None, None
+        na, ea = self.setup.raw.get("completed", 0), self.setup.raw.get("events_total", 0)
+        nb, eb = self.steady.raw.get("completed", 0), self.steady.raw.get("events_total", 0)
+        det = na * eb - nb * ea
+        if not det:
+            return None, None
+        ca, cb = self.setup_cpu_s, self.steady_cpu_s
+        return 1e6 * (ca * eb - cb * ea) / det, 1e6 * (na * cb - nb * ca) / det
 
 
 @dataclass
@@ -271,6 +322,10 @@ class Settings:
     markdown: bool
     keep_tmp: bool
     skip_direct: bool
+    floors: bool = False
+    baseline_src: str = ""
+    setup_streams: int = 2000
+    setup_rate: float = 200.0
 
 
 # --------------------------------------------------------------------------- load
@@ -406,10 +461,71 @@ def run_soak(s: Settings, gw_url: str, body: Path, headers: dict[str, str], pid:
             gw_url, body, headers, streams, s.soak_rate, s.soak_events, s.interval_ms / 1000
         )
     soak.samples = smp.samples
+    soak.cpu_s = smp.cpu_s
+    soak.cpu_wait_pct = 100 * smp.wait_s / smp.wall_s if smp.wall_s else None
     soak.cpu_pct = 100 * smp.cpu_s / smp.wall_s if smp.wall_s else None
     soak.cpu_us_per_event = per_event_us(smp.cpu_s, soak.load)
     progress(describe("soak", soak.load))
     return soak
+
+
+def cpu_of_load(pid: int, url: str, body: Path, headers: dict[str, str], streams: int,
+                rate: float, events: int, interval_s: float) -> tuple[Load, Sampler]:  # fmt: skip
+    """One load run and what ``pid`` spent during it (CPU, time waiting for a CPU)."""
+    with Sampler(pid, 1.0) as smp:
+        load = run_load(url, body, headers, streams, rate, events, interval_s)
+    return load, smp
+
+
+def measure_setup(fl: Floor, s: Settings, url: str, body: Path, headers: dict[str, str],
+                  pid: int) -> None:  # fmt: skip
+    """The set-up load: ``--setup-streams`` one-event streams at ``--setup-rate``."""
+    fl.setup, smp = cpu_of_load(
+        pid, url, body, headers, s.setup_streams, s.setup_rate, 1, s.interval_ms / 1000
+    )
+    fl.setup_cpu_s = smp.cpu_s
+    progress(describe(fl.name[:7], fl.setup) + f"  CPU {fl.setup_cpu_s:.2f}s")
+
+
+FLOOR_RELAYS = {
+    "aiohttp pass-through (bench/_bare_proxy.py)": "_bare_proxy.py",
+    "raw asyncio relay (bench/_raw_relay.py)": "_raw_relay.py",
+    "callback relay, per-event work (bench/_callback_relay.py)": "_callback_relay.py",
+}
+
+
+def measure_relay(fl: Floor, argv: list[str], s: Settings, tmp: Path, procs: Procs, body: Path,
+                  headers: dict[str, str], **kw: object) -> Floor:  # fmt: skip
+    """Start one relay on the gateway's core (``PORT`` in ``argv`` becomes its port), warm
+    it up, run both loads, stop it."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp / f"relay-{port}.log"
+    proc = procs.start([str(port) if a == PORT else a for a in argv], GATEWAY_CORE, log, **kw)
+    try:
+        wait_http_ok(base + "/health", proc, log)
+        url = base + "/v1/chat/completions"
+        progress(f"[relay] {fl.name}, pid {proc.pid}")
+        run_load(url, body, headers, 100, s.rate, 5, s.interval_ms / 1000)  # warm-up
+        measure_setup(fl, s, url, body, headers, proc.pid)
+        fl.steady, smp = cpu_of_load(
+            proc.pid, url, body, headers, max(1, round(s.soak_rate * s.soak_seconds)),
+            s.soak_rate, s.soak_events, s.interval_ms / 1000,
+        )  # fmt: skip
+        fl.steady_cpu_s = smp.cpu_s
+        fl.steady_wait_pct = 100 * smp.wait_s / smp.wall_s if smp.wall_s else None
+        progress(describe("steady", fl.steady) + f"  CPU {fl.steady_cpu_s:.2f}s")
+    finally:
+        procs.stop(proc)
+    return fl
+
+
+PORT = "{port}"  # stands for the relay's port in an argv given to measure_relay
+
+
+def floor_argv(script: str, up_base: str) -> list[str]:
+    """Command line of a floor relay (``script PORT UPSTREAM_URL``)."""
+    return [PY, str(BENCH_DIR / script), PORT, up_base]
 
 
 # --------------------------------------------------------------------------- report
@@ -533,26 +649,55 @@ def target_rows(levels: list[Level]) -> list[list[str]]:
 Section = tuple[str, list[str], list[list[str]]]
 
 
-def sections(levels: list[Level], soak: Soak | None, interval_s: float) -> list[Section]:
+FLOOR_HEAD = [
+    *("relay", "errors set-up / steady", "CPU us per 1-event stream", "CPU us/event (steady)"),
+    *("solved: set-up us/stream", "solved: us/event", "us/event vs raw relay"),
+    "steady: waiting for a CPU",
+]
+
+
+def floor_rows(floors: list[Floor]) -> list[list[str]]:
+    """One row per relay; the ratio column divides by the raw relay's solved us/event."""
+    raw = next((f for f in floors if f.name.startswith("raw")), None)
+    base = raw.solved_us()[1] if raw is not None else None
+    rows = []
+    for fl in floors:
+        per_stream, per_event = fl.raw_us()
+        setup_us, event_us = fl.solved_us()
+        errs = " / ".join(x.error_text() if x else "-" for x in (fl.setup, fl.steady))
+        ratio = f"{event_us / base:.2f}x" if event_us is not None and base else "-"
+        rows.append([fl.name, errs, fmt(per_stream, 0), fmt(per_event, 1), fmt(setup_us, 0),
+                     fmt(event_us, 1), ratio, f"{fmt(fl.steady_wait_pct, 0)}%"])  # fmt: skip
+    return rows
+
+
+def sections(levels: list[Level], soak: Soak | None, interval_s: float,
+             floors: list[Floor] | None = None) -> list[Section]:  # fmt: skip
     """The report's tables."""
-    out = [("Concurrent streams (TTFB in ms)", LEVEL_HEAD, level_rows(levels, interval_s))]
+    out: list[Section] = []
+    if levels:
+        out.append(("Concurrent streams (TTFB in ms)", LEVEL_HEAD, level_rows(levels, interval_s)))
     if soak is not None:
         out.append(("Soak", SOAK_HEAD, soak_rows(soak, interval_s)))
-    out.append(("Targets (printed, not asserted)", TARGET_HEAD, target_rows(levels)))
+    if floors:
+        title = "lowart next to the floors (CPU of the relay process, same run)"
+        out.append((title, FLOOR_HEAD, floor_rows(floors)))
+    if levels:
+        out.append(("Targets (printed, not asserted)", TARGET_HEAD, target_rows(levels)))
     return out
 
 
 def report(levels: list[Level], soak: Soak | None, notes: list[str], s: Settings,
-           header: str) -> None:  # fmt: skip
+           header: str, floors: list[Floor] | None = None) -> None:  # fmt: skip
     """Plain tables, then (with --markdown) the same in Markdown."""
     print(header)
-    for title, head, rows in sections(levels, soak, s.interval_ms / 1000):
+    for title, head, rows in sections(levels, soak, s.interval_ms / 1000, floors):
         print(f"\n== {title} ==\n{text_table(head, rows)}")
     for n in notes:
         print(f"\nNOTE: {n}")
     if s.markdown:
         print(f"\n<!-- markdown -->\n_{header}_")
-        for title, head, rows in sections(levels, soak, s.interval_ms / 1000):
+        for title, head, rows in sections(levels, soak, s.interval_ms / 1000, floors):
             print(f"\n**{title}**\n\n{md_table(head, rows)}")
         for n in notes:
             print(f"\n> {n}")
@@ -569,8 +714,19 @@ def run_header(s: Settings, busy: float) -> str:
 
 
 # --------------------------------------------------------------------------- main
-def run_all(s: Settings, tmp: Path, procs: Procs) -> tuple[list[Level], Soak | None, list[str]]:
-    """Start the slow upstream and one lowart, then every level and the soak."""
+def absolute_paths(pythonpath: str) -> str:
+    """``PYTHONPATH`` with every entry absolute: ``lowart serve`` runs in its own working
+    directory, where a relative ``PYTHONPATH=.`` would silently import the installed
+    lowart instead of the source tree under test."""
+    return os.pathsep.join(str(Path(p).resolve()) for p in pythonpath.split(os.pathsep) if p)
+
+
+Outcome = tuple[list[Level], Soak | None, list[str], list[Floor]]
+
+
+def run_all(s: Settings, tmp: Path, procs: Procs) -> Outcome:
+    """Start the slow upstream and one lowart, then every level and the soak; with
+    ``--floors`` also the set-up load through lowart, then both loads through each floor."""
     notes: list[str] = []
     reason = lowart_available()
     if reason:
@@ -583,6 +739,7 @@ def run_all(s: Settings, tmp: Path, procs: Procs) -> tuple[list[Level], Soak | N
     wait_http_ok(up_base + "/health", up, tmp / "up.log")
     env, key, extra = prepare_lowart(tmp, up_port)
     env["LOWART_MCP"] = "off"
+    env["PYTHONPATH"] = absolute_paths(env.get("PYTHONPATH", ""))
     port = free_port()
     gw_base = f"http://127.0.0.1:{port}"
     log = tmp / "lowart.log"
@@ -610,14 +767,32 @@ def run_all(s: Settings, tmp: Path, procs: Procs) -> tuple[list[Level], Soak | N
         levels.append(measure_level(n, s, up_url, gw_url, body, headers, pid, db))
         if gw.poll() is not None:
             notes.append(f"lowart exited ({gw.returncode}) at {n} streams: {tail(log, 5)}")
-            return levels, None, notes
+            return levels, None, notes, []
+    floors: list[Floor] = []
+    if s.floors:
+        floors.append(Floor("lowart"))
+        measure_setup(floors[0], s, gw_url, body, headers, pid)
     soak = None
     if s.soak_seconds > 0:
         soak = run_soak(s, gw_url, body, headers, pid)
+        if floors:
+            floors[0].steady, floors[0].steady_cpu_s = soak.load, soak.cpu_s
+            floors[0].steady_wait_pct = soak.cpu_wait_pct
     problems = scan_log(log)
     if problems:
         notes.append(f"lowart log: {len(problems)} error lines, first: {problems[:3]}")
-    return levels, soak, notes
+    if s.floors:
+        procs.stop(gw)  # the next relays get core 0 to themselves, as lowart had
+        if s.baseline_src:  # the same lowart set-up, another source tree (before/after)
+            fl = Floor(f"lowart baseline ({s.baseline_src})")
+            env_b = {**env, "PYTHONPATH": absolute_paths(s.baseline_src)}
+            argv_b = [PORT if a == str(port) else a for a in argv]
+            floors.append(measure_relay(fl, argv_b, s, tmp, procs, body, headers, env=env_b,
+                                        cwd=tmp / "lowart"))  # fmt: skip
+        for name, script in FLOOR_RELAYS.items():
+            floors.append(measure_relay(Floor(name), floor_argv(script, up_base), s, tmp, procs,
+                                        body, {}))  # fmt: skip
+    return levels, soak, notes, floors
 
 
 def parse_args(argv: list[str] | None = None) -> Settings:
@@ -636,9 +811,25 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     ap.add_argument("--soak-events", type=int, default=30, help="events per soak stream")
     ap.add_argument("--soak-sample", type=float, default=10.0, help="seconds between RSS samples")
     ap.add_argument("--no-direct", action="store_true", help="skip the direct-upstream baseline")
+    ap.add_argument(
+        "--floors",
+        action="store_true",
+        help="also run the set-up load and the soak through the aiohttp pass-through and the "
+        "raw asyncio relay (needs --soak-seconds > 0)",
+    )
+    ap.add_argument(
+        "--baseline-src",
+        default="",
+        help="with --floors: also run a lowart imported from this source tree (PYTHONPATH), "
+        "e.g. an unpacked older commit, for before/after figures from the same run",
+    )
+    ap.add_argument("--setup-streams", type=int, default=2000, help="one-event streams (--floors)")
+    ap.add_argument("--setup-rate", type=float, default=200.0, help="their rate per second")
     ap.add_argument("--markdown", action="store_true", help="also print Markdown tables")
     ap.add_argument("--keep-tmp", action="store_true", help="keep logs and the SQLite db")
     a = ap.parse_args(argv)
+    if a.floors and a.soak_seconds <= 0:
+        ap.error("--floors measures the relays under the soak's load: give --soak-seconds > 0")
     return Settings(
         levels=[int(x) for x in a.levels.split(",") if x.strip()],
         rate=a.rate,
@@ -651,6 +842,10 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         markdown=a.markdown,
         keep_tmp=a.keep_tmp,
         skip_direct=a.no_direct,
+        floors=a.floors,
+        setup_streams=a.setup_streams,
+        setup_rate=a.setup_rate,
+        baseline_src=a.baseline_src,
     )
 
 
@@ -674,8 +869,8 @@ def main(argv: list[str] | None = None) -> int:
     if busy > 0.25:
         progress(f"warning: CPUs are {busy:.0%} busy before starting; expect noise")
     try:
-        levels, soak, notes = run_all(s, tmp, procs)
-        report(levels, soak, notes, s, run_header(s, busy))
+        levels, soak, notes, floors = run_all(s, tmp, procs)
+        report(levels, soak, notes, s, run_header(s, busy), floors)
         return 0
     except KeyboardInterrupt:
         progress("interrupted")

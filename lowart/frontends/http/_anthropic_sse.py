@@ -46,7 +46,7 @@ async def relay_anthropic_stream(
     converter = OpenAIToAnthropicStream(name)
     native: bool | None = None
     try:
-        await response.prepare(request)
+        await sender.prepare(request)
         try:
             chunks = aiter(stream)
             first = True

@@ -8,6 +8,14 @@ there is nothing left to process, so no event is held back by a timer, and the
 first event of a stream is written on its own so the time to first byte stays
 as it was. Backpressure stays: a flush awaits aiohttp's drain, and a large
 backlog is written without waiting for a pause.
+
+Once the status line and headers are out (with the first write, through
+aiohttp), a chunked response's later writes frame their chunk themselves and
+hand it to the transport in one call: aiohttp's `StreamResponse.write` costs
+three coroutine frames, a signal check and a `join` per write, a measurable
+share of a slow stream's per-event cost (docs/benchmarks.md, "Third round").
+aiohttp still ends the response (`write_eof`, the last chunk), and its drain
+still pauses the relay when the client reads slower than the upstream writes.
 """
 
 from __future__ import annotations
@@ -17,6 +25,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import Any, TypeVar
 
 from aiohttp import web
+from aiohttp.abc import AbstractStreamWriter
+from aiohttp.http import StreamWriter
 
 __all__ = ["CLIENT_GONE", "EventSender", "flush_before_waiting"]
 
@@ -74,13 +84,19 @@ class EventSender:
     the relay's next call, so it surfaces where it always did: at the relay.
     """
 
-    __slots__ = ("_gone", "_parts", "_pending", "_response")
+    __slots__ = ("_direct", "_gone", "_parts", "_pending", "_response", "_writer")
 
     def __init__(self, response: web.StreamResponse) -> None:
         self._response = response
         self._parts: list[bytes] = []
         self._pending = 0
         self._gone: BaseException | None = None
+        self._writer: AbstractStreamWriter | None = None
+        self._direct: StreamWriter | None = None  # set once chunks may go to the transport
+
+    async def prepare(self, request: web.Request) -> None:
+        """Prepare the response (its headers leave with the first write)."""
+        self._writer = await self._response.prepare(request)
 
     def next(self, chunks: AsyncIterator[T]) -> Awaitable[T]:
         """The next item of `chunks` (StopAsyncIteration at the end); what was
@@ -112,9 +128,27 @@ class EventSender:
         self._parts.clear()
         self._pending = 0
         try:
-            await self._response.write(data)
+            direct = self._direct
+            if direct is None:
+                await self._response.write(data)
+                self._direct = self._direct_writer()
+            else:
+                await _write_chunk(direct, data)
         except CLIENT_GONE as exc:
             self._gone = exc
+
+    def _direct_writer(self) -> StreamWriter | None:
+        """aiohttp's writer, when later chunks may bypass it: its headers are out and
+        it frames plain chunks (no compression, no declared length)."""
+        writer = self._writer
+        if (
+            isinstance(writer, StreamWriter)
+            and writer.chunked
+            and not self._response.compression
+            and writer.length is None
+        ):
+            return writer
+        return None
 
     async def finish(self) -> None:
         """Write what is left and end the response, in one write."""
@@ -124,3 +158,14 @@ class EventSender:
         self._parts.clear()
         self._pending = 0
         await self._response.write_eof(data)
+
+
+async def _write_chunk(writer: StreamWriter, data: bytes) -> None:
+    """One HTTP/1.1 chunk straight to the transport, then aiohttp's drain if the
+    kernel did not take it all (it waits only while the client is not reading)."""
+    transport = writer.transport
+    if transport is None or transport.is_closing():
+        raise ConnectionResetError("Cannot write to closing transport")
+    transport.write(b"%x\r\n%b\r\n" % (len(data), data))
+    if transport.get_write_buffer_size():
+        await writer.drain()

@@ -133,7 +133,7 @@ async def relay_responses_stream(
         return backlog
 
     try:
-        await response.prepare(request)
+        await sender.prepare(request)
         try:
             chunks = aiter(stream)
             first = True

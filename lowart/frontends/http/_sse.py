@@ -55,7 +55,7 @@ async def relay_openai_stream(
     response = event_stream_response(request_id)
     sender = EventSender(response)
     try:
-        await response.prepare(request)
+        await sender.prepare(request)
         try:
             chunks = aiter(stream)
             sender.add(_event(await sender.next(chunks)))
