@@ -229,7 +229,8 @@ def encoding_cost(repeats: int = 9, number: int = 500) -> dict[str, float]:
     """CPU µs per request of the frontend's own work, in this process (least of
     `repeats`): an 18-chunk mock stream written as Responses events (request
     translation included) vs as chat completion chunks, and a non-streamed reply."""
-    from lowart.frontends.http._responses_sse import ResponseEvents, _frame
+    from lowart.frontends.http._responses_frames import frames
+    from lowart.frontends.http._responses_sse import ResponseEvents
     from lowart.frontends.http._responses_turn import Turn
     from lowart.frontends.http._sse import _event
 
@@ -246,8 +247,8 @@ def encoding_cost(repeats: int = 9, number: int = 500) -> dict[str, float]:
 
     def responses_stream() -> None:
         events = ResponseEvents(Turn({**body, "stream": True}, []), "mock")
-        frames = [_frame(e) for c in chunks for e in events.feed(c)]
-        frames += [_frame(e) for e in events.finish()]
+        [events.frames(c) for c in chunks]
+        frames(events.finish())
 
     def chat_stream() -> None:
         [_event(c) for c in chunks]

@@ -60,9 +60,10 @@ def new_id(prefix: str) -> str:
 
 def echoed_settings(body: dict[str, Any]) -> dict[str, Any]:
     """The request settings every state of a Response repeats (computed once per request)."""
-    settings = {
-        name: default if body.get(name) is None else body[name] for name, default in _ECHOED.items()
-    }
+    settings = _ECHOED.copy()  # its order is the wire order; set values keep their place
+    for name, value in body.items():
+        if value is not None and name in settings:
+            settings[name] = value
     settings["background"] = bool(body.get("background"))
     if isinstance(settings["reasoning"], dict):
         settings["reasoning"] = {"effort": None, "summary": None, **settings["reasoning"]}

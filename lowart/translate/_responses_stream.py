@@ -36,16 +36,25 @@ _INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"
 
 
 class _Item:
-    __slots__ = ("arguments", "call_id", "chat_name", "id", "index", "kind", "text")
+    __slots__ = ("arguments", "call_id", "chat_name", "id", "index", "kind", "pieces")
 
     def __init__(self, kind: str, index: int, item_id: str) -> None:
         self.kind = kind
         self.index = index
         self.id = item_id
-        self.text = ""
+        self.pieces: list[str] = []  # a message's text, joined when it is needed
         self.arguments = ""
         self.call_id = ""
         self.chat_name = ""
+
+    @property
+    def text(self) -> str:
+        """The message's text so far (kept in pieces: appending to one string copies
+        it every time, quadratic in a long answer's chunks)."""
+        pieces = self.pieces
+        if len(pieces) > 1:
+            pieces[:] = ["".join(pieces)]
+        return pieces[0] if pieces else ""
 
 
 class ChatToResponsesEvents:
@@ -89,7 +98,7 @@ class ChatToResponsesEvents:
             if text and type(text) is str:
                 item = self._open
                 if item is not None and item.kind == "message":  # the common case: more text
-                    item.text += text
+                    item.pieces.append(text)
                     events.append(self._text_delta(item, text))
                 else:
                     events = self._text(text)
@@ -100,17 +109,52 @@ class ChatToResponsesEvents:
             self._finish = choice["finish_reason"]
         return events
 
+    def more_text(self, chunk: Mapping[str, Any]) -> tuple[int, str] | None:
+        """Take in the most common chunk without building its event.
+
+        When `chunk` only continues the open message's text (one choice, text, no
+        tool call, no finish, no usage), its text is added and `(sequence number,
+        text)` returned: the caller encodes that message's
+        `response.output_text.delta` itself (`text_delta` gives its shape). Any
+        other chunk gives None and changes nothing: `feed` it.
+        """
+        item = self._open
+        if item is None or item.kind != "message" or chunk.get("usage") is not None:
+            return None
+        choices = chunk.get("choices")
+        if type(choices) is not list or len(choices) != 1:
+            return None
+        choice = choices[0]
+        if type(choice) is not dict or choice.get("finish_reason") or choice.get("index", 0):
+            return None
+        delta = choice.get("delta")
+        if type(delta) is not dict or delta.get("tool_calls"):
+            return None
+        text = delta.get("content")
+        if not text or type(text) is not str:
+            return None
+        item.pieces.append(text)
+        self._sequence += 1
+        return self._sequence - 1, text
+
+    @property
+    def open_message(self) -> str | None:
+        """The id of the message item in progress, if one is."""
+        item = self._open
+        return item.id if item is not None and item.kind == "message" else None
+
+    def text_delta(self, sequence: int, text: str) -> dict[str, Any] | None:
+        """The open message's `response.output_text.delta` event for `text` at
+        `sequence`, exactly as `feed` writes it, changing nothing (None when no
+        message is open): the one definition a caller's own encoding derives from."""
+        item = self._open
+        if item is None or item.kind != "message":
+            return None
+        return _text_delta_event(item, sequence, text)
+
     def _text_delta(self, item: _Item, text: str) -> dict[str, Any]:
         self._sequence += 1
-        return {
-            "type": "response.output_text.delta",
-            "sequence_number": self._sequence - 1,
-            "item_id": item.id,
-            "output_index": item.index,
-            "content_index": 0,
-            "delta": text,
-            "logprobs": [],
-        }
+        return _text_delta_event(item, self._sequence - 1, text)
 
     def _text(self, text: str) -> list[dict[str, Any]]:
         """Open a message item (closing what was open) and write its first text."""
@@ -134,7 +178,7 @@ class ChatToResponsesEvents:
             )
         )
         if text:
-            item.text = text
+            item.pieces.append(text)
             events.append(self._text_delta(item, text))
         return events
 
@@ -290,6 +334,18 @@ class ChatToResponsesEvents:
             else:
                 output.append(self._call_item(item, item.arguments, "incomplete"))
         return output
+
+
+def _text_delta_event(item: _Item, sequence: int, text: str) -> dict[str, Any]:
+    return {
+        "type": "response.output_text.delta",
+        "sequence_number": sequence,
+        "item_id": item.id,
+        "output_index": item.index,
+        "content_index": 0,
+        "delta": text,
+        "logprobs": [],
+    }
 
 
 class ResponsesEventsToChat:

@@ -12,6 +12,9 @@ from lowart.store._engine import shipped_heads
 from lowart.store._tables import metadata
 from tests.support.servers import start_gateway, stop_gateway, test_settings
 
+# What a fresh install serves with no vendor keys: chat (0001) and embeddings (0011).
+_SEEDED = [("mock", "mock", "chat"), ("mock-embed", "mock", "embedding")]
+
 
 async def _schema_diff(url: str) -> list:
     engine = open_engine(url)
@@ -30,7 +33,8 @@ async def _mock_rows(url: str) -> list:
     engine = open_engine(url)
     try:
         async with engine.connect() as conn:
-            result = await conn.execute(sa.text("select name, vendor from models"))
+            query = "select name, vendor, kind from models order by id"
+            result = await conn.execute(sa.text(query))
             return [tuple(r) for r in result]
     finally:
         await engine.dispose()
@@ -39,12 +43,12 @@ async def _mock_rows(url: str) -> list:
 async def test_sqlite_migrations_match_the_tables(tmp_path):
     url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
     assert await _schema_diff(url) == []
-    assert await _mock_rows(url) == [("mock", "mock")]
+    assert await _mock_rows(url) == _SEEDED
 
 
 def test_postgres_migrations_match_the_tables(loop_thread, postgres_url):
     assert loop_thread.run(_schema_diff(postgres_url)) == []
-    assert loop_thread.run(_mock_rows(postgres_url)) == [("mock", "mock")]
+    assert loop_thread.run(_mock_rows(postgres_url)) == _SEEDED
 
 
 def test_gateway_runs_on_postgres(loop_thread, tmp_path, postgres_url, fake_openai):
@@ -123,3 +127,51 @@ def test_the_migrations_are_in_the_top_level_alembic_directory():
     assert not (root / "alembic" / "__init__.py").exists()  # never shadows the alembic library
     names = sorted(p.name for p in (root / "alembic" / "versions").glob("*.py"))
     assert [n[:4] for n in names] == [f"{i:04d}" for i in range(1, len(names) + 1)]
+
+
+async def _downgrade(engine, revision: str) -> None:
+    from alembic import command
+
+    from lowart.store._engine import _alembic_config
+
+    async with engine.begin() as conn:
+        await conn.run_sync(lambda sync: command.downgrade(_alembic_config(sync), revision))
+
+
+async def _execute(engine, statement: str) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(sa.text(statement))
+
+
+async def test_mock_embed_is_seeded_once_and_removed_only_as_seeded(tmp_path):
+    engine = open_engine(f"sqlite+aiosqlite:///{tmp_path / 'seed.db'}")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'seed.db'}"
+    try:
+        await migrate(engine)
+        await _downgrade(engine, "0008")  # untouched: it goes
+        assert await _mock_rows(url) == _SEEDED[:1]
+        await migrate(engine)
+        assert await _mock_rows(url) == _SEEDED
+        await _execute(engine, "update models set options = '{\"dimensions\": 8}'"
+                       " where name = 'mock-embed'")  # fmt: skip
+        await _downgrade(engine, "0008")  # the operator's changes stay
+        assert await _mock_rows(url) == _SEEDED
+    finally:
+        await engine.dispose()
+
+
+async def test_an_existing_route_named_mock_embed_is_left_alone(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'own.db'}"
+    engine = open_engine(url)
+    try:
+        await migrate(engine, "0008")
+        await _execute(
+            engine,
+            "insert into models (name, vendor, upstream_model, kind, created_at, updated_at)"
+            " values ('mock-embed', 'openai', 'text-embedding-3-small', 'embedding',"
+            " '2026-01-01', '2026-01-01')",
+        )
+        await migrate(engine)
+        assert await _mock_rows(url) == [_SEEDED[0], ("mock-embed", "openai", "embedding")]
+    finally:
+        await engine.dispose()

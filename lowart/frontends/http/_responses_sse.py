@@ -1,8 +1,9 @@
 """A ChatStream as Responses API server-sent events, and the same events collected.
 
-Canonical chunks are written as OpenAI's event sequence (`ChatToResponsesEvents`);
-a route serving `/responses` itself hands its own events, which are relayed
-under this Response's id. A stored Response is saved before its final event
+Canonical chunks are written as OpenAI's event sequence (`ChatToResponsesEvents`),
+the common text deltas straight to their frames (`_responses_frames`); a route
+serving `/responses` itself hands its own events, which are relayed under this
+Response's id. A stored Response is saved before its final event
 leaves, so a client that reads it (or continues from it) right after the stream
 always finds it. A failure after the first byte is an `error` event and then
 `response.failed`: the stream still ends cleanly.
@@ -15,11 +16,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from lowart.errors import GatewayError, ShuttingDown, UpstreamError
 from lowart.frontends.http._coalesce import CLIENT_GONE, EventSender
+from lowart.frontends.http._responses_frames import DeltaFrames, frame, frames
 from lowart.frontends.http._responses_turn import Turn
 from lowart.frontends.http._sse import end_cut_stream, event_stream_response
 from lowart.translate import ChatToResponsesEvents, chat_usage_to_responses
@@ -45,6 +46,24 @@ class ResponseEvents:
         self.native: bool | None = None
         self.final: dict[str, Any] | None = None
         self._sequence = 0
+        self._delta: DeltaFrames | None = None  # the open message's text deltas
+
+    def frames(self, chunk: ChatChunk) -> bytes:
+        """One chunk's events as SSE frames (what `feed` gives, encoded), a plain
+        continuation of the open message's text without building its event."""
+        delta = self._delta
+        if delta is not None:
+            more = self.writer.more_text(chunk)
+            if more is not None:
+                return delta.frame(*more)
+        data = frames(self.feed(chunk))
+        if not self.native:
+            item_id = self.writer.open_message
+            if item_id is None:
+                self._delta = None
+            elif delta is None or delta.item_id != item_id:
+                self._delta = DeltaFrames.of(item_id, self.writer.text_delta)
+        return data
 
     def feed(self, chunk: ChatChunk) -> list[dict[str, Any]]:
         if self.native is None:
@@ -97,19 +116,6 @@ class ResponseEvents:
         return self.writer.next_sequence()
 
 
-_PREFIXES: dict[object, bytes] = {}
-
-
-def _frame(event: dict[str, Any]) -> bytes:
-    kind = event.get("type")
-    prefix = _PREFIXES.get(kind)
-    if prefix is None:  # once per event type (an upstream's own types included)
-        prefix = b"event: " + str(kind).encode() + b"\ndata: "
-        if len(_PREFIXES) < 256:
-            _PREFIXES[kind] = prefix
-    return prefix + orjson.dumps(event) + b"\n\n"
-
-
 async def relay_responses_stream(
     request: web.Request, stream: ChunkStream, turn: Turn, request_id: str, save: Save | None
 ) -> web.StreamResponse:
@@ -126,38 +132,32 @@ async def relay_responses_stream(
             saved = True
             await save(events.final)
 
-    def add(batch: list[dict[str, Any]]) -> bool:
-        backlog = False
-        for event in batch:
-            backlog = sender.add(_frame(event))
-        return backlog
-
     try:
         await sender.prepare(request)
         try:
             chunks = aiter(stream)
             first = True
             while True:
-                batch = events.feed(await sender.next(chunks))
+                data = events.frames(await sender.next(chunks))
                 if events.final is not None:  # an upstream's own final event, relayed
                     await keep_final()
-                if add(batch) or (first and batch):
+                if data and (sender.add(data) or first):
                     await sender.send_now()
                     first = False
         except StopAsyncIteration:
             batch = events.finish()
             await keep_final()
-            add(batch)
+            sender.add(frames(batch))
         except GatewayError as exc:
             batch = events.fail(exc)
             await keep_final()
-            add(batch)
+            sender.add(frames(batch))
         await sender.finish()
     except CLIENT_GONE:
         log.debug("client of %s went away mid-stream", request_id)
     except asyncio.CancelledError:
         if response.prepared:  # cut (the gateway stops): in-band, then the end
-            await end_cut_stream(sender, [_frame(e) for e in events.fail(_CUT)])
+            await end_cut_stream(sender, [frame(e) for e in events.fail(_CUT)])
         raise
     finally:
         await stream.aclose()

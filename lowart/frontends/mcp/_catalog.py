@@ -92,7 +92,7 @@ LIST_MODELS = ToolSpec(
     description=(
         "List the models this API key may use. Each has a name (pass it as `model` to the "
         "`chat` tool), the vendor serving it and its kind: `chat` for text conversations, "
-        "`image` for image generation."
+        "`embedding` for embeddings (not served over MCP), `image` for image generation."
     ),
     input_schema={"type": "object", "properties": {}, "additionalProperties": False},
     output_schema={
@@ -105,7 +105,7 @@ LIST_MODELS = ToolSpec(
                     "properties": {
                         "name": {"type": "string"},
                         "vendor": {"type": "string"},
-                        "kind": {"type": "string", "enum": ["chat", "image"]},
+                        "kind": {"type": "string", "enum": ["chat", "embedding", "image"]},
                     },
                     "required": ["name", "vendor", "kind"],
                 },

@@ -417,7 +417,8 @@ async def test_the_2026_single_exchange_wire_works_too(gateway):
         )
     assert result.content[0].text == "echo: modern"
     assert not streamed.is_error and len(progress) >= 2
-    assert {m["name"] for m in models.structured_content["models"]} == {"fake", "mock"}
+    names = {m["name"] for m in models.structured_content["models"]}
+    assert names == {"fake", "mock", "mock-embed"}
     plain, with_progress = await records(gateway, 2)
     assert (plain["interface"], plain["stream"]) == ("mcp", False)
     assert (with_progress["interface"], with_progress["stream"]) == ("mcp", True)

@@ -45,11 +45,14 @@ async def test_listed_only_for_keys_with_an_image_model(img_gateway):
 
 
 async def test_list_models_tells_image_models_from_chat_models(img_gateway):
+    """Every kind fits the tool's output schema (the client validates it): an embedding
+    route such as the built-in `mock-embed` once made the whole listing fail."""
     async with http_client(mcp_url(img_gateway), img_gateway.admin_key) as client:
         result = await client.call_tool("list_models", {})
     kinds = {m["name"]: m["kind"] for m in result.structured_content["models"]}
     assert kinds["img"] == "image"
     assert kinds["mock"] == "chat"
+    assert kinds["mock-embed"] == "embedding"
 
 
 async def test_generates_image_content_with_progress(img_gateway):

@@ -101,7 +101,7 @@ def test_stdio_end_to_end(prepared, loop_thread, tmp_path: Path):
     assert seen["streamed"].content[0].text.endswith("You said: a b c d e f g h")
     assert len(progress) >= 2 and progress == sorted(progress)
     names = [m["name"] for m in seen["models"].structured_content["models"]]
-    assert names == ["broken", "fake", "mock"]
+    assert names == ["broken", "fake", "mock", "mock-embed"]
     assert seen["unknown"].is_error
     assert seen["unknown"].content[0].text == "The model 'nope' does not exist."
     assert seen["broken"].is_error
