@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 from lowart.errors import PermissionDenied
@@ -175,6 +176,19 @@ class ToolHub:
         """The policy for this key: its own rules before the global ones, the most
         specific pattern first, `LOWART_TOOL_DEFAULT_POLICY` when nothing matches."""
         return self._book.policy(principal.key_id, server, tool)
+
+    def waiting_for(self, principal: Principal, server: str) -> bool:
+        """True when `server` is registered and enabled and this key's allow-list admits
+        tools of it, but it is not connected right now: the caller should hear "try
+        again" (503), not "no such server" (404). A key that may use none of its tools
+        learns nothing about it."""
+        connection = self._connections.get(server)
+        if connection is None or connection.state in ("connected", "disabled"):
+            return False
+        patterns = principal.allowed_tools
+        return patterns is None or any(
+            fnmatchcase(server, pattern.partition(".")[0]) for pattern in patterns
+        )
 
     def server_url(self, server: str) -> str | None:
         """The registered URL of a streamable HTTP server (None for stdio or unknown):

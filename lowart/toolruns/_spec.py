@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lowart.errors import GatewayError, InvalidRequest
-from lowart.toolhub import HubTool, Policy, ToolHub, ToolNotFound
+from lowart.toolhub import HubTool, Policy, ToolHub, ToolNotFound, ToolUnavailable
 from lowart.types import Principal
 
 __all__ = ["McpToolSpec", "ToolPlan", "mcp_specs", "plan_tools"]
@@ -218,6 +218,11 @@ def _plan_one(hub: ToolHub, principal: Principal, spec: McpToolSpec, plan: ToolP
             code="mcp_server_url_mismatch",
         )
     visible = hub.tools_for(principal, [spec.server])
+    if not visible and hub.waiting_for(principal, spec.server):
+        raise ToolUnavailable(
+            f"MCP server '{spec.server}' is not connected right now; try again shortly.",
+            param="tools.server_label",
+        )
     if not visible:
         raise ToolNotFound(
             f"MCP server '{spec.server}' is unknown, not connected, or offers this key no tools.",

@@ -11,7 +11,8 @@ import openai
 import pytest
 
 from tests.support.servers import stop_gateway
-from tests.toolhub.conftest import wait_connected
+from tests.support.waiting import wait_until
+from tests.toolhub.conftest import register, wait_connected
 from tests.toolruns.conftest import ECHO, ToolGateway, open_tool_gateway
 
 MCP = {"type": "mcp", "server_label": "demo"}
@@ -292,3 +293,23 @@ def test_tools_outside_the_keys_allow_list_are_not_found(tools: ToolGateway):
     reply = ask(tools, key=narrow)
     assert reply.model_extra["lowart_tools"] == []
     assert not [c for c in tools.audit() if c["tool"] == "echo"]
+
+
+def test_a_registered_server_that_is_down_is_a_503_to_retry_not_a_404(tools: ToolGateway):
+    register(tools.handle, "down", command="/nonexistent/mcp-server", args=[], timeout=5)
+    assert wait_until(lambda: tools.handle.runtime.hub.servers()["down"]["state"] == "failed")
+    request = {"model": "mock", "messages": [{"role": "user", "content": "hi"}]}
+    with pytest.raises(openai.APIStatusError) as caught:
+        tools.client().chat.completions.create(
+            **request, tools=[{"type": "mcp", "server_label": "down"}]
+        )
+    assert caught.value.status_code == 503
+    assert caught.value.body["code"] == "tool_unavailable"
+    # A key that may use none of its tools learns nothing about it: 404 as for no server.
+    narrow = tools.handle.create_key("demo-only", tools=["demo.*"])
+    with pytest.raises(openai.APIStatusError) as caught:
+        tools.client(narrow).chat.completions.create(
+            **request, tools=[{"type": "mcp", "server_label": "down"}]
+        )
+    assert caught.value.status_code == 404
+    assert records_of(tools, 0) == []
