@@ -221,18 +221,45 @@ class VendorHooks(Protocol):
     def event(self, event: dict[str, Any]) -> dict[str, Any] | None: ...
 
 
-@dataclass(frozen=True, slots=True)
 class Passthrough:
     """What the caller sent when it spoke a vendor's own protocol (Anthropic's on
     /v1/messages, OpenAI's Responses API on /v1/responses): an adapter for that same
     vendor sends it as is instead of re-translating the canonical request, so nothing
     the canonical shape cannot express is lost. `headers` are the vendor headers worth
     forwarding (e.g. anthropic-beta).
+
+    The body may be given as how to build it (`build`): it is built on first use, so
+    a request whose route translates (most of them) never pays for it.
     """
 
-    protocol: Literal["anthropic", "responses"]
-    body: Mapping[str, Any]
-    headers: Mapping[str, str] = field(default_factory=dict)
+    __slots__ = ("_body", "_build", "headers", "protocol")
+
+    def __init__(
+        self,
+        protocol: Literal["anthropic", "responses"],
+        body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        build: Callable[[], Mapping[str, Any]] | None = None,
+    ) -> None:
+        if (body is None) == (build is None):
+            raise ValueError("Passthrough takes either a body or how to build it.")
+        self.protocol = protocol
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
+        self._body = body
+        self._build = build
+
+    @property
+    def body(self) -> Mapping[str, Any]:
+        body = self._body
+        if body is None:
+            assert self._build is not None
+            body = self._body = self._build()
+            self._build = None
+        return body
+
+    def __repr__(self) -> str:
+        return f"Passthrough({self.protocol!r}, headers={dict(self.headers)!r})"
 
 
 @dataclass(slots=True)

@@ -97,9 +97,13 @@ def responses_request_to_chat(
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise InvalidRequest("'model' is required and must be a string.", param="model")
-    if body.get("input") is None:
+    value = body.get("input")
+    if value is None:
         raise InvalidRequest("'input' is required.", param="input")
-    items = [*(history or ()), *responses_items(body["input"])]
+    # The most common request, one question and nothing before it, is one user
+    # message as is: no items to walk (what `_message` makes of it, directly).
+    question = value if not history and type(value) is str else None
+    items = [] if question is not None else [*(history or ()), *responses_items(value)]
     if len(items) > MAX_INPUT_ITEMS:
         raise InvalidRequest(
             f"The conversation has more than {MAX_INPUT_ITEMS} items.", param="input"
@@ -113,6 +117,8 @@ def responses_request_to_chat(
     names = ToolNames()
     chat: dict[str, Any] = {"model": model}
     tools = _tools(body.get("tools"), names)
+    if question is not None:
+        messages.append({"role": "user", "content": question})
     for index, item in enumerate(items):
         _append_item(messages, item, f"input[{index}]", names)
     if not messages:

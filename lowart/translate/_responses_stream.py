@@ -74,11 +74,18 @@ class ChatToResponsesEvents:
         return {"type": kind, "sequence_number": self.next_sequence(), **fields}
 
     def start(self) -> list[dict[str, Any]]:
-        response = self._snapshot(status="in_progress")
+        sequence, response = self.start_response()
         return [
-            self._event("response.created", response=response),
-            self._event("response.in_progress", response=response),
+            {"type": "response.created", "sequence_number": sequence, "response": response},
+            {"type": "response.in_progress", "sequence_number": sequence + 1, "response": response},
         ]
+
+    def start_response(self) -> tuple[int, dict[str, Any]]:
+        """What `start`'s two events carry: the first one's sequence number (both
+        numbers are taken) and the in-progress Response, for a caller that encodes
+        those events itself (the Response once for both)."""
+        self._sequence += 2
+        return self._sequence - 2, self._snapshot(status="in_progress")
 
     def feed(self, chunk: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The events for one chunk (a Response has one choice: index 0)."""

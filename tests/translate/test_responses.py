@@ -123,3 +123,21 @@ def test_upstream_events_read_back_as_chat_chunks():
     assert chunks[-2]["choices"][0]["finish_reason"] == "tool_calls"
     assert chunks[-1]["usage"]["prompt_tokens"] == 21
     assert chunks[-1]["usage"]["completion_tokens_details"] == {"reasoning_tokens": 4}
+
+
+@pytest.mark.parametrize("history", [[], [{"role": "assistant", "content": "earlier"}]])
+def test_a_plain_question_is_the_same_request_as_its_one_message(history):
+    """A string input takes a shortcut; the chat request is the one its item gives."""
+    body = {
+        "model": "m",
+        "input": 'what is "x"?\n',
+        "instructions": "be brief",
+        "tools": [{"type": "function", "name": "f", "parameters": {"type": "object"}}],
+        "temperature": 0.2,
+        "stream": True,
+    }
+    as_item = {**body, "input": [{"type": "message", "role": "user", "content": body["input"]}]}
+    assert responses_request_to_chat(body, history) == responses_request_to_chat(as_item, history)
+    chat, _ = responses_request_to_chat(body, history)
+    assert chat["messages"][-1] == {"role": "user", "content": 'what is "x"?\n'}
+    assert len(chat["messages"]) == 2 + len(history)

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["DeltaFrames", "frame", "frames"]
+__all__ = ["DeltaFrames", "frame", "frames", "start_frames"]
 
 _PREFIXES: dict[object, bytes] = {}
 
@@ -36,6 +36,34 @@ def frame(event: dict[str, Any]) -> bytes:
         if len(_PREFIXES) < 256:
             _PREFIXES[kind] = prefix
     return prefix + orjson.dumps(event) + b"\n\n"
+
+
+_CREATED = b'event: response.created\ndata: {"type":"response.created","sequence_number":'
+_IN_PROGRESS = (
+    b'event: response.in_progress\ndata: {"type":"response.in_progress","sequence_number":'
+)
+_RESPONSE = b',"response":'
+_END = b"}\n\n"
+
+
+def start_frames(sequence: int, response: dict[str, Any]) -> bytes:
+    """`response.created` and `response.in_progress` (at `sequence` and the next),
+    which carry the same Response: serialised once for both, the events' own few
+    fields written around it (the bytes `frames` gives for the built events)."""
+    body = orjson.dumps(response)
+    parts = (
+        _CREATED,
+        b"%d" % sequence,
+        _RESPONSE,
+        body,
+        _END,
+        _IN_PROGRESS,
+        b"%d" % (sequence + 1),
+        _RESPONSE,
+        body,
+        _END,
+    )
+    return b"".join(parts)
 
 
 def frames(events: list[dict[str, Any]]) -> bytes:

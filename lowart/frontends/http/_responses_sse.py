@@ -20,7 +20,7 @@ from aiohttp import web
 
 from lowart.errors import GatewayError, ShuttingDown, UpstreamError
 from lowart.frontends.http._coalesce import CLIENT_GONE, EventSender
-from lowart.frontends.http._responses_frames import DeltaFrames, frame, frames
+from lowart.frontends.http._responses_frames import DeltaFrames, frame, frames, start_frames
 from lowart.frontends.http._responses_turn import Turn
 from lowart.frontends.http._sse import end_cut_stream, event_stream_response
 from lowart.translate import ChatToResponsesEvents, chat_usage_to_responses
@@ -56,7 +56,11 @@ class ResponseEvents:
             more = self.writer.more_text(chunk)
             if more is not None:
                 return delta.frame(*more)
-        data = frames(self.feed(chunk))
+        if self.native is None and "lowart_responses_events" not in chunk:
+            self.native = False  # translated: the opening events from the Response once
+            data = start_frames(*self.writer.start_response()) + frames(self.writer.feed(chunk))
+        else:
+            data = frames(self.feed(chunk))
         if not self.native:
             item_id = self.writer.open_message
             if item_id is None:

@@ -92,13 +92,18 @@ class Turn:
         return cls(body, history)
 
     def passthrough(self) -> Passthrough:
-        """The body as an upstream serving `/responses` should get it: the whole
-        conversation inline (lowart keeps it, not the upstream), nothing stored there."""
+        """The body as an upstream serving `/responses` should get it, built only if
+        the route serves `/responses` itself (most translate)."""
+        return Passthrough("responses", build=self.native_body)
+
+    def native_body(self) -> dict[str, Any]:
+        """The whole conversation inline (lowart keeps it, not the upstream), nothing
+        stored there."""
         native = {k: v for k, v in self.body.items() if k not in _DROPPED_UPSTREAM}
         if self.history:
             native["input"] = [*_inline(self.history), *responses_items(self.body["input"])]
         native["store"] = False
-        return Passthrough("responses", native)
+        return native
 
     def snapshot(self, *, status: str, **fields: Any) -> dict[str, Any]:
         """The Response in a given state (see `response_object`)."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from lowart.frontends.http._responses_frames import frames
+from lowart.frontends.http._responses_frames import frames, start_frames
 from lowart.frontends.http._responses_sse import ResponseEvents
 from lowart.frontends.http._responses_turn import Turn
 
@@ -90,3 +90,26 @@ def test_text_with_its_finish_and_a_call_after_text_take_the_built_path():
     assert [item["type"] for item in output] == ["message", "function_call"]
     assert output[0]["content"][0]["text"] == "one two three"
     assert output[1]["arguments"] == '{"a": 1}'
+
+
+def test_the_opening_events_are_the_built_events_bytes():
+    """`response.created` and `response.in_progress` share one serialised Response;
+    the bytes are those of the two events built and encoded one by one."""
+    body = {
+        "model": "m",
+        "input": "hi",
+        "instructions": 'say "é"\n',
+        "tools": [{"type": "function", "name": "f", "parameters": {"type": "object"}}],
+        "metadata": {"k": "v"},
+        "temperature": 0.5,
+    }
+    turn = Turn(body, [])
+    built = ResponseEvents(turn, "m").writer
+    fast = ResponseEvents(turn, "m").writer
+    built.next_sequence()  # not only at 0
+    fast.next_sequence()
+    expected = frames(built.start())
+    assert start_frames(*fast.start_response()) == expected
+    assert built.next_sequence() == fast.next_sequence() == 3
+    kinds = [raw.split(b"\n", 1)[0] for raw in expected[:-2].split(b"\n\n")]
+    assert kinds == [b"event: response.created", b"event: response.in_progress"]
